@@ -1,0 +1,89 @@
+"""Execute a jupytext percent-format notebook with papermill (what ``make`` calls for each stage).
+
+The executed notebook is written under a temporary name and renamed only when every cell has
+run, so an interrupted or failed run never leaves a file that ``make`` would take as current.
+When a cell raises, the failing cell's source and the error are printed and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import papermill as pm
+from papermill.exceptions import PapermillExecutionError
+
+
+def _parse_value(text: str):
+    """Parameter value from the command line: int, then float, else the string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None = None, progress: bool = True) -> None:
+    """Run ``source`` (a ``.py`` notebook) with ``parameters`` and write the executed ``.ipynb`` to ``output``.
+
+    Raises
+    ------
+    PapermillExecutionError
+        When a cell raises; the partial notebook is kept as ``.<output name>.failed.ipynb``.
+    """
+    source, output = Path(source), Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    partial = output.with_name(f".{output.stem}.partial.ipynb")
+    with tempfile.TemporaryDirectory() as tmp:
+        unexecuted = Path(tmp) / f"{source.stem}.ipynb"
+        jupytext.write(nb, unexecuted)
+        try:
+            pm.execute_notebook(
+                str(unexecuted), str(partial), parameters=parameters, kernel_name="python3",
+                cwd=str(cwd or source.parent), progress_bar=progress,
+            )
+        except PapermillExecutionError:
+            os.replace(partial, output.with_name(f".{output.stem}.failed.ipynb"))
+            raise
+    os.replace(partial, output)
+
+
+def _failing_cell(notebook: Path, exec_count: int) -> str:
+    """Source of the cell with execution count ``exec_count`` in a failed notebook."""
+    nb = jupytext.read(notebook)
+    for cell in nb.cells:
+        if cell.get("execution_count") == exec_count:
+            return cell.source
+    return "(cell not found)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m clvlib.notebooks SOURCE OUTPUT -p name value ...``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    params = {k: _parse_value(v) for k, v in args.parameter}
+    try:
+        run_notebook(args.source, args.output, params, progress=not args.no_progress)
+    except PapermillExecutionError as err:
+        failed = args.output.with_name(f".{args.output.stem}.failed.ipynb")
+        print(f"\nERROR: notebook {args.source} failed (parameters {params}).", file=sys.stderr)
+        print(f"--- failing cell [{err.exec_count}] ---\n{_failing_cell(failed, err.exec_count)}\n---", file=sys.stderr)
+        print(f"{err.ename}: {err.evalue}", file=sys.stderr)
+        print(f"The partly executed notebook is {failed}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
