@@ -38,7 +38,7 @@ def step_of_year(time: pd.DatetimeIndex) -> np.ndarray:
     >>> step_of_year(pd.DatetimeIndex(["2020-01-05", "2020-01-06", "2020-02-29", "2020-03-01", "2020-12-31"])).tolist()
     [0, 1, 11, 11, 72]
     """
-    doy = time.dayofyear.to_numpy()
+    doy = time.day_of_year.to_numpy()
     no_leap_doy = np.where(time.is_leap_year & (doy > 59), doy - 1, doy)
     return (no_leap_doy - 1) // 5
 

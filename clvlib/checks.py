@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.variables import Variable, catalogue
+from clvlib.variables import Kind, Variable, catalogue
 
 
 class InputDataError(ValueError):
@@ -54,9 +54,9 @@ def _guess_units(var: Variable, values: np.ndarray) -> str | None:
     finite = values[np.isfinite(values)]
     if var.units == "K" and finite.size and -90.0 < np.nanmedian(finite) < 60.0:
         return "degC"
-    if var.units == "J m-2" and finite.size and np.nanmax(np.abs(finite)) < 5.0e3:
+    if var.units == "J m-2" and finite.size and 0.0 < np.nanmax(np.abs(finite)) < 5.0e3:
         return "W m-2"
-    if var.units == "m" and finite.size and np.nanmax(finite) > 0.5:
+    if var.kind is Kind.WATER_ACCUMULATION and finite.size and np.nanmax(finite) > 0.5:
         return "kg m-2 d-1"
     return None
 
@@ -72,7 +72,7 @@ def open_netcdf(path: Path) -> xr.Dataset:
         return xr.load_dataset(path)
     except Exception as err:  # netCDF4/h5netcdf raise many types for a corrupt file
         raise InputDataError(
-            f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
+            f"{path}: cannot be read as netCDF ({type(err).__name__}: {str(err).splitlines()[0]}). "
             "The file may be truncated or not netCDF; download or generate it again."
         ) from err
 
@@ -123,13 +123,13 @@ def check_variable(ds: xr.Dataset, name: str, source: str) -> None:
             f"{source}: variable '{name}' has units '{declared}', expected '{var.units}' ({var.long_name}); {hint}."
         )
     lo, hi = np.nanmin(finite), np.nanmax(finite)
-    if lo < var.valid_min or hi > var.valid_max:
-        guess = _guess_units(var, finite)
+    guess = _guess_units(var, finite)
+    if guess is not None or lo < var.valid_min or hi > var.valid_max:
         looks = f"; the values look like {guess}" if guess else ""
         hint = _HINTS.get((var.units, guess or ""), "check the units and the data")
         raise InputDataError(
-            f"{source}: variable '{name}' has values {lo:g}..{hi:g} outside the plausible range "
-            f"{var.valid_min:g}..{var.valid_max:g} {var.units}{looks}; {hint}."
+            f"{source}: variable '{name}' has values {lo:g}..{hi:g}, which are not plausible for {var.units} "
+            f"(expected within {var.valid_min:g}..{var.valid_max:g}){looks}; {hint}."
         )
 
 

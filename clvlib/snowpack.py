@@ -74,13 +74,13 @@ class ColumnParams:
 
     @classmethod
     def gemb_like(cls) -> "ColumnParams":
-        """Multi-process column: cold content (~1 m of snow 8 K below freezing), refreeze."""
-        return cls(6.0e6, 0.15, True, 2.0e7, 90.0, 0.85, 0.60, 0.45, 0.017, 0.006, 5.0)
+        """Multi-process column: cold content (~1.6 m of snow 10 K below freezing), refreeze."""
+        return cls(1.2e7, 0.4, True, 2.0e7, 90.0, 0.85, 0.60, 0.45, 0.017, 0.006, 5.0)
 
     @classmethod
     def true_snowpack(cls) -> "ColumnParams":
         """The synthetic world's snowpack behind the MEaSUREs-like record (not identical to GEMB)."""
-        return cls(5.0e6, 0.12, True, 2.0e7, 90.0, 0.84, 0.60, 0.45, 0.016, 0.005, 6.0)
+        return cls(1.0e7, 0.3, True, 2.0e7, 90.0, 0.84, 0.60, 0.45, 0.016, 0.005, 6.0)
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,9 @@ def warming(time: pd.DatetimeIndex) -> np.ndarray:
     --------
     >>> w = warming(pd.DatetimeIndex(["1951-01-01", "1990-01-01", "2021-01-01"]))
     >>> [round(float(x), 2) for x in w]
-    [0.0, 0.16, 1.71]
+    [0.0, 0.16, 1.83]
     """
-    year = time.year.to_numpy() + (time.dayofyear.to_numpy() - 1) / 365.25
+    year = time.year.to_numpy() + (time.day_of_year.to_numpy() - 1) / 365.25
     return 0.004 * (year - 1951.0) + 0.05 * np.maximum(year - 1990.0, 0.0)
 
 
@@ -158,7 +158,7 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 
 def _season(time: pd.DatetimeIndex) -> np.ndarray:
     """Seasonal shape: -1 in late January, +1 in late July."""
-    return -np.cos(2.0 * np.pi * (time.dayofyear.to_numpy() - 25.0) / 365.25)
+    return -np.cos(2.0 * np.pi * (time.day_of_year.to_numpy() - 25.0) / 365.25)
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def _draw_weather(rng: np.random.Generator, time: pd.DatetimeIndex) -> _Weather:
     v10 = 1.5 + 2.5 * _ar1(rng, n, 0.6)
     sp = 86000.0 + 300.0 * s - 450.0 * cloud_noise + 550.0 * _ar1(rng, n, 0.8)
     wet = rng.random(n) < 1.0 / (1.0 + np.exp(-(-0.6 + 1.6 * cloud_noise)))
-    autumn = 1.0 + 0.5 * np.exp(-(((time.dayofyear.to_numpy() - 270.0) / 45.0) ** 2))
+    autumn = 1.0 + 0.5 * np.exp(-(((time.day_of_year.to_numpy() - 270.0) / 45.0) ** 2))
     tp = wet * rng.gamma(0.8, 3.5, n) * autumn
     sw_factor = 1.0 + 0.04 * rng.standard_normal(n)
     return _Weather(t2m, depression, cloud, u10, v10, sp, tp, sw_factor, np.zeros(n))
@@ -300,7 +300,7 @@ def _forcing(weather: _Weather, time: pd.DatetimeIndex, config: SyntheticConfig,
     wind = np.broadcast_to(np.maximum(np.hypot(weather.u10, weather.v10), 0.5)[:, None], t2m.shape)
     vapour = ph.vapour_pressure(d2m)
     q_air = ph.specific_humidity(vapour, sp)
-    insolation = ph.daily_insolation(time.dayofyear.to_numpy(), config.latitude)
+    insolation = ph.daily_insolation(time.day_of_year.to_numpy(), config.latitude)
     ssrd = ph.shortwave_down(insolation[:, None], tcc) * weather.sw_factor[:, None]
     strd = ph.emissivity_all_sky(t2m, vapour, tcc) * ph.STEFAN_BOLTZMANN * t2m**4
     exchange = ph.turbulent_coefficient(t2m, sp, wind)
@@ -395,7 +395,7 @@ def _measures_record(
 def _anomaly_std_by_month(values: np.ndarray, time: pd.DatetimeIndex) -> np.ndarray:
     """For each day, the standard deviation of the day-of-year anomalies in its calendar month."""
     s = pd.Series(values, index=time)
-    anomaly = s - s.groupby(time.dayofyear).transform("mean")
+    anomaly = s - s.groupby(time.day_of_year).transform("mean")
     return anomaly.groupby(time.month).transform("std").to_numpy()
 
 
