@@ -185,7 +185,7 @@ def _draw_weather(rng: np.random.Generator, time: pd.DatetimeIndex) -> _Weather:
     t2m = 264.0 + 12.0 * s + trend + t_sigma * _ar1(rng, n, 0.75)
     cloud_noise = _ar1(rng, n, 0.6)
     cloud = -0.2 * s + 0.7 * cloud_noise
-    depression = np.maximum(2.5 - 1.2 * cloud_noise * 0.5 + 0.8 * _ar1(rng, n, 0.5), 0.3)
+    depression = np.maximum(2.5 - 0.6 * cloud_noise + 0.8 * _ar1(rng, n, 0.5), 0.3)
     u10 = -3.0 + 1.5 * s + 2.5 * _ar1(rng, n, 0.6)
     v10 = 1.5 + 2.5 * _ar1(rng, n, 0.6)
     sp = 86000.0 + 300.0 * s - 450.0 * cloud_noise + 550.0 * _ar1(rng, n, 0.8)

@@ -42,7 +42,6 @@ root = ".."  # project root (folder holding data/ and paper/)
 # %%
 from pathlib import Path
 
-import pandas as pd
 from IPython.display import Markdown, display
 
 from clvlib.config import Paths, PreprocessConfig, get_profile
@@ -85,7 +84,7 @@ print(f"{features.sizes['time']} five-day steps x {features.sizes['feature']} fe
 if len(result.gaps):
     display(result.gaps)
 else:
-    print("No gaps: every 5-day step has at least 4 of its days for every variable.")
+    print(f"No gaps: no 5-day step misses more than {config.max_missing_days} day(s) of any variable.")
 
 # %%
 table = result.variables.round({"mean": 4, "std": 4, "clipped_pct": 3})
