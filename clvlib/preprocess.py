@@ -12,6 +12,7 @@ Two feature sets are written, both scaled with statistics of the training years 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -247,6 +248,16 @@ def preprocess(daily: xr.Dataset, variables: tuple[str, ...], config: Preprocess
         }
     )
     return Preprocessed(features=features, variables=table, gaps=gaps)
+
+
+def write_features(features: xr.Dataset, path: Path) -> Path:
+    """Write ``features.nc`` under a temporary name and rename it, so a crash leaves no partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    features.to_netcdf(tmp)
+    tmp.replace(path)
+    return path
 
 
 def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, config) -> xr.Dataset:

@@ -47,7 +47,7 @@ from IPython.display import Markdown, display
 from clvlib.config import Paths, PreprocessConfig, get_profile
 from clvlib.outputs import save_figure, save_table, set_style
 from clvlib.plots import plot_overview
-from clvlib.preprocess import preprocess
+from clvlib.preprocess import preprocess, write_features
 from clvlib.rawdata import load_daily, load_truth, verify_synthetic
 from clvlib.variables import dataset_variables, melt_variable
 
@@ -106,10 +106,5 @@ save_figure(fig, f"preprocess_overview_{dataset}", paths.figures)
 # ## Write the features
 
 # %%
-out = paths.processed(dataset) / "features.nc"
-out.parent.mkdir(parents=True, exist_ok=True)
-tmp = out.with_name(".features.nc.tmp")
 features.attrs.update(source=f"synthetic embedded default, seed {seed}", profile=profile, seed=seed)
-features.to_netcdf(tmp)
-tmp.replace(out)
-print(f"wrote {out}")
+print(f"wrote {write_features(features, paths.processed(dataset) / 'features.nc')}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from clvlib.checks import InputDataError
-from clvlib.rawdata import load_daily, load_truth, verify_synthetic
+from clvlib.rawdata import load_daily, load_measures, load_truth, verify_synthetic
 
 
 def test_written_data_round_trip(project_root, climate):
@@ -19,6 +19,9 @@ def test_written_data_round_trip(project_root, climate):
     np.testing.assert_array_equal(era5["t2m"].values, climate.era5["t2m"].values)
     truth = load_truth(folder)
     assert truth["start"].tolist() == climate.truth["start"].tolist()
+    measures = load_measures(folder)
+    assert list(measures.columns) == ["date", "melt area", "interpolated"]
+    np.testing.assert_array_equal(measures["melt area"], climate.measures["melt area"])
 
 
 def test_modified_file_is_detected(project_root, tmp_path):
