@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.variables import Kind, Variable, catalogue
+from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
 STEPS_PER_YEAR = 73
 
@@ -24,7 +24,7 @@ STEPS_PER_YEAR = 73
 def _factor(var: Variable) -> float:
     """Multiplier from daily input units to processed units."""
     if var.kind is Kind.ENERGY_ACCUMULATION:
-        return 1.0 / 86400.0
+        return 1.0 / SECONDS_PER_DAY
     if var.kind is Kind.WATER_ACCUMULATION:
         return 1000.0
     return 1.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DATASETS: tuple[str, ...] = ("era5", "gemb")
 PROFILES: tuple[str, ...] = ("quick", "full")
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from clvlib.physics import LATENT_FUSION
+from clvlib.variables import SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86400.0
 ICE_DENSITY = 917.0
 FRESH_SNOW_DENSITY = 350.0
 FIRN_COMPACTION_DAYS = 15.0 * 365.0  # e-folding time of firn air content
