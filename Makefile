@@ -27,7 +27,18 @@ $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' 
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 PARAMS := build/params.json
 
-NB01 := $(foreach d,$(DATASETS),$(NB)/01_preprocess_$(d).ipynb)
+# Stages per data set; each executed notebook is a target that depends on its source, the
+# previous stage of the same data set, the clvlib sources, the parameters and the environment.
+STAGES := 01_preprocess 02_cluster 03_train 04_detect
+NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb))
+
+define stage_deps
+$(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW)
+$(NB)/02_cluster_$(1).ipynb: notebooks/02_cluster.py $(NB)/01_preprocess_$(1).ipynb
+$(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb
+$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW)
+endef
+$(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 
 .PHONY: help env synthetic paper test lab clean
 
@@ -48,11 +59,13 @@ synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/sy
 data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 	$(PY) -m clvlib.rawdata --seed $* --out $(@D)
 
-$(NB)/01_preprocess_%.ipynb: notebooks/01_preprocess.py $(LIB) $(PARAMS) $(RAW) $(STAMP)
-	@echo "== 01_preprocess dataset=$* profile=$(PROFILE) seed=$(SEED)"
-	$(RUN_NB) $< $@ -p dataset $* -p profile $(PROFILE) -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
+# The stem is <stage>_<dataset>, e.g. 03_train_era5.
+$(NB)/%.ipynb: $(LIB) $(PARAMS) $(STAMP)
+	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)"
+	@stem=$*; $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
+	  -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
 
-paper: $(NB01) ## regenerate every table and figure (paper/tables, paper/figures)
+paper: $(NOTEBOOKS) ## regenerate every table and figure (paper/tables, paper/figures)
 	@echo "paper: tables in paper/tables, figures in paper/figures, executed notebooks in $(NB)"
 
 test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks

@@ -8,7 +8,10 @@ given, it is chosen in a range by the silhouette score.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,3 +119,42 @@ class CorrelationClusterer:
         """Table of feature and cluster, ordered by cluster."""
         table = pd.DataFrame({"feature": self.names_, "cluster": self.labels_})
         return table.sort_values(["cluster", "feature"], kind="stable").reset_index(drop=True)
+
+    def groups(self) -> list[list[int]]:
+        """Feature indices of each cluster, the input of :class:`clvlib.model.ClusterLSTMVAE`."""
+        return [np.flatnonzero(self.labels_ == c).tolist() for c in range(self.n_clusters_)]
+
+
+def save_clusters(clusterer: CorrelationClusterer, path: Path) -> Path:
+    """Write the fitted clustering as JSON: features, method, labels, groups and silhouette curve."""
+    meta = {
+        "features": list(clusterer.names_),
+        "method": clusterer.method,
+        "n_clusters": clusterer.n_clusters_,
+        "labels": clusterer.labels_.tolist(),
+        "groups": clusterer.groups(),
+        "silhouette": {str(k): float(v) for k, v in clusterer.silhouette_.items()},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_clusters(path: Path, features: tuple[str, ...]) -> list[list[int]]:
+    """Read the groups written by :func:`save_clusters`, checking they index ``features``.
+
+    Raises
+    ------
+    InputDataError
+        When the clusters were fitted on other features (rerun notebook 02).
+    """
+    meta = json.loads(Path(path).read_text())
+    if tuple(meta["features"]) != tuple(features):
+        raise InputDataError(
+            f"{path} was fitted on features {meta['features']}, but the data have {list(features)}; "
+            "rerun notebook 02_cluster."
+        )
+    return [list(map(int, g)) for g in meta["groups"]]

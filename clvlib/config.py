@@ -22,10 +22,13 @@ class Profile:
         ``quick`` is for tests and CI (a shorter record), ``full`` for the paper.
     first_year : int
         First year of the record used by the pipeline.
+    epochs : int
+        Most training epochs of the CLV and its neural baselines (early stopping may end sooner).
     """
 
     name: str
     first_year: int
+    epochs: int
 
 
 def get_profile(name: str) -> Profile:
@@ -37,9 +40,9 @@ def get_profile(name: str) -> Profile:
     1991
     """
     if name == "quick":
-        return Profile(name="quick", first_year=1991)
+        return Profile(name="quick", first_year=1991, epochs=4)
     if name == "full":
-        return Profile(name="full", first_year=1951)
+        return Profile(name="full", first_year=1951, epochs=40)
     raise ValueError(f"unknown profile {name!r}: expected one of {PROFILES}")
 
 
@@ -101,6 +104,10 @@ class Paths:
     def synthetic(self, seed: int) -> Path:
         """Folder of the embedded default data for ``seed``."""
         return self.raw / "synthetic" / f"seed-{seed}"
+
+    def models(self, dataset: str) -> Path:
+        """``data/models/<dataset>``: clusters and trained weights."""
+        return self.root / "data" / "models" / dataset
 
     def processed(self, dataset: str) -> Path:
         """``data/processed/<dataset>``."""

@@ -41,7 +41,7 @@ class CLVConfig:
     latent_dim: int = 5
     learning_rate: float = 1e-3
     batch_size: int = 64
-    epochs: int = 60
+    epochs: int = 40
     patience: int = 10
     clip_norm: float = 1.0
     kl_weight: float = 1e-3
@@ -278,3 +278,20 @@ class ClusterLSTMVAE:
         model.net_.load_state_dict(state)
         model.history_ = pd.DataFrame()
         return model
+
+
+def training_summary(name: str, model: ClusterLSTMVAE) -> dict:
+    """One row describing a fitted model: size, epochs and losses (for the training table)."""
+    hist = model.history_
+    best = int(hist["val_loss"].idxmin())
+    return {
+        "model": name,
+        "n_clusters": len(model.clusters),
+        "latent_size": model.config.latent_dim * len(model.clusters),
+        "n_parameters": int(sum(p.numel() for p in model.net_.parameters())),
+        "epochs_run": len(hist),
+        "best_epoch": best + 1,
+        "val_loss_epoch_1": round(float(hist["val_loss"].iloc[0]), 4),
+        "best_val_loss": round(float(hist["val_loss"].iloc[best]), 4),
+        "train_mse_at_best": round(float(hist["train_mse"].iloc[best]), 4),
+    }

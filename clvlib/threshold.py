@@ -160,3 +160,23 @@ def to_events(anomalous: np.ndarray, time: pd.DatetimeIndex, scores: np.ndarray)
         peak = a + int(np.argmax(scores[a:b]))
         rows.append((i, time[a], time[b - 1], time[peak], float(scores[peak]), int(b - a)))
     return pd.DataFrame(rows, columns=["event_id", "start", "end", "peak_time", "peak_score", "n_steps"])
+
+
+def scoped_threshold(scores: np.ndarray, scope: np.ndarray, config: PotConfig = PotConfig()) -> np.ndarray:
+    """Peaks-over-threshold threshold computed on the in-scope scores only (NaN elsewhere).
+
+    The in-scope scores (for example the melt-season steps) are taken in time order as one
+    series, the threshold is fitted on it with :func:`pot_threshold`, and mapped back. A winter
+    step can then neither be flagged nor inflate the tail of the summer distribution.
+
+    Examples
+    --------
+    >>> s = np.arange(20.0)
+    >>> thr = scoped_threshold(s, s % 2 == 0, PotConfig(window=10, block=5, min_history=10, quantile=0.5, alpha=0.1))
+    >>> int(np.isfinite(thr).sum()), bool(np.isnan(thr[1::2]).all())
+    (0, True)
+    """
+    scope = np.asarray(scope, dtype=bool)
+    out = np.full(np.shape(scores), np.nan)
+    out[scope] = pot_threshold(np.asarray(scores, dtype=float)[scope], config)
+    return out

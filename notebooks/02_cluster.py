@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Correlation clustering of the features
+#
+# The Cluster-LSTM-VAE gives each group of mutually correlated features its own encoder. The
+# groups come from the data: each feature is described by its profile of Pearson correlations
+# with all features over the **training years** (held-out 2021 excluded), and k-means groups
+# features whose profiles are alike (Ward agglomerative clustering is the original code's
+# alternative: `method = "ward"`). When `n_clusters` is not given, it is chosen between 2 and 8
+# by the mean silhouette score.
+#
+# Input: the detector's features (`za`, standardized anomalies from the training-period
+# climatology of each step of the year, see notebook 01). A constant or all-NaN feature stops
+# the notebook with an error naming it.
+
+# %% tags=["parameters"]
+dataset = "era5"  # "era5" or "gemb"
+profile = "full"  # "quick" or "full"
+seed = 0  # seed of the synthetic default data and of k-means
+root = ".."  # project root
+n_clusters = None  # None: choose by silhouette
+method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
+
+# %%
+from pathlib import Path
+
+import xarray as xr
+
+from clvlib.clustering import CorrelationClusterer, save_clusters
+from clvlib.config import Paths
+from clvlib.detector_plots import plot_correlation, plot_silhouette
+from clvlib.outputs import save_figure, save_table, set_style
+
+set_style()
+paths = Paths(Path(root).resolve())
+features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+names = tuple(features["feature"].values.tolist())
+train = features["za"].sel(time=features["is_train"]).values
+print(f"{dataset}: {train.shape[0]} training steps x {len(names)} features")
+
+# %% [markdown]
+# ## Fit
+
+# %%
+clusterer = CorrelationClusterer(n_clusters=n_clusters, method=method, random_state=seed).fit(train, names)
+membership = clusterer.membership().merge(
+    features["long_name"].to_series().rename("long_name").reset_index(), on="feature")
+print(f"{clusterer.n_clusters_} clusters")
+save_table(membership, f"clusters_{dataset}", paths.tables)
+membership
+
+# %% [markdown]
+# ## Correlation matrix ordered by cluster
+# Outlined blocks are the clusters; strong correlations outside the blocks are what the shared
+# decoder has to learn.
+
+# %%
+fig = plot_correlation(clusterer.correlation_, clusterer.labels_)
+save_figure(fig, f"correlation_{dataset}", paths.figures)
+
+# %% [markdown]
+# ## Number of clusters
+
+# %%
+if len(clusterer.silhouette_):
+    fig = plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_)
+    save_figure(fig, f"silhouette_{dataset}", paths.figures)
+    save_table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}", paths.tables)
+else:
+    print(f"n_clusters = {n_clusters} was given; no silhouette curve.")
+
+# %%
+print(f"wrote {save_clusters(clusterer, paths.models(dataset) / 'clusters.json')}")
