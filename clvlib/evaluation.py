@@ -169,7 +169,7 @@ def measures_anomalies(measures: pd.DataFrame, area_column: str = "melt area", k
     area = df[area_column].astype(float)
     if exclude_interpolated and "interpolated" in df:
         area = area.where(df["interpolated"].astype(int) == 0)
-    doy = np.minimum(area.index.dayofyear, 365)
+    doy = np.minimum(area.index.day_of_year, 365)
     by_doy = area.groupby(doy)
     clim, sd = _circular_smooth(by_doy.mean(), smooth_days), _circular_smooth(by_doy.std(), smooth_days)
     excess = area - clim.reindex(doy).to_numpy()
@@ -177,6 +177,10 @@ def measures_anomalies(measures: pd.DataFrame, area_column: str = "melt area", k
     # join across single gaps (missing or normal days between two anomalous days)
     flag = anomalous.to_numpy() | (anomalous.shift(1, fill_value=False).to_numpy() & anomalous.shift(-1, fill_value=False).to_numpy())
     events = to_events(flag, area.index, excess.fillna(-np.inf).to_numpy())
+    if events.empty:
+        return pd.DataFrame({"event_id": pd.Series(dtype=int), "start": pd.Series(dtype="datetime64[ns]"),
+                             "end": pd.Series(dtype="datetime64[ns]"), "peak_date": pd.Series(dtype="datetime64[ns]"),
+                             "peak_excess": pd.Series(dtype=float), "n_days": pd.Series(dtype=int)})
     events = events.assign(n_days=(events["end"] - events["start"]).dt.days + 1)
     events = events[events["n_days"] >= min_days].rename(columns={"peak_time": "peak_date", "peak_score": "peak_excess"})
     events = events.drop(columns="n_steps").reset_index(drop=True)
