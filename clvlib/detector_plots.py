@@ -102,7 +102,9 @@ def plot_trend(per_year: pd.Series, slope: float, intercept_year: int, p_value: 
     ax.legend(frameon=False, fontsize=7, loc="upper left")
     decade = (years // 10) * 10
     per_decade = per_year.groupby(decade).sum()
-    bx.bar([f"{d}s" for d in per_decade.index], per_decade.values, color="C0")
+    n_years = pd.Series(years).groupby(decade).size()
+    bx.bar([f"{d}s" if n_years[d] == 10 else f"{d}s ({n_years[d]} yr)" for d in per_decade.index],
+           per_decade.values, color="C0")
     bx.set(ylabel="anomalous steps", title="per decade")
     bx.tick_params(axis="x", rotation=60, labelsize=7)
     sns.despine(fig)

@@ -134,10 +134,12 @@ display(Markdown(
     + ("" if best == "CLV" else " The CLV does **not** beat every baseline on PR-AUC.")))
 
 # %% [markdown]
-# Event recall per type of injected event, and the effect of `alpha` on the CLV.
+# Event recall per type of injected event (events after the threshold has its first history),
+# and the effect of `alpha` on the CLV.
 
 # %%
-by_type = recall_by_type(truth, events).round(4)
+first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
+by_type = recall_by_type(truth[truth["end"] >= first_scored], events).round(4)
 save_table(by_type, f"recall_by_type_{dataset}", paths.tables)
 by_type
 
