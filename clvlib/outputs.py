@@ -51,8 +51,16 @@ def save_figure(fig: plt.Figure, artefact_id: str, folder: Path) -> list[Path]:
     ]
 
 
-def save_table(table: pd.DataFrame, artefact_id: str, folder: Path, float_format: str = "%.4g") -> list[Path]:
-    """Save ``table`` as ``tab_<id>.csv``, ``.md`` and ``.tex`` in ``folder``; returns the paths."""
+def save_table(table: pd.DataFrame, artefact_id: str, folder: Path, float_format: str = "%.4g",
+               formats: tuple[str, ...] = ("csv", "md", "tex")) -> list[Path]:
+    """Save ``table`` as ``tab_<id>.csv``, ``.md`` and ``.tex`` in ``folder``; returns the paths.
+
+    ``formats=("csv",)`` is for long data tables (one row per step and feature) that no one reads
+    as Markdown or LaTeX.
+    """
+    unknown = set(formats) - {"csv", "md", "tex"}
+    if unknown or "csv" not in formats:
+        raise ValueError(f"formats must include 'csv' and be among csv, md, tex; got {formats}")
     _check_id(artefact_id)
     folder = Path(folder)
     fmt = float_format.replace("%", "")
@@ -63,8 +71,5 @@ def save_table(table: pd.DataFrame, artefact_id: str, folder: Path, float_format
     def latex(p: Path) -> None:
         p.write_text(table.to_latex(index=False, float_format=lambda v: float_format % v, escape=True))
 
-    return [
-        _atomic_write(folder / f"tab_{artefact_id}.csv", lambda p: table.to_csv(p, index=False, float_format=float_format)),
-        _atomic_write(folder / f"tab_{artefact_id}.md", markdown),
-        _atomic_write(folder / f"tab_{artefact_id}.tex", latex),
-    ]
+    writers = {"csv": lambda p: table.to_csv(p, index=False, float_format=float_format), "md": markdown, "tex": latex}
+    return [_atomic_write(folder / f"tab_{artefact_id}.{ext}", writers[ext]) for ext in formats]

@@ -46,5 +46,9 @@ def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, 
 def read_scores(folder: Path) -> tuple[xr.Dataset, pd.DataFrame]:
     """Read what :func:`write_scores` wrote."""
     folder = Path(folder)
-    events = pd.read_csv(folder / "events.csv", parse_dates=["start", "end", "peak_time"])
+    events = pd.read_csv(folder / "events.csv", parse_dates=["start", "end", "peak_time"],
+                         dtype={"reference_ids": str, "reference_types": str})
+    for column in ("reference_ids", "reference_types"):
+        if column in events:
+            events[column] = events[column].fillna("")
     return xr.load_dataset(folder / "scores.nc"), events

@@ -107,8 +107,12 @@ def test_scores_round_trip(tmp_path):
     errors = np.random.default_rng(0).random((len(time), 3))
     cfg = DetectConfig()
     events = detected_events(d, cfg)
+    first = events.iloc[0]
+    ref = pd.DataFrame({"event_id": [85], "type": ["heat"], "start": [first["start"]], "end": [first["end"]]})
+    events = match_events(events, ref)
     write_scores(d, errors, ("a", "b", "c"), events, tmp_path)
     ds, ev = read_scores(tmp_path)
+    assert ev["reference_ids"].iloc[0] == "85" and ev["reference_ids"].iloc[-1] == ""  # text, not float
     np.testing.assert_array_equal(ds["score"].values, s)
     np.testing.assert_array_equal(ds["errors"].values, errors)
     assert (ds["anomaly"].values.astype(bool) == d["anomaly"].to_numpy()).all()

@@ -1,6 +1,6 @@
 """End-to-end: the notebooks run under papermill in the quick profile, for both data sets.
 
-Each data set's chain 01 -> 04 runs in one test, in order, in a throw-away project root.
+Each data set's chain 01 -> 05 runs in one test, in order, in a throw-away project root.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _outputs(project_root, figures: list[str], tables: list[str], dataset: str) 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("dataset", ["era5", "gemb"])
-def test_notebooks_01_to_04_quick(project_root, dataset):
+def test_notebooks_01_to_05_quick(project_root, dataset):
     _run(project_root, "01_preprocess", dataset)
     features = xr.load_dataset(project_root / "data" / "processed" / dataset / "features.nc")
     assert int(features["year"].min()) == 1991 and int(features["year"].max()) == 2021
@@ -79,3 +79,16 @@ def test_notebooks_01_to_04_quick(project_root, dataset):
     assert clv["pr_auc"] > 2 * clv["n_true_steps"] / clv["n_steps"]
     trend = pd.read_csv(project_root / "paper" / "tables" / f"tab_trend_{dataset}.csv")
     assert list(trend["first_year"].unique()) == [1991] and list(trend["last_year"].unique()) == [2020]
+
+    _run(project_root, "05_attribute", dataset)
+    _outputs(project_root, ["drivers", "event_heatmap", "event_example"],
+             ["drivers", "baseline_stability", "test_year_consistency", "attribution_truth"], dataset)
+    tables = project_root / "paper" / "tables"
+    attribution = pd.read_csv(tables / f"tab_attribution_{dataset}.csv")
+    assert list(attribution.columns) == ["time", "event_id", "feature", "delta", "rank"]
+    assert len(attribution) == int(scores["anomaly"].sum()) * features.sizes["feature"]
+    drivers = pd.read_csv(tables / f"tab_drivers_{dataset}.csv")
+    assert sorted(drivers["feature"]) == sorted(features["feature"].values.tolist())
+    accuracy = pd.read_csv(tables / f"tab_attribution_truth_{dataset}.csv").set_index("type")
+    assert 0 < accuracy.loc["all", "n_events"] <= len(events)
+    assert accuracy.loc["all", "top1_accuracy"] <= accuracy.loc["all", "top3_accuracy"]
