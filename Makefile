@@ -35,7 +35,7 @@ PARAMS := build/params.json
 
 # Stages per data set; each executed notebook is a target that depends on its source, the
 # previous stage of the same data set, the clvlib sources, the parameters and the environment.
-STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute
+STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
 NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb))
 
 define stage_deps
@@ -44,6 +44,7 @@ $(NB)/02_cluster_$(1).ipynb: notebooks/02_cluster.py $(NB)/01_preprocess_$(1).ip
 $(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb
 $(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW)
 $(NB)/05_attribute_$(1).ipynb: notebooks/05_attribute.py $(NB)/04_detect_$(1).ipynb $(RAW)
+$(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).ipynb
 endef
 $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 

@@ -80,6 +80,10 @@ def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, base
               chunk: int = 8192) -> np.ndarray:
     """Counterfactual deltas of every feature at every step in ``steps``, batched.
 
+    Only the windows that cover an explained step are run: for each step, its (at most
+    ``window``) covering windows as they are, and once more with each feature replaced by its
+    baseline, all stacked into batches of ``chunk`` windows.
+
     Parameters
     ----------
     model : ClusterLSTMVAE
@@ -104,48 +108,56 @@ def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, base
     win = _windows(x, w)
     base_win = _windows(np.asarray(baseline, dtype=np.float32), w)
     steps = np.asarray(steps, dtype=int)
-    # one row per (step, feature, covering window)
-    pair, feat, start, pos = [], [], [], []
+    # one row per (step, variant, covering window); variant n_feat = no replacement (the original)
+    n_var = n_feat + 1
+    group, feat, start, pos = [], [], [], []
     for i, t in enumerate(steps):
         starts = _covering_starts(int(t), n, w)
-        for f in range(n_feat):
-            pair.append(np.full(starts.size, i * n_feat + f))
-            feat.append(np.full(starts.size, f))
-            start.append(starts)
-            pos.append(t - starts)
-    pair, feat, start, pos = (np.concatenate(a) for a in (pair, feat, start, pos))
-    original = model.feature_errors(x)[steps].mean(axis=1)
-    sums = np.zeros(len(steps) * n_feat)
-    counts = np.bincount(pair, minlength=sums.size).astype(float)
+        variants = np.repeat(np.arange(n_var), starts.size)
+        group.append(i * n_var + variants)
+        feat.append(variants)
+        start.append(np.tile(starts, n_var))
+        pos.append(np.tile(t - starts, n_var))
+    group, feat, start, pos = (np.concatenate(a) for a in (group, feat, start, pos))
+    errors = np.empty(group.size)
     dev = model._device()
     model.net_.eval()
-    for lo in range(0, pair.size, chunk):
+    for lo in range(0, group.size, chunk):
         sl = slice(lo, lo + chunk)
         batch = torch.from_numpy(win[start[sl]])
-        rows = torch.arange(batch.shape[0])
-        batch[rows, :, torch.from_numpy(feat[sl])] = torch.from_numpy(base_win[start[sl], :, feat[sl]])
+        replace = np.flatnonzero(feat[sl] < n_feat)
+        if replace.size:
+            f = feat[sl][replace]
+            batch[torch.from_numpy(replace)[:, None], torch.arange(w)[None, :], torch.from_numpy(f)[:, None]] = \
+                torch.from_numpy(base_win[start[sl][replace], :, f])
         recon, _, _ = model.net_(batch.to(dev), sample=False)
-        p = torch.from_numpy(pos[sl])
-        err = ((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64).mean(axis=1)
-        np.add.at(sums, pair[sl], err)
-    counterfactual = (sums / counts).reshape(len(steps), n_feat)
-    return original[:, None] - counterfactual
+        rows, p = torch.arange(batch.shape[0]), torch.from_numpy(pos[sl])
+        errors[sl] = ((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64).mean(axis=1)
+    size = len(steps) * n_var
+    mean = (np.bincount(group, weights=errors, minlength=size) / np.bincount(group, minlength=size)).reshape(len(steps), n_var)
+    return mean[:, [n_feat]] - mean[:, :n_feat]
 
 
 @torch.no_grad()
-def attribute_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-    """Reference implementation of :func:`attribute`: one modified series and forward pass per pair."""
+def attribute_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                     local: bool = False) -> np.ndarray:
+    """Reference implementation of :func:`attribute`: a Python loop over (step, feature) pairs.
+
+    For each pair the counterfactual series is built and rescored with :meth:`ClusterLSTMVAE.score`:
+    the whole series (``local=False``, the plain approach), or only the steps whose windows can
+    cover the explained step (``local=True``).
+    """
     x = np.asarray(values, dtype=np.float32)
     n, n_feat = x.shape
     w = model.config.window
     out = np.zeros((len(steps), n_feat))
     for i, t in enumerate(np.asarray(steps, dtype=int)):
-        lo, hi = max(0, t - w + 1), min(n, t + w)
-        local = x[lo:hi]
-        original = model.feature_errors(local)[t - lo].mean()
+        lo, hi = (max(0, t - w + 1), min(n, t + w)) if local else (0, n)
+        segment = x[lo:hi]
+        original = model.feature_errors(segment)[t - lo].mean()
         for f in range(n_feat):
-            cf = local.copy()
-            cf[:, f] = baseline[lo:hi, f]
+            cf = segment.copy()
+            cf[max(0, t - w + 1) - lo:min(n, t + w) - lo, f] = baseline[max(0, t - w + 1):min(n, t + w), f]
             out[i, f] = original - model.feature_errors(cf)[t - lo].mean()
     return out
 

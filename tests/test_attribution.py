@@ -36,7 +36,9 @@ def test_batched_and_looped_agree(model, kind):
     x = _series(1)
     base = baseline_values(x, _time(), kind)
     steps = np.array([0, 3, 14, 200, 300, N - 15, N - 1])
-    np.testing.assert_allclose(attribute(model, x, steps, base, chunk=50), attribute_looped(model, x, steps, base), atol=1e-6)
+    batched = attribute(model, x, steps, base, chunk=50)
+    np.testing.assert_allclose(batched, attribute_looped(model, x, steps, base), atol=1e-6)
+    np.testing.assert_allclose(batched[:3], attribute_looped(model, x, steps[:3], base, local=True), atol=1e-6)
 
 
 def test_planted_driver_ranks_first_and_an_untouched_feature_is_near_zero(model):

@@ -1,6 +1,6 @@
 """End-to-end: the notebooks run under papermill in the quick profile, for both data sets.
 
-Each data set's chain 01 -> 05 runs in one test, in order, in a throw-away project root.
+Each data set's chain 01 -> 06 runs in one test, in order, in a throw-away project root.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _outputs(project_root, figures: list[str], tables: list[str], dataset: str) 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("dataset", ["era5", "gemb"])
-def test_notebooks_01_to_05_quick(project_root, dataset):
+def test_notebooks_01_to_06_quick(project_root, dataset):
     _run(project_root, "01_preprocess", dataset)
     features = xr.load_dataset(project_root / "data" / "processed" / dataset / "features.nc")
     assert int(features["year"].min()) == 1991 and int(features["year"].max()) == 2021
@@ -92,3 +92,11 @@ def test_notebooks_01_to_05_quick(project_root, dataset):
     accuracy = pd.read_csv(tables / f"tab_attribution_truth_{dataset}.csv").set_index("type")
     assert 0 < accuracy.loc["all", "n_events"] <= len(events)
     assert accuracy.loc["all", "top1_accuracy"] <= accuracy.loc["all", "top3_accuracy"]
+
+    _run(project_root, "06_validate", dataset)
+    _outputs(project_root, ["importance", "shap"], ["surrogate_skill", "agreement"], dataset)
+    agreement = pd.read_csv(tables / f"tab_agreement_{dataset}.csv")
+    assert len(agreement) == 12  # 2 tasks x 2 models x 3 importances
+    assert agreement["kendall_tau"].between(-1, 1).all() and agreement["top3_overlap"].between(0, 1).all()
+    importance = pd.read_csv(tables / f"tab_importance_{dataset}.csv")
+    assert set(importance["method"]) == {"gain", "impurity", "permutation", "shap"}

@@ -1,0 +1,56 @@
+"""Surrogates: a known driver ranks first under every importance; SHAP values add up to the model output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvlib.surrogate import SurrogateConfig, fit_surrogates, shap_values
+
+SMALL = SurrogateConfig(n_estimators=60, n_repeats=3)
+
+
+def _data(seed: int = 0, n: int = 600) -> pd.DataFrame:
+    return pd.DataFrame(np.random.default_rng(seed).normal(size=(n, 5)), columns=["a", "b", "c", "d", "e"])
+
+
+def test_known_driver_of_a_label_ranks_first_everywhere():
+    X = _data()
+    label = (X["c"] + 0.3 * np.random.default_rng(1).normal(size=len(X)) > 1.0).astype(int).to_numpy()
+    importance, skill, explanations = fit_surrogates(X, label, "anomaly", SMALL)
+    top = importance[importance["rank"] == 1]
+    assert len(top) == 6 and (top["feature"] == "c").all()
+    assert (skill["held_out_skill"] > 0.7).all() and set(explanations) == {"XGBoost", "Random Forest"}
+
+
+def test_known_driver_of_a_regression_ranks_first():
+    X = _data(2)
+    y = 3 * X["a"].to_numpy() + 0.5 * X["d"].to_numpy()
+    importance, skill, _ = fit_surrogates(X, y, "melt", SMALL)
+    assert (importance[importance["rank"] == 1]["feature"] == "a").all()
+    assert (importance[importance["rank"] == 2]["feature"] == "d").all()
+    assert (skill["held_out_skill"] > 0.8).all()
+
+
+@pytest.mark.parametrize("task", ["anomaly", "melt"])
+def test_shap_values_add_up_to_the_model_output(task):
+    from xgboost import XGBClassifier, XGBRegressor
+    X = _data(3)
+    if task == "anomaly":
+        y = (X["b"] > 0.5).astype(int)
+        model = XGBClassifier(n_estimators=40, max_depth=3, random_state=0, n_jobs=1).fit(X, y)
+        output = model.predict(X, output_margin=True)
+    else:
+        y = X["b"] ** 2 + X["e"]
+        model = XGBRegressor(n_estimators=40, max_depth=3, random_state=0, n_jobs=1).fit(X, y)
+        output = model.predict(X)
+    explanation = shap_values(model, X)
+    np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values, output, atol=1e-4)
+
+
+def test_a_label_with_one_class_is_refused():
+    with pytest.raises(ValueError, match="both classes"):
+        fit_surrogates(_data(), np.zeros(600, int), "anomaly", SMALL)
+    with pytest.raises(ValueError, match="unknown task"):
+        fit_surrogates(_data(), np.zeros(600), "runoff", SMALL)
