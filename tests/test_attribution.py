@@ -91,3 +91,21 @@ def test_rankings_and_stability():
     assert (same["jaccard_top"] == 1.0).all() and (same["kendall_tau"] == 1.0).all() and same["same_top1"].all()
     flipped = ev.assign(rank=ev.groupby("event_id")["rank"].transform(lambda r: r.max() + 1 - r))
     assert (top_k_stability(ev, flipped, k=1)["jaccard_top"] == 0.0).all()
+
+
+def test_shapley_values_add_up_and_find_the_planted_driver(model):
+    from clvlib.attribution import attribute_shapley
+    x = _series(2)
+    t = 73 * 7 + 40
+    x[t, 1] += 4.0
+    base = baseline_values(x, _time(), "median")
+    phi = attribute_shapley(model, x, np.array([t, 100]), base, n_permutations=4)
+    full = x.copy()
+    w = model.config.window
+    for i, step in enumerate((t, 100)):
+        lo, hi = max(0, step - w + 1), min(N, step + w)
+        all_base = x.copy()
+        all_base[lo:hi] = base[lo:hi]
+        expected = model.score(full)[step] - model.score(all_base)[step]
+        assert phi[i].sum() == pytest.approx(expected, abs=1e-5)
+    assert int(np.argmax(phi[0])) == 1
