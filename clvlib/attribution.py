@@ -32,6 +32,7 @@ import torch
 from scipy.stats import kendalltau
 
 from clvlib.model import ClusterLSTMVAE, _windows
+from clvlib.variables import driver_name
 
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
 
@@ -286,7 +287,8 @@ def top_k_stability(a: pd.DataFrame, b: pd.DataFrame, k: int = 3) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, k: int = 3,
+                 dataset: str = "era5") -> pd.DataFrame:
     """Compare each detected event's attributed ranking with the true drivers of the injected event it overlaps.
 
     Parameters
@@ -296,9 +298,12 @@ def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFram
     events : pandas.DataFrame
         Detected events with ``reference_ids`` (see :func:`clvlib.detection.match_events`).
     truth : pandas.DataFrame
-        Injected events with ``event_id``, ``type`` and ``drivers`` (``;``-separated).
+        Injected events with ``event_id``, ``type`` and ``drivers`` (``;``-separated ERA5 names).
     k : int
         Size of the top set.
+    dataset : str
+        Data set of the ranking; drivers are renamed to its variables
+        (:func:`clvlib.variables.driver_name`, e.g. ``fal`` is ``albedo`` in GEMB).
 
     Returns
     -------
@@ -313,9 +318,9 @@ def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFram
         if not ids or ev.event_id not in set(ranking["event_id"]):
             continue
         true = drivers.loc[ids[0]]
-        true_set = set(str(true["drivers"]).split(";"))
+        true_set = {driver_name(d, dataset) for d in str(true["drivers"]).split(";")}
         top = ranking[ranking["event_id"] == ev.event_id].nsmallest(k, "rank")["feature"].tolist()
-        rows.append({"event_id": ev.event_id, "truth_id": ids[0], "type": true["type"], "drivers": true["drivers"],
+        rows.append({"event_id": ev.event_id, "truth_id": ids[0], "type": true["type"], "drivers": ";".join(sorted(true_set)),
                      "top1": top[0], f"top{k}": ";".join(top), "top1_is_driver": top[0] in true_set,
                      f"driver_in_top{k}": bool(true_set & set(top))})
     return pd.DataFrame(rows)

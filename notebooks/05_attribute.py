@@ -183,14 +183,15 @@ pd.DataFrame({"occlusion (paper)": overall["feature"].to_numpy(), "Shapley": ove
 # %% [markdown]
 # ## Ground truth: do the attributions name the injected drivers?
 # For each detected event that overlaps an injected event: is the top-ranked feature one of the
-# injected event's drivers (`truth.csv`), and is one of its drivers among the top 3?
+# injected event's drivers (`truth.csv`, renamed to this data set's variables: `fal` is `albedo`
+# and `sshf` is `shf` in GEMB), and is one of its drivers among the top 3?
 
 # %%
 truth = load_truth(paths.synthetic(seed))
 variants = {f"occlusion, {baseline} (paper)": ranking,
             **{f"occlusion, {k}": event_ranking(t) for k, t in tables.items() if k != baseline},
             f"Shapley, {baseline}": event_ranking(shapley)}
-checks = {name: driver_check(r, events, truth) for name, r in variants.items()}
+checks = {name: driver_check(r, events, truth, dataset=dataset) for name, r in variants.items()}
 accuracy = pd.concat([driver_accuracy(c).assign(method=name) for name, c in checks.items()], ignore_index=True)
 accuracy = accuracy[["method", "type", "n_events", "top1_accuracy", "top3_accuracy"]].round(4)
 save_table(accuracy, f"attribution_truth_{dataset}", paths.tables)

@@ -109,3 +109,18 @@ def test_shapley_values_add_up_and_find_the_planted_driver(model):
         expected = model.score(full)[step] - model.score(all_base)[step]
         assert phi[i].sum() == pytest.approx(expected, abs=1e-5)
     assert int(np.argmax(phi[0])) == 1
+
+
+def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
+    from clvlib.attribution import driver_accuracy, driver_check
+    ranking = pd.DataFrame({"event_id": [1, 1, 1, 2, 2, 2], "feature": ["albedo", "t2m", "tcc"] * 2,
+                            "delta": [3, 2, 1, 1, 2, 3.0], "rank": [1, 2, 3, 3, 2, 1]})
+    events = pd.DataFrame({"event_id": [1, 2, 3], "reference_ids": ["10", "11;12", ""]})
+    truth = pd.DataFrame({"event_id": [10, 11, 12], "type": ["dark_surface", "warm_advection", "foehn"],
+                          "drivers": ["fal", "t2m;d2m;strd", "u10;sshf;t2m"]})
+    check = driver_check(ranking, events, truth, k=2, dataset="gemb")
+    assert check["top1"].tolist() == ["albedo", "tcc"] and check["drivers"].iloc[0] == "albedo"
+    assert check["top1_is_driver"].tolist() == [True, False] and check["driver_in_top2"].tolist() == [True, True]
+    acc = driver_accuracy(check, k=2).set_index("type")
+    assert acc.loc["all", "n_events"] == 2 and acc.loc["all", "top1_accuracy"] == 0.5 and acc.loc["all", "top2_accuracy"] == 1.0
+    assert not driver_check(ranking, events, truth, k=2, dataset="era5")["top1_is_driver"].iloc[0]
