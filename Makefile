@@ -36,7 +36,7 @@ PARAMS := build/params.json
 # Stages per data set; each executed notebook is a target that depends on its source, the
 # previous stage of the same data set, the clvlib sources, the parameters and the environment.
 STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
-NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb))
+NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb)) $(NB)/07_compare.ipynb
 
 define stage_deps
 $(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW)
@@ -66,6 +66,11 @@ synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/sy
 
 data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 	$(PY) -m clvlib.rawdata --seed $* --out $(@D)
+
+# 07 compares the two data sets, so it has no dataset parameter.
+$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(LIB) $(PARAMS) $(STAMP)
+	@echo "== 07_compare profile=$(PROFILE) seed=$(SEED)"
+	@$(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
 
 # The stem is <stage>_<dataset>, e.g. 03_train_era5.
 $(NB)/%.ipynb: $(LIB) $(PARAMS) $(STAMP)

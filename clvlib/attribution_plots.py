@@ -64,7 +64,9 @@ def plot_importance(importance: pd.DataFrame, attribution: pd.DataFrame, title: 
     scaled = wide / wide.abs().max()
     fig, ax = plt.subplots(figsize=(6.4, 0.24 * len(order) + 1.4))
     sns.heatmap(scaled, cmap="Blues", vmin=0, vmax=1, ax=ax, annot=wide.rank(ascending=False).astype(int), fmt="d",
-                cbar_kws={"label": "importance / largest (numbers: rank)"}, annot_kws={"fontsize": 6})
+                cbar_kws={"label": "importance / largest (numbers: rank)"}, annot_kws={"fontsize": 6},
+                yticklabels=True, xticklabels=True)
     ax.set(title=title, xlabel="", ylabel="feature (CLV order)")
     ax.tick_params(axis="x", rotation=30, labelsize=7)
+    ax.tick_params(axis="y", rotation=0, labelsize=7)
     return fig

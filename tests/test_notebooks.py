@@ -102,3 +102,22 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert agreement["kendall_tau"].between(-1, 1).all() and agreement["top3_overlap"].between(0, 1).all()
     importance = pd.read_csv(tables / f"tab_importance_{dataset}.csv")
     assert set(importance["method"]) == {"gain", "impurity", "permutation", "shap"}
+
+
+@pytest.mark.notebooks
+def test_07_compare_quick(project_root):
+    """Runs after both chains above (pytest keeps file order); compares the two data sets."""
+    tables = project_root / "paper" / "tables"
+    if not all((tables / f"tab_agreement_{d}.csv").exists() for d in ("era5", "gemb")):
+        pytest.skip("needs the 01-06 chains of both data sets (run the whole module)")
+    out = project_root / "build" / "07_compare.ipynb"
+    run_notebook(ROOT / "notebooks" / "07_compare.py", out, {"profile": "quick", "seed": 0, "root": str(project_root)},
+                 progress=False)
+    rankings = pd.read_csv(tables / "tab_driver_comparison.csv")
+    era5 = pd.read_csv(tables / "tab_drivers_era5.csv")
+    assert set(era5["feature"]) <= set(rankings["era5_feature"].dropna())
+    assert rankings.loc[rankings["variable"] == "fal", "gemb_feature"].item() == "albedo"
+    for table in ("measures_comparison", "trend_comparison", "extremes_comparison", "attribution_truth_comparison"):
+        assert set(pd.read_csv(tables / f"tab_{table}.csv")["dataset"]) == {"era5", "gemb"}, table
+    for ext in ("png", "pdf"):
+        assert (project_root / "paper" / "figures" / f"fig_driver_comparison.{ext}").stat().st_size > 5_000
