@@ -25,7 +25,8 @@ SYNTH_LIB := clvlib/synthetic.py clvlib/snowpack.py clvlib/physics.py clvlib/var
 RAW := data/raw/synthetic/seed-$(SEED)/manifest.json
 NB := build/notebooks
 RUN_NB := $(PY) -m clvlib.notebooks --no-progress
-NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "running over TCP without encryption" || true
+NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "running over TCP without encryption" \
+  -e "KeyboardInterrupt caught in kernel" || true
 
 # The run's parameters live in build/params.json, rewritten only when they change, so that
 # changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing.
@@ -48,7 +49,7 @@ $(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).i
 endef
 $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 
-.PHONY: help env synthetic paper notebooks test lab clean
+.PHONY: help env synthetic paper notebooks verify test lab clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -80,7 +81,20 @@ $(NB)/%.ipynb: $(LIB) $(PARAMS) $(STAMP)
 
 paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures)
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks
-	@echo "paper: tables in paper/tables, figures in paper/figures, executed notebooks in $(NB)"
+	@$(MAKE) --no-print-directory paper/report.html
+	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
+
+VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED)
+
+verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md); STRICT=1 fails on a claim that does not hold
+	$(VERIFY) $(if $(STRICT),--strict)
+
+# make paper runs the same verification whenever a notebook, the claims or their rules changed.
+paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/claims.py
+	$(VERIFY)
+
+paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
+	$(PY) -m clvlib.report --paper paper --notebooks $(NB)
 
 notebooks: $(NOTEBOOKS)
 
@@ -94,5 +108,5 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 clean: ## remove generated files (never data/raw)
-	rm -rf build data/processed/* data/models/* paper/figures paper/tables paper/manifest.json paper/report.html
+	rm -rf build data/processed/* data/models/* paper/figures paper/tables paper/manifest.json paper/.manifest.lock paper/claims.md paper/report.html paper/notebooks
 	touch data/processed/.gitkeep data/models/.gitkeep

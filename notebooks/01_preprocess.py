@@ -45,7 +45,8 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from clvlib.config import Paths, PreprocessConfig, get_profile
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 from clvlib.plots import plot_overview
 from clvlib.preprocess import preprocess, write_features
 from clvlib.rawdata import load_daily, load_truth, verify_synthetic
@@ -53,6 +54,8 @@ from clvlib.variables import dataset_variables, melt_variable
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "01_preprocess", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
+                    [paths.synthetic(seed) / "manifest.json"])
 config = PreprocessConfig(dataset=dataset, first_year=get_profile(profile).first_year)
 raw = paths.synthetic(seed)
 config
@@ -88,7 +91,8 @@ else:
 
 # %%
 table = result.variables.round({"mean": 4, "std": 4, "clipped_pct": 3})
-save_table(table, f"variables_{dataset}", paths.tables)
+registry.table(table, f"variables_{dataset}",
+    f"Variables of the {dataset} data set: units after preprocessing, training-period mean and standard deviation, share of values clipped by the IQR rule, gap steps.")
 table
 
 # %% [markdown]
@@ -100,7 +104,8 @@ table
 key = ["t2m", "ssrd", "strd", "tcc", "fal" if dataset == "era5" else "albedo", melt_variable(dataset)]
 events = truth[truth["start"].dt.year >= config.first_year]
 fig = plot_overview(features, key, events)
-save_figure(fig, f"preprocess_overview_{dataset}", paths.figures)
+registry.figure(fig, f"preprocess_overview_{dataset}",
+    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set; injected events shaded.")
 
 # %% [markdown]
 # ## Write the features

@@ -41,10 +41,13 @@ import xarray as xr
 from clvlib.clustering import CorrelationClusterer, save_clusters
 from clvlib.config import Paths
 from clvlib.detector_plots import plot_correlation, plot_silhouette
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "02_cluster", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
+                    "n_clusters": n_clusters, "method": method}, [paths.processed(dataset) / "features.nc"])
 features = xr.load_dataset(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 train = features["za"].sel(time=features["is_train"]).values
@@ -58,7 +61,8 @@ clusterer = CorrelationClusterer(n_clusters=n_clusters, method=method, random_st
 membership = clusterer.membership().merge(
     features["long_name"].to_series().rename("long_name").reset_index(), on="feature")
 print(f"{clusterer.n_clusters_} clusters")
-save_table(membership, f"clusters_{dataset}", paths.tables)
+registry.table(membership, f"clusters_{dataset}",
+    f"Correlation clusters of the {dataset} features (k-means on correlation profiles of the training years).")
 membership
 
 # %% [markdown]
@@ -68,7 +72,8 @@ membership
 
 # %%
 fig = plot_correlation(clusterer.correlation_, clusterer.labels_)
-save_figure(fig, f"correlation_{dataset}", paths.figures)
+registry.figure(fig, f"correlation_{dataset}",
+    f"Pearson correlation of the {dataset} features over the training years, ordered by cluster; clusters outlined.")
 
 # %% [markdown]
 # ## Number of clusters
@@ -76,8 +81,10 @@ save_figure(fig, f"correlation_{dataset}", paths.figures)
 # %%
 if len(clusterer.silhouette_):
     fig = plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_)
-    save_figure(fig, f"silhouette_{dataset}", paths.figures)
-    save_table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}", paths.tables)
+    registry.figure(fig, f"silhouette_{dataset}",
+    f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.")
+    registry.table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}",
+    f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.")
 else:
     print(f"n_clusters = {n_clusters} was given; no silhouette curve.")
 

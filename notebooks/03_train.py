@@ -49,10 +49,13 @@ from clvlib.clustering import load_clusters
 from clvlib.config import Paths, get_profile
 from clvlib.detector_plots import plot_losses
 from clvlib.model import ClusterLSTMVAE, CLVConfig, training_summary
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "03_train", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
+                    [paths.processed(dataset) / "features.nc", paths.models(dataset) / "clusters.json"])
 prof = get_profile(profile)
 features = xr.load_dataset(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
@@ -88,9 +91,11 @@ for name, model in models.items():
 
 # %%
 fig = plot_losses({name: m.history_ for name, m in models.items()})
-save_figure(fig, f"training_loss_{dataset}", paths.figures)
+registry.figure(fig, f"training_loss_{dataset}",
+    f"Training and validation loss per epoch of the CLV, the unclustered VAE and the author's settings ({dataset}); dotted: epoch kept.")
 
 # %%
 summary = pd.DataFrame([training_summary(name, m) for name, m in models.items()])
-save_table(summary, f"training_{dataset}", paths.tables)
+registry.table(summary, f"training_{dataset}",
+    f"Size, epochs and losses of the three trained models ({dataset}).")
 display(summary)

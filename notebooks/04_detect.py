@@ -60,13 +60,17 @@ from clvlib.detection import (
 from clvlib.detector_plots import plot_pr_curves, plot_scores, plot_trend
 from clvlib.evaluation import measures_anomalies, melt_season, step_labels
 from clvlib.model import ClusterLSTMVAE
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 from clvlib.rawdata import load_measures, load_truth
 from clvlib.scores import write_scores
 from clvlib.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha},
+                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in ("clv", "unclustered", "original")),
+                     paths.synthetic(seed) / "truth.csv", paths.synthetic(seed) / "measures.csv"])
 prof = get_profile(profile)
 config = DetectConfig()
 config = replace(config, pot=replace(config.pot, alpha=alpha))
@@ -105,11 +109,13 @@ print(f"{int(detection['anomaly'].sum())} anomalous melt-season steps in {len(ev
 years = tuple(sorted({int(time[is_train].year.max()) - 1, int(time[is_train].year.max()), test_year}))
 fig = plot_scores(time, detection["score"].to_numpy(), detection["threshold"].to_numpy(),
                   detection["anomaly"].to_numpy(), truth, years)
-save_figure(fig, f"scores_{dataset}", paths.figures)
+registry.figure(fig, f"scores_{dataset}",
+    f"CLV anomaly score, trailing peaks-over-threshold threshold and flagged steps in the melt seasons of the last training years and the held-out year ({dataset}); injected events shaded.")
 
 # %%
 event_table = events.assign(intensity=events["intensity"].round(4), peak_score=events["peak_score"].round(6))
-save_table(event_table, f"events_{dataset}", paths.tables)
+registry.table(event_table, f"events_{dataset}",
+    f"Detected events ({dataset}): start, end, peak, intensity (peak over threshold), extreme flag and the injected events they overlap.")
 event_table.tail(10)
 
 # %% [markdown]
@@ -121,7 +127,8 @@ event_table.tail(10)
 table = comparison_table(scores, time, n_days, truth, config)
 centred = comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, config, rules=("pot_centred", "sigma"))
 table = pd.concat([table, centred], ignore_index=True).round(4)
-save_table(table, f"detection_truth_{dataset}", paths.tables)
+registry.table(table, f"detection_truth_{dataset}",
+    f"Detection against the injected events ({dataset}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the CLV, the baselines and other threshold rules on the same steps.")
 table
 
 # %%
@@ -140,7 +147,8 @@ display(Markdown(
 # %%
 first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
 by_type = recall_by_type(truth[truth["end"] >= first_scored], events).round(4)
-save_table(by_type, f"recall_by_type_{dataset}", paths.tables)
+registry.table(by_type, f"recall_by_type_{dataset}",
+    f"Event recall of the CLV per injected event type ({dataset}).")
 by_type
 
 # %%
@@ -149,7 +157,8 @@ sens = pd.concat([
     comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
     .assign(alpha=a) for a in alphas], ignore_index=True)
 sens = sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]].round(4)
-save_table(sens, f"alpha_sensitivity_{dataset}", paths.tables)
+registry.table(sens, f"alpha_sensitivity_{dataset}",
+    f"Effect of the tail probability alpha of the threshold on the CLV's detection ({dataset}).")
 sens
 
 # %% [markdown]
@@ -162,14 +171,16 @@ scope = pd.concat([
     comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, whole_year).assign(scope="whole year"),
     table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season"),
 ], ignore_index=True)[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]].round(4)
-save_table(scope, f"scope_effect_{dataset}", paths.tables)
+registry.table(scope, f"scope_effect_{dataset}",
+    f"CLV detection thresholded over the melt season against the whole year ({dataset}).")
 scope
 
 # %%
 scope_mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
 labels = step_labels(time, n_days, truth)[scope_mask]
 fig = plot_pr_curves(labels, {name: s[scope_mask] for name, s in scores.items()})
-save_figure(fig, f"precision_recall_{dataset}", paths.figures)
+registry.figure(fig, f"precision_recall_{dataset}",
+    f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).")
 
 # %% [markdown]
 # ## The held-out year
@@ -179,7 +190,8 @@ save_figure(fig, f"precision_recall_{dataset}", paths.figures)
 held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
 held_out = held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
                      "n_reference_events", "n_detected_events"]].round(4)
-save_table(held_out, f"detection_test_year_{dataset}", paths.tables)
+registry.table(held_out, f"detection_test_year_{dataset}",
+    f"Detection in the held-out year, scored by models trained on the training years ({dataset}).")
 held_out
 
 # %% [markdown]
@@ -196,7 +208,8 @@ print(f"{len(melt_events)} melt-extent anomalies {measures['date'].dt.year.min()
 in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
 vs_measures = comparison_table(scores, time, n_days, melt_events.assign(type="melt extent"), config,
                                period=in_record).round(4)
-save_table(vs_measures, f"detection_measures_{dataset}", paths.tables)
+registry.table(vs_measures, f"detection_measures_{dataset}",
+    f"Detection against melt-extent anomalies of the MEaSUREs-like record, 1979-2012 ({dataset}).")
 vs_measures
 
 # %% [markdown]
@@ -210,16 +223,19 @@ steps_per_year = counts_per_year(detection["anomaly"].to_numpy(), time, train_ye
 events_per_year = counts_per_year(np.ones(len(events), bool), pd.DatetimeIndex(events["start"]), train_years)
 extreme_per_year = counts_per_year(events["extreme"].to_numpy(), pd.DatetimeIndex(events["start"]), train_years)
 trend = trend_table({"anomalous steps": steps_per_year, "events": events_per_year, "extreme events": extreme_per_year})
-save_table(trend, f"trend_{dataset}", paths.tables, float_format="%.6g")
+registry.table(trend, f"trend_{dataset}",
+    f"Anomalous steps and detected events per year in the training years: Mann-Kendall test and Theil-Sen slope per decade ({dataset}).", float_format="%.6g")
 trend
 
 # %%
 decades = pd.DataFrame({"anomalous_steps": counts_per_decade(steps_per_year), "events": counts_per_decade(events_per_year),
                         "extreme_events": counts_per_decade(extreme_per_year)}).reset_index()
-save_table(decades, f"decades_{dataset}", paths.tables)
+registry.table(decades, f"decades_{dataset}",
+    f"Anomalous steps, events and extreme events per decade ({dataset}).")
 row = trend.iloc[0]
 fig = plot_trend(steps_per_year, row["slope_per_decade"] / 10, int(steps_per_year.index[0]), row["p_value"], dataset)
-save_figure(fig, f"trend_{dataset}", paths.figures)
+registry.figure(fig, f"trend_{dataset}",
+    f"Anomalous steps and detected events per year in the training years: Mann-Kendall test and Theil-Sen slope per decade ({dataset}).")
 decades
 
 # %% [markdown]
@@ -229,7 +245,8 @@ decades
 
 # %%
 extremes = pd.DataFrame([extremes_row(events, train_years.start, train_years.stop - 1)]).assign(dataset=dataset)
-save_table(extremes, f"extremes_{dataset}", paths.tables)
+registry.table(extremes, f"extremes_{dataset}",
+    f"Number, duration and intensity of detected and extreme events in the training years ({dataset}).")
 extremes
 
 # %% [markdown]

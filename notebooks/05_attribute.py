@@ -54,12 +54,17 @@ from clvlib.attribution import (
 from clvlib.attribution_plots import plot_drivers, plot_event_example, plot_event_heatmap
 from clvlib.config import Paths
 from clvlib.model import ClusterLSTMVAE
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 from clvlib.rawdata import load_truth
 from clvlib.scores import read_scores
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "05_attribute", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
+                    "baseline": baseline, "n_permutations": n_permutations},
+                    [paths.processed(dataset) / f for f in ("features.nc", "scores.nc", "events.csv")]
+                    + [paths.models(dataset) / "clv" / "clv.pt", paths.synthetic(seed) / "truth.csv"])
 features = xr.load_dataset(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 time = pd.DatetimeIndex(features["time"].values)
@@ -81,7 +86,8 @@ bases = {kind: baseline_values(za, time, kind, features["step"].values, is_train
 deltas = {kind: attribute(model, za, steps, base) for kind, base in bases.items()}
 tables = {kind: tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
 table = tables[baseline]
-save_table(table.assign(delta=table["delta"].round(8)), f"attribution_{dataset}", paths.tables, formats=("csv",))
+registry.table(table.assign(delta=table["delta"].round(8)), f"attribution_{dataset}",
+    f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at its yearly median), rank per step.", formats=("csv",))
 table.head(10)
 
 # %% [markdown]
@@ -89,16 +95,20 @@ table.head(10)
 
 # %%
 overall = overall_ranking(table, random_state=seed)
-save_table(overall.round(6), f"drivers_{dataset}", paths.tables)
+registry.table(overall.round(6), f"drivers_{dataset}",
+    f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature with a bootstrap 95 % interval, share of steps ranked first.")
 fig = plot_drivers(overall, f"Drivers of the detected anomalies, {dataset} ({baseline} baseline)")
-save_figure(fig, f"drivers_{dataset}", paths.figures)
+registry.figure(fig, f"drivers_{dataset}",
+    f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature with a bootstrap 95 % interval, share of steps ranked first.")
 overall
 
 # %%
 ranking = event_ranking(table)
-save_table(ranking.assign(delta=ranking["delta"].round(8)), f"event_drivers_{dataset}", paths.tables, formats=("csv",))
+registry.table(ranking.assign(delta=ranking["delta"].round(8)), f"event_drivers_{dataset}",
+    f"Mean counterfactual delta per detected event and feature, ranked within each event ({dataset}).", formats=("csv",))
 fig = plot_event_heatmap(ranking)
-save_figure(fig, f"event_heatmap_{dataset}", paths.figures)
+registry.figure(fig, f"event_heatmap_{dataset}",
+    f"Attribution per detected event ({dataset}): each event's deltas divided by its largest.")
 
 # %% [markdown]
 # ## An example event
@@ -115,7 +125,8 @@ view = slice(max(0, first - 8), min(len(time), last + 9))
 cf = {f: counterfactual_scores(model, za, lo, hi, names.index(f), bases[baseline])[view] for f in top3}
 fig = plot_event_example(time[view], scores["score"].values[view], cf, scores["threshold"].values[view],
                          example["start"], example["end"])
-save_figure(fig, f"event_example_{dataset}", paths.figures)
+registry.figure(fig, f"event_example_{dataset}",
+    f"Score of the strongest detected event and the scores with each of its top three drivers replaced by its yearly median ({dataset}).")
 display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {example['end']:%Y-%m-%d}); "
                  f"top drivers: {', '.join(top3)}."))
 
@@ -138,7 +149,11 @@ for kind in BASELINES:
                  "same_top1_share": stab["same_top1"].mean(), "overall_kendall_tau": agree["kendall_tau"],
                  "overall_top3_overlap": agree["top3_overlap"]})
 stability = pd.DataFrame(rows).round(4)
-save_table(stability, f"baseline_stability_{dataset}", paths.tables)
+registry.table(stability, f"baseline_stability_{dataset}",
+    f"Stability of the attributions between the yearly-median baseline and the zero and climatology baselines ({dataset}): top-3 Jaccard, Kendall tau, same top-1.")
+registry.table(pd.concat(per_event, ignore_index=True).round(4), f"baseline_stability_events_{dataset}",
+    f"Per-event stability of the attributions between baselines ({dataset}).",
+           formats=("csv",))
 stability
 
 # %% [markdown]
@@ -161,7 +176,8 @@ else:
                                  "kendall_tau": np.nan, "top3_overlap": np.nan, "top5_overlap": np.nan,
                                  "train_top3": "", "test_top3": ""}])
     print(f"No anomalous step in {test_year}: the consistency check cannot be made.")
-save_table(consistency, f"test_year_consistency_{dataset}", paths.tables)
+registry.table(consistency, f"test_year_consistency_{dataset}",
+    f"Attributions of the held-out year against those of the training years ({dataset}).")
 consistency
 
 # %% [markdown]
@@ -176,7 +192,8 @@ consistency
 shapley = tidy(attribute_shapley(model, za, steps, bases[baseline], n_permutations, random_state=seed),
                time[steps], event_of_step, names)
 overall_shapley = overall_ranking(shapley, random_state=seed)
-save_table(overall_shapley.round(6), f"drivers_shapley_{dataset}", paths.tables)
+registry.table(overall_shapley.round(6), f"drivers_shapley_{dataset}",
+    f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}), the variant next to the paper's occlusion.")
 pd.DataFrame({"occlusion (paper)": overall["feature"].to_numpy(), "Shapley": overall_shapley["feature"].to_numpy()},
              index=pd.RangeIndex(1, len(names) + 1, name="rank")).head(8)
 
@@ -194,9 +211,11 @@ variants = {f"occlusion, {baseline} (paper)": ranking,
 checks = {name: driver_check(r, events, truth, dataset=dataset) for name, r in variants.items()}
 accuracy = pd.concat([driver_accuracy(c).assign(method=name) for name, c in checks.items()], ignore_index=True)
 accuracy = accuracy[["method", "type", "n_events", "top1_accuracy", "top3_accuracy"]].round(4)
-save_table(accuracy, f"attribution_truth_{dataset}", paths.tables)
+registry.table(accuracy, f"attribution_truth_{dataset}",
+    f"Ground truth of the attributions ({dataset}): share of detected injected events whose top-1 feature is a true driver, and with a true driver in the top 3, per event type and method.")
 check = checks[f"occlusion, {baseline} (paper)"]
-save_table(check, f"attribution_truth_events_{dataset}", paths.tables, formats=("csv",))
+registry.table(check, f"attribution_truth_events_{dataset}",
+    f"Per detected injected event: true drivers, top-1 and top-3 attributed features ({dataset}).", formats=("csv",))
 accuracy[accuracy["type"] == "all"]
 
 # %%

@@ -44,13 +44,17 @@ from IPython.display import display
 from clvlib.attribution import ranking_agreement
 from clvlib.attribution_plots import plot_importance
 from clvlib.config import Paths
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 from clvlib.scores import read_scores
 from clvlib.surrogate import fit_surrogates
 from clvlib.variables import melt_variable
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "06_validate", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
+                    [paths.processed(dataset) / "features.nc", paths.processed(dataset) / "scores.nc",
+                     paths.tables / f"tab_drivers_{dataset}.csv"])
 features = xr.load_dataset(paths.processed(dataset) / "features.nc")
 names = list(features["feature"].values.tolist())
 scores, events = read_scores(paths.processed(dataset))
@@ -72,9 +76,11 @@ importance_a, skill_a, explanations = fit_surrogates(X, label, "anomaly", random
 # %%
 importance_b, skill_b, _ = fit_surrogates(X.drop(columns=melt), X[melt].to_numpy(), "melt", random_state=seed)
 skill = pd.concat([skill_a, skill_b], ignore_index=True).round(4)
-save_table(skill, f"surrogate_skill_{dataset}", paths.tables)
+registry.table(skill, f"surrogate_skill_{dataset}",
+    f"Held-out skill of the XGBoost and Random Forest surrogates for the CLV anomaly label and the melt variable ({dataset}).")
 importance = pd.concat([importance_a, importance_b], ignore_index=True)
-save_table(importance.assign(importance=importance["importance"].round(8)), f"importance_{dataset}", paths.tables,
+registry.table(importance.assign(importance=importance["importance"].round(8)), f"importance_{dataset}",
+    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.",
            formats=("csv",))
 skill
 
@@ -93,13 +99,15 @@ for (task, model, method), group in importance.groupby(["task", "model", "method
                  "surrogate_top3": ";".join(group.nsmallest(3, "rank")["feature"]),
                  "clv_top3": ";".join(ref.nsmallest(3).index)})
 agreement = pd.DataFrame(rows).round(4)
-save_table(agreement, f"agreement_{dataset}", paths.tables)
+registry.table(agreement, f"agreement_{dataset}",
+    f"Agreement of the CLV attribution ranking with each surrogate importance ranking ({dataset}): Kendall tau, top-3 and top-5 overlap.")
 agreement
 
 # %%
 fig = plot_importance(importance_a.assign(method=importance_a["model"] + ", " + importance_a["method"]), drivers,
                       f"Importance for the CLV anomaly label, {dataset}")
-save_figure(fig, f"importance_{dataset}", paths.figures)
+registry.figure(fig, f"importance_{dataset}",
+    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.")
 
 # %% [markdown]
 # ## SHAP summary (XGBoost, anomaly label, held-out steps)
@@ -109,6 +117,7 @@ fig = plt.figure()
 shap.plots.beeswarm(explanations["XGBoost"], max_display=12, show=False, plot_size=(6.4, 4.2))
 fig = plt.gcf()
 fig.axes[0].set_title(f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')")
-save_figure(fig, f"shap_{dataset}", paths.figures)
+registry.figure(fig, f"shap_{dataset}",
+    f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}).")
 display(fig)
 plt.close(fig)

@@ -35,10 +35,14 @@ from IPython.display import display
 
 from clvlib.compare import plot_side_by_side, side_by_side, stack
 from clvlib.config import Paths
-from clvlib.outputs import save_figure, save_table, set_style
+from clvlib.outputs import set_style
+from clvlib.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
+registry = Registry(paths.root, "07_compare", None, {"profile": profile, "seed": seed},
+                    [paths.tables / f"tab_{t}_{d}.csv" for t in ("drivers", "detection_measures", "trend", "extremes",
+                     "attribution_truth") for d in ("era5", "gemb")])
 tables = paths.tables
 
 # %% [markdown]
@@ -46,9 +50,11 @@ tables = paths.tables
 
 # %%
 rankings = side_by_side(pd.read_csv(tables / "tab_drivers_era5.csv"), pd.read_csv(tables / "tab_drivers_gemb.csv"))
-save_table(rankings.round(6), "driver_comparison", tables)
+registry.table(rankings.round(6), "driver_comparison",
+    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median baseline).")
 fig = plot_side_by_side(rankings)
-save_figure(fig, "driver_comparison", paths.figures)
+registry.figure(fig, "driver_comparison",
+    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median baseline).")
 rankings
 
 # %% [markdown]
@@ -58,7 +64,8 @@ rankings
 measures = stack(tables, "detection_measures", query="method == 'CLV' and threshold == 'pot'")
 measures = measures[["dataset", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc",
                      "n_reference_events", "n_detected_events"]]
-save_table(measures, "measures_comparison", tables)
+registry.table(measures, "measures_comparison",
+    "Detection against the MEaSUREs-like melt record, 1979-2012: ERA5-like against GEMB-like.")
 measures
 
 # %% [markdown]
@@ -66,9 +73,11 @@ measures
 
 # %%
 trend = stack(tables, "trend")
-save_table(trend, "trend_comparison", tables, float_format="%.6g")
+registry.table(trend, "trend_comparison",
+    "Trend of melt anomalies in the training years: ERA5-like against GEMB-like.", float_format="%.6g")
 extremes = stack(tables, "extremes")
-save_table(extremes, "extremes_comparison", tables)
+registry.table(extremes, "extremes_comparison",
+    "Number and intensity of extreme events: ERA5-like against GEMB-like.")
 display(trend)
 extremes
 
@@ -77,5 +86,6 @@ extremes
 
 # %%
 truth = stack(tables, "attribution_truth", query="type == 'all'")
-save_table(truth, "attribution_truth_comparison", tables)
+registry.table(truth, "attribution_truth_comparison",
+    "Ground truth of the attributions, all event types: ERA5-like against GEMB-like.")
 truth

@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from clvlib.claims import verify
 from clvlib.notebooks import run_notebook
+from clvlib.registry import check_manifest
+from clvlib.report import build_report
 from clvlib.scores import read_scores
 from conftest import ROOT
 
@@ -121,3 +124,19 @@ def test_07_compare_quick(project_root):
         assert set(pd.read_csv(tables / f"tab_{table}.csv")["dataset"]) == {"era5", "gemb"}, table
     for ext in ("png", "pdf"):
         assert (project_root / "paper" / "figures" / f"fig_driver_comparison.{ext}").stat().st_size > 5_000
+    # every artefact is in the manifest with its current hash, and every claim gets a verdict
+    assert check_manifest(project_root / "paper") == []
+    result = verify(project_root / "paper", ROOT / "paper" / "claims.yaml", "quick", 0)
+    assert result["id"].tolist() == list(range(1, 11))
+    assert set(result["verdict"]) <= {"holds", "does not hold", "not testable on this data"}
+    assert result["data"].str.contains("not a finding about Greenland").all()
+    assert (project_root / "paper" / "claims.md").read_text().count("| **") == 10
+    # the report shows every artefact with its caption and links the rendered notebooks
+    report = build_report(project_root / "paper", project_root / "build").read_text()
+    manifest = json.loads((project_root / "paper" / "manifest.json").read_text())["artefacts"]
+    for key, entry in manifest.items():
+        assert key in report and entry["caption"].split(" (")[0][:40] in report.replace("&#x27;", "'"), key
+    assert report.count("<img ") == sum(e["kind"] == "figure" for e in manifest.values())
+    assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
+    assert "notebooks/07_compare.html" in report
+    assert report.count("<td class='holds'>") + report.count("<td class='fails'>") + report.count("<td class='untestable'>") == 10

@@ -1,0 +1,60 @@
+"""The registry: every saved artefact has a manifest entry with its hashes and provenance."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from clvlib.registry import Registry, check_manifest, read_manifest
+
+
+def _registry(root, notebook="04_detect", dataset="era5"):
+    source = root / "data" / "in.csv"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text("a,b\n1,2\n")
+    return Registry(root, notebook, dataset, {"dataset": dataset, "profile": "quick", "seed": 3}, [source])
+
+
+def test_entries_record_hashes_and_provenance(tmp_path):
+    reg = _registry(tmp_path)
+    reg.table(pd.DataFrame({"x": [1.5, 2.25]}), "demo_era5", "A demo table.")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    reg.figure(fig, "demo_era5", "A demo figure.")
+    plt.close(fig)
+    manifest = read_manifest(tmp_path / "paper")
+    assert set(manifest["artefacts"]) == {"tab_demo_era5", "fig_demo_era5"}
+    entry = manifest["artefacts"]["tab_demo_era5"]
+    assert entry["caption"] == "A demo table." and entry["notebook"] == "04_detect" and entry["dataset"] == "era5"
+    assert entry["seed"] == 3 and entry["profile"] == "quick" and list(entry["inputs"]) == ["data/in.csv"]
+    assert set(entry["outputs"]) == {f"paper/tables/tab_demo_era5.{e}" for e in ("csv", "md", "tex")}
+    assert entry["packages"]["torch"].startswith("2.13.0") and entry["git_commit"]
+    assert check_manifest(tmp_path / "paper") == []
+
+
+def test_unregistered_changed_and_missing_files_are_reported(tmp_path):
+    reg = _registry(tmp_path)
+    reg.table(pd.DataFrame({"x": [1]}), "kept", "Kept.")
+    reg.table(pd.DataFrame({"x": [1]}), "gone", "Gone.")
+    paper = tmp_path / "paper"
+    (paper / "tables" / "tab_stray.csv").write_text("x\n1\n")
+    (paper / "tables" / "tab_kept.csv").write_text("x\n2\n")
+    (paper / "tables" / "tab_gone.md").unlink()
+    problems = "\n".join(check_manifest(paper))
+    assert "tab_stray.csv: not in paper/manifest.json" in problems
+    assert "tab_kept.csv: its SHA-256 differs" in problems
+    assert "tab_gone.md: in the manifest but missing" in problems
+
+
+def test_a_caption_is_required_and_entries_accumulate(tmp_path):
+    a = _registry(tmp_path, "04_detect", "era5")
+    b = _registry(tmp_path, "04_detect", "gemb")
+    a.table(pd.DataFrame({"x": [1]}), "one_era5", "One.")
+    b.table(pd.DataFrame({"x": [2]}), "one_gemb", "One, GEMB.")
+    with pytest.raises(ValueError, match="caption"):
+        a.table(pd.DataFrame({"x": [1]}), "two_era5", " ")
+    manifest = json.loads((tmp_path / "paper" / "manifest.json").read_text())
+    assert list(manifest["artefacts"]) == ["tab_one_era5", "tab_one_gemb"]
