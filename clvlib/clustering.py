@@ -9,7 +9,6 @@ given, it is chosen in a range by the silhouette score.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 
 from clvlib.checks import InputDataError
+from clvlib.files import atomic_write
 
 
 def correlation_matrix(values: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
@@ -135,12 +135,7 @@ def save_clusters(clusterer: CorrelationClusterer, path: Path) -> Path:
         "groups": clusterer.groups(),
         "silhouette": {str(k): float(v) for k, v in clusterer.silhouette_.items()},
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(Path(path), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 def load_clusters(path: Path, features: tuple[str, ...]) -> list[list[int]]:

@@ -7,7 +7,6 @@ artefact. PNG and PDF carry no creation timestamp, so reruns give identical file
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,6 +16,8 @@ matplotlib.use("Agg")  # headless: notebooks and make run without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+
+from clvlib.files import atomic_write  # noqa: E402
 
 _ID = re.compile(r"^[a-z0-9_]+$")
 
@@ -32,21 +33,12 @@ def _check_id(artefact_id: str) -> None:
         raise ValueError(f"artefact id {artefact_id!r} must be lower-case letters, digits and underscores")
 
 
-def _atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` then rename to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
-
-
 def save_figure(fig: plt.Figure, artefact_id: str, folder: Path) -> list[Path]:
     """Save ``fig`` as ``fig_<id>.png`` and ``.pdf`` in ``folder``; returns the paths."""
     _check_id(artefact_id)
     meta = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}
     return [
-        _atomic_write(Path(folder) / f"fig_{artefact_id}.{ext}", lambda p, e=ext: fig.savefig(p, format=e, metadata=meta[e]))
+        atomic_write(Path(folder) / f"fig_{artefact_id}.{ext}", lambda p, e=ext: fig.savefig(p, format=e, metadata=meta[e]))
         for ext in ("png", "pdf")
     ]
 
@@ -72,4 +64,4 @@ def save_table(table: pd.DataFrame, artefact_id: str, folder: Path, float_format
         p.write_text(table.to_latex(index=False, float_format=lambda v: float_format % v, escape=True))
 
     writers = {"csv": lambda p: table.to_csv(p, index=False, float_format=float_format), "md": markdown, "tex": latex}
-    return [_atomic_write(folder / f"tab_{artefact_id}.{ext}", writers[ext]) for ext in formats]
+    return [atomic_write(folder / f"tab_{artefact_id}.{ext}", writers[ext]) for ext in formats]

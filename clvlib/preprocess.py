@@ -21,6 +21,7 @@ import xarray as xr
 from clvlib.aggregate import STEPS_PER_YEAR, to_five_day
 from clvlib.checks import InputDataError
 from clvlib.config import PreprocessConfig
+from clvlib.files import atomic_write
 from clvlib.variables import catalogue
 
 
@@ -252,12 +253,7 @@ def preprocess(daily: xr.Dataset, variables: tuple[str, ...], config: Preprocess
 
 def write_features(features: xr.Dataset, path: Path) -> Path:
     """Write ``features.nc`` under a temporary name and rename it, so a crash leaves no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    features.to_netcdf(tmp)
-    tmp.replace(path)
-    return path
+    return atomic_write(Path(path), features.to_netcdf)
 
 
 def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, config) -> xr.Dataset:

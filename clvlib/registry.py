@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from clvlib.files import atomic_write
 from clvlib.outputs import save_figure, save_table
 from clvlib.rawdata import sha256
 
@@ -134,9 +134,7 @@ class Registry:
             manifest = read_manifest(self.paper)
             manifest["artefacts"][key] = entry
             manifest["artefacts"] = dict(sorted(manifest["artefacts"].items()))
-            tmp = manifest_path.with_name(".manifest.json.tmp")
-            tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-            os.replace(tmp, manifest_path)
+            atomic_write(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n"))
 
 
 def check_manifest(paper: Path) -> list[str]:

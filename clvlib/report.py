@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from clvlib.files import atomic_write
 from clvlib.registry import read_manifest
 
 MAX_ROWS = 40
@@ -102,11 +103,7 @@ def build_report(paper: Path, notebooks: Path) -> Path:
                 csv = next(p for p in entry["outputs"] if p.endswith(".csv"))
                 parts.append(f"<div class='caption'>{caption}</div>{_table_html(paper / 'tables' / Path(csv).name)}{prov}")
     parts.append("</body></html>")
-    out = paper / "report.html"
-    tmp = out.with_name(".report.html.tmp")
-    tmp.write_text("\n".join(parts))
-    tmp.replace(out)
-    return out
+    return atomic_write(paper / "report.html", lambda p: p.write_text("\n".join(parts)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from clvlib.files import atomic_write
+
 
 def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame,
                  folder: Path) -> Path:
@@ -34,13 +36,8 @@ def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, 
         },
         coords={"time": time, "feature": list(names)},
     )
-    tmp = folder / ".scores.nc.tmp"
-    ds.to_netcdf(tmp)
-    tmp.replace(folder / "scores.nc")
-    tmp = folder / ".events.csv.tmp"
-    events.to_csv(tmp, index=False)
-    tmp.replace(folder / "events.csv")
-    return folder / "scores.nc"
+    atomic_write(folder / "events.csv", lambda p: events.to_csv(p, index=False))
+    return atomic_write(folder / "scores.nc", ds.to_netcdf)
 
 
 def read_scores(folder: Path) -> tuple[xr.Dataset, pd.DataFrame]:
