@@ -360,3 +360,37 @@ def counterfactual_scores(model: ClusterLSTMVAE, values: np.ndarray, lo: int, hi
     cf = np.asarray(values, dtype=np.float32).copy()
     cf[lo:hi, feature] = baseline[lo:hi, feature]
     return model.score(cf)
+
+
+def baseline_stability(tables: dict[str, pd.DataFrame], reference: str = "median", k: int = 3,
+                       random_state: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stability of the rankings between the ``reference`` baseline and every other one.
+
+    Parameters
+    ----------
+    tables : dict
+        Baseline name -> :func:`tidy` table of the same steps.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per alternative: mean top-``k`` Jaccard and median Kendall tau over events, share
+        of events with the same top-1, and the agreement of the overall rankings.
+    per_event : pandas.DataFrame
+        :func:`top_k_stability` rows of every alternative.
+    """
+    overall = {kind: overall_ranking(t, n_boot=200, random_state=random_state).set_index("feature")["rank"]
+               for kind, t in tables.items()}
+    ref_events = event_ranking(tables[reference])
+    rows, per_event = [], []
+    for kind, table in tables.items():
+        if kind == reference:
+            continue
+        stab = top_k_stability(ref_events, event_ranking(table), k=k)
+        per_event.append(stab.assign(alternative=kind))
+        agree = ranking_agreement(overall[reference], overall[kind], ks=(k,))
+        rows.append({"baseline": reference, "alternative": kind, "n_events": len(stab),
+                     f"mean_jaccard_top{k}": stab["jaccard_top"].mean(), "median_kendall_tau": stab["kendall_tau"].median(),
+                     "same_top1_share": stab["same_top1"].mean(), "overall_kendall_tau": agree["kendall_tau"],
+                     f"overall_top{k}_overlap": agree[f"top{k}_overlap"]})
+    return pd.DataFrame(rows), pd.concat(per_event, ignore_index=True)

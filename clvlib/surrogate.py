@@ -122,3 +122,29 @@ def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateC
             part["rank"] = part["importance"].rank(ascending=False, method="first").astype(int)
             rows.append(part)
     return pd.concat(rows, ignore_index=True), pd.DataFrame(skill), explanations
+
+
+def agreement_table(importance: pd.DataFrame, clv_rank: pd.Series, excluded: dict[str, str] | None = None) -> pd.DataFrame:
+    """Agreement of every (task, model, method) importance ranking with the CLV ranking.
+
+    Parameters
+    ----------
+    importance : pandas.DataFrame
+        Output of :func:`fit_surrogates` (several tasks concatenated).
+    clv_rank : pandas.Series
+        Feature -> CLV attribution rank (1 = top).
+    excluded : dict, optional
+        Task -> feature that is not a candidate for that task (the melt variable of the melt
+        task); it is dropped from the CLV ranking, which is then reranked.
+    """
+    from clvlib.attribution import ranking_agreement
+
+    rows = []
+    for (task, model, method), group in importance.groupby(["task", "model", "method"], sort=False):
+        drop = (excluded or {}).get(task)
+        ref = (clv_rank.drop(index=drop) if drop else clv_rank).rank(method="first").astype(int)
+        rows.append({"task": task, "model": model, "method": method,
+                     **ranking_agreement(ref, group.set_index("feature")["rank"]),
+                     "surrogate_top3": ";".join(group.nsmallest(3, "rank")["feature"]),
+                     "clv_top3": ";".join(ref.nsmallest(3).index)})
+    return pd.DataFrame(rows)

@@ -48,8 +48,8 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from clvlib.attribution import (
-    BASELINES, attribute, attribute_shapley, baseline_values, counterfactual_scores, driver_accuracy, driver_check, event_ranking,
-    overall_ranking, ranking_agreement, tidy, top_k_stability,
+    BASELINES, attribute, attribute_shapley, baseline_stability, baseline_values, counterfactual_scores,
+    driver_accuracy, driver_check, event_ranking, overall_ranking, ranking_agreement, tidy,
 )
 from clvlib.attribution_plots import plot_drivers, plot_event_example, plot_event_heatmap
 from clvlib.config import Paths
@@ -136,22 +136,11 @@ display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {
 # the median baseline and each alternative; overall, the agreement of the data-set rankings.
 
 # %%
-rows, per_event = [], []
-overall_by = {kind: overall_ranking(t, n_boot=200, random_state=seed) for kind, t in tables.items()}
-for kind in BASELINES:
-    if kind == "median":
-        continue
-    stab = top_k_stability(event_ranking(tables["median"]), event_ranking(tables[kind]), k=3)
-    per_event.append(stab.assign(alternative=kind))
-    agree = ranking_agreement(overall_by["median"].set_index("feature")["rank"], overall_by[kind].set_index("feature")["rank"])
-    rows.append({"baseline": "median", "alternative": kind, "n_events": len(stab),
-                 "mean_jaccard_top3": stab["jaccard_top"].mean(), "median_kendall_tau": stab["kendall_tau"].median(),
-                 "same_top1_share": stab["same_top1"].mean(), "overall_kendall_tau": agree["kendall_tau"],
-                 "overall_top3_overlap": agree["top3_overlap"]})
-stability = pd.DataFrame(rows).round(4)
+stability, per_event = baseline_stability(tables, baseline, k=3, random_state=seed)
+stability = stability.round(4)
 registry.table(stability, f"baseline_stability_{dataset}",
     f"Stability of the attributions between the yearly-median baseline and the zero and climatology baselines ({dataset}): top-3 Jaccard, Kendall tau, same top-1.")
-registry.table(pd.concat(per_event, ignore_index=True).round(4), f"baseline_stability_events_{dataset}",
+registry.table(per_event.round(4), f"baseline_stability_events_{dataset}",
     f"Per-event stability of the attributions between baselines ({dataset}).",
            formats=("csv",))
 stability

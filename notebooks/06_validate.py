@@ -41,13 +41,12 @@ import shap
 import xarray as xr
 from IPython.display import display
 
-from clvlib.attribution import ranking_agreement
 from clvlib.attribution_plots import plot_importance
 from clvlib.config import Paths
 from clvlib.outputs import set_style
 from clvlib.registry import Registry
 from clvlib.scores import read_scores
-from clvlib.surrogate import fit_surrogates
+from clvlib.surrogate import agreement_table, fit_surrogates
 from clvlib.variables import melt_variable
 
 set_style()
@@ -89,16 +88,7 @@ skill
 # For the melt task the melt variable is not a candidate, so it is dropped from the CLV ranking.
 
 # %%
-clv_rank = drivers.set_index("feature")["rank"]
-rows = []
-for (task, model, method), group in importance.groupby(["task", "model", "method"], sort=False):
-    ref = clv_rank.drop(index=melt) if task == "melt" else clv_rank
-    ref = ref.rank(method="first").astype(int)
-    rows.append({"task": task, "model": model, "method": method,
-                 **ranking_agreement(ref, group.set_index("feature")["rank"]),
-                 "surrogate_top3": ";".join(group.nsmallest(3, "rank")["feature"]),
-                 "clv_top3": ";".join(ref.nsmallest(3).index)})
-agreement = pd.DataFrame(rows).round(4)
+agreement = agreement_table(importance, drivers.set_index("feature")["rank"], excluded={"melt": melt}).round(4)
 registry.table(agreement, f"agreement_{dataset}",
     f"Agreement of the CLV attribution ranking with each surrogate importance ranking ({dataset}): Kendall tau, top-3 and top-5 overlap.")
 agreement

@@ -124,3 +124,28 @@ def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
     acc = driver_accuracy(check, k=2).set_index("type")
     assert acc.loc["all", "n_events"] == 2 and acc.loc["all", "top1_accuracy"] == 0.5 and acc.loc["all", "top2_accuracy"] == 1.0
     assert not driver_check(ranking, events, truth, k=2, dataset="era5")["top1_is_driver"].iloc[0]
+
+
+def test_baseline_stability_summarises_identical_and_different_baselines():
+    from clvlib.attribution import baseline_stability
+    time = pd.date_range("2000-06-01", periods=4, freq="5D")
+    deltas = np.array([[3.0, 1.0, 0.0], [2.0, 1.0, 0.5], [0.1, 0.2, 5.0], [0.0, 1.0, 2.0]])
+    same = tidy(deltas, time, np.array([1, 1, 2, 2]), ("a", "b", "c"))
+    flipped = tidy(-deltas, time, np.array([1, 1, 2, 2]), ("a", "b", "c"))
+    summary, per_event = baseline_stability({"median": same, "zero": same, "other": flipped}, k=1)
+    rows = summary.set_index("alternative")
+    assert rows.loc["zero", "mean_jaccard_top1"] == 1.0 and rows.loc["zero", "overall_kendall_tau"] == 1.0
+    assert rows.loc["other", "mean_jaccard_top1"] == 0.0 and rows.loc["other", "same_top1_share"] == 0.0
+    assert len(per_event) == 4 and set(per_event["alternative"]) == {"zero", "other"}
+
+
+def test_counterfactual_scores_change_only_where_the_feature_is_replaced(model):
+    from clvlib.attribution import counterfactual_scores
+    x = _series(3)
+    base = baseline_values(x, _time(), "median")
+    cf = counterfactual_scores(model, x, 300, 310, 1, base)
+    original = model.score(x)
+    w = model.config.window
+    np.testing.assert_array_equal(cf[: 300 - w + 1], original[: 300 - w + 1])
+    np.testing.assert_array_equal(cf[310 + w - 1:], original[310 + w - 1:])
+    assert not np.allclose(cf[300:310], original[300:310])

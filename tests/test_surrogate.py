@@ -54,3 +54,13 @@ def test_a_label_with_one_class_is_refused():
         fit_surrogates(_data(), np.zeros(600, int), "anomaly", SMALL)
     with pytest.raises(ValueError, match="unknown task"):
         fit_surrogates(_data(), np.zeros(600), "runoff", SMALL)
+
+
+def test_agreement_table_drops_the_excluded_feature_and_reranks():
+    from clvlib.surrogate import agreement_table
+    importance = pd.DataFrame({"task": ["anomaly"] * 3 + ["melt"] * 2, "model": "XGBoost", "method": "shap",
+                               "feature": ["a", "b", "c", "a", "b"], "rank": [1, 2, 3, 1, 2]})
+    clv = pd.Series({"c": 1, "a": 2, "b": 3})
+    table = agreement_table(importance, clv, excluded={"melt": "c"}).set_index("task")
+    assert table.loc["anomaly", "clv_top3"] == "c;a;b" and table.loc["anomaly", "kendall_tau"] < 0
+    assert table.loc["melt", "clv_top3"] == "a;b" and table.loc["melt", "kendall_tau"] == 1.0
