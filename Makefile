@@ -29,9 +29,12 @@ NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "runni
   -e "KeyboardInterrupt caught in kernel" || true
 
 # The run's parameters live in build/params.json, rewritten only when they change, so that
-# changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing.
+# changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing. Targets that
+# never build the paper (make run on your own data, test, help) leave it alone.
+ifeq ($(filter run test lab help env,$(MAKECMDGOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' '$(SEED)' > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
+endif
 PARAMS := build/params.json
 
 # Stages per data set; each executed notebook is a target that depends on its source, the
@@ -49,7 +52,7 @@ $(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).i
 endef
 $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 
-.PHONY: help env synthetic paper notebooks verify test lab clean
+.PHONY: help env synthetic paper notebooks verify run test lab clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -97,6 +100,13 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
 	$(PY) -m clvlib.report --paper paper --notebooks $(NB)
 
 notebooks: $(NOTEBOOKS)
+
+NAME ?= custom
+run: $(STAMP) ## your own data: make run DATA=<canonical netCDF> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make run DATA=<canonical netCDF file> OUT=<output folder>" \
+	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
+	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" \
+	  --no-progress 2>&1 | { $(NOISE); }
 
 test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks
 	$(PY) -m pytest

@@ -12,6 +12,8 @@ kg m-2 d-1; states are averaged. A step missing more than ``max_missing_days`` d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -51,7 +53,9 @@ def _full_days(ds: xr.Dataset) -> xr.Dataset:
     return ds.reindex(time=days)
 
 
-def to_five_day(ds: xr.Dataset, variables: tuple[str, ...], max_missing_days: int = 1) -> xr.Dataset:
+def to_five_day(
+    ds: xr.Dataset, variables: tuple[str, ...], max_missing_days: int = 1, variable_info: Mapping[str, Variable] | None = None
+) -> xr.Dataset:
     """Aggregate a checked daily data set to 5-day steps in processed units.
 
     Parameters
@@ -62,6 +66,9 @@ def to_five_day(ds: xr.Dataset, variables: tuple[str, ...], max_missing_days: in
         Variables to aggregate.
     max_missing_days : int
         A step with more missing days than this becomes NaN.
+    variable_info : mapping of str to Variable, optional
+        Description of each variable (kind, units); the package catalogue by default. A user's
+        data set passes its own (:func:`clvlib.canonical.load_canonical`).
 
     Returns
     -------
@@ -78,7 +85,7 @@ def to_five_day(ds: xr.Dataset, variables: tuple[str, ...], max_missing_days: in
     >>> float(to_five_day(ds, ("ssrd",))["ssrd"][0])
     100.0
     """
-    cat = catalogue()
+    cat = catalogue() if variable_info is None else variable_info
     daily = _full_days(ds)
     t = pd.DatetimeIndex(daily["time"].values)
     keys = pd.MultiIndex.from_arrays([t.year, step_of_year(t)], names=["year", "step"])

@@ -49,8 +49,11 @@ def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None 
                 str(unexecuted), str(partial), parameters=parameters, kernel_name="python3",
                 cwd=str(cwd or source.parent), progress_bar=progress,
             )
-        except PapermillExecutionError:
-            os.replace(partial, output.with_name(f".{output.stem}.failed.ipynb"))
+        except PapermillExecutionError as err:
+            failed = output.with_name(f".{output.stem}.failed.ipynb")
+            os.replace(partial, failed)
+            err.failed_notebook = failed  # for failure_message
+            err.source_notebook = source
             raise
     os.replace(partial, output)
 
@@ -62,6 +65,15 @@ def _failing_cell(notebook: Path, exec_count: int) -> str:
         if cell.get("execution_count") == exec_count:
             return cell.source
     return "(cell not found)"
+
+
+def failure_message(err: PapermillExecutionError) -> str:
+    """What to print when a notebook failed: the notebook, the failing cell's source and the error."""
+    failed = getattr(err, "failed_notebook", None)
+    cell = _failing_cell(failed, err.exec_count) if failed is not None else "(cell not recorded)"
+    return (f"\nERROR: notebook {getattr(err, 'source_notebook', '?')} failed.\n"
+            f"--- failing cell [{err.exec_count}] ---\n{cell}\n---\n{err.ename}: {err.evalue}\n"
+            f"The partly executed notebook is {failed}.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_notebook(args.source, args.output, params, progress=not args.no_progress)
     except PapermillExecutionError as err:
-        failed = args.output.with_name(f".{args.output.stem}.failed.ipynb")
-        print(f"\nERROR: notebook {args.source} failed (parameters {params}).", file=sys.stderr)
-        print(f"--- failing cell [{err.exec_count}] ---\n{_failing_cell(failed, err.exec_count)}\n---", file=sys.stderr)
-        print(f"{err.ename}: {err.evalue}", file=sys.stderr)
-        print(f"The partly executed notebook is {failed}.", file=sys.stderr)
+        print(failure_message(err) + f"\nParameters: {params}", file=sys.stderr)
         return 1
     return 0
 

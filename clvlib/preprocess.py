@@ -11,6 +11,7 @@ Two feature sets are written, both scaled with statistics of the training years 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from clvlib.aggregate import STEPS_PER_YEAR, to_five_day
 from clvlib.checks import InputDataError
 from clvlib.config import PreprocessConfig
 from clvlib.files import atomic_write
-from clvlib.variables import catalogue
+from clvlib.variables import Variable, catalogue
 
 
 def iqr_fences(anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None, halfwidth: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -200,7 +201,10 @@ def _fill(values: np.ndarray, time: pd.DatetimeIndex, names: tuple[str, ...], ma
     return filled, pd.DataFrame(rows, columns=["variable", "start", "n_steps"])
 
 
-def preprocess(daily: xr.Dataset, variables: tuple[str, ...], config: PreprocessConfig, source: str) -> Preprocessed:
+def preprocess(
+    daily: xr.Dataset, variables: tuple[str, ...], config: PreprocessConfig, source: str,
+    variable_info: Mapping[str, Variable] | None = None,
+) -> Preprocessed:
     """Aggregate a checked daily data set to 5-day steps, check gaps, filter outliers and scale.
 
     Parameters
@@ -213,18 +217,20 @@ def preprocess(daily: xr.Dataset, variables: tuple[str, ...], config: Preprocess
         Years, IQR multiplier and gap limits.
     source : str
         Name of the input (for error messages).
+    variable_info : mapping of str to Variable, optional
+        Description of each variable; the package catalogue by default.
 
     Returns
     -------
     Preprocessed
     """
     years = slice(f"{config.first_year}-01-01", f"{config.test_year}-12-31")
-    five = to_five_day(daily.sel(time=years), variables, config.max_missing_days)
+    cat = catalogue() if variable_info is None else variable_info
+    five = to_five_day(daily.sel(time=years), variables, config.max_missing_days, cat)
     time = pd.DatetimeIndex(five["time"].values)
     step = five["step"].to_numpy()
     train = five["year"].to_numpy() <= config.last_train_year
     x = np.stack([five[v].to_numpy() for v in variables], axis=1)
-    cat = catalogue()
     # IQR rule on seasonal anomalies, per season (never on intermittent variables, see iqr_clip)
     clim = step_climatology(x, step, train)[step]
     filtered = np.zeros_like(x, dtype=bool)
@@ -236,7 +242,7 @@ def preprocess(daily: xr.Dataset, variables: tuple[str, ...], config: Preprocess
     x_filled, gaps = _fill(x, time, variables, config.max_gap_steps, source)
     scaler = FeatureScaler().fit(x_filled, step, train, variables)
     z, za = scaler.transform(x_filled, step)
-    features = _features_dataset(five, variables, x_filled, z, za, filtered, gaps_before, scaler, train, config)
+    features = _features_dataset(five, variables, x_filled, z, za, filtered, gaps_before, scaler, train, config, cat)
     table = pd.DataFrame(
         {
             "variable": list(variables),
@@ -256,9 +262,8 @@ def write_features(features: xr.Dataset, path: Path) -> Path:
     return atomic_write(Path(path), features.to_netcdf)
 
 
-def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, config) -> xr.Dataset:
+def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, config, cat) -> xr.Dataset:
     """Assemble ``features.nc``."""
-    cat = catalogue()
     dims = ("time", "feature")
     ds = xr.Dataset(
         {

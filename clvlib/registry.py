@@ -92,7 +92,7 @@ class Registry:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         self._input_hashes = {self._relative(p): sha256(Path(p)) for p in self.inputs}
-        self._commit = git_commit(self.root)
+        self._commit = git_commit(Path(__file__).resolve().parents[1])  # the code's commit, wherever the outputs go
         self._versions = package_versions()
 
     @property

@@ -75,8 +75,26 @@ def _claims_html(claims: Path) -> str:
     return "\n".join(out) + "</table>" + "".join(f"<p class='caption'>{html.escape(f)}</p>" for f in footer)
 
 
-def build_report(paper: Path, notebooks: Path) -> Path:
-    """Write ``paper/report.html`` from the manifest, the claims and the executed notebooks."""
+def build_report(paper: Path, notebooks: Path, title: str = "Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)",
+                 claims: bool = True) -> Path:
+    """Write ``paper/report.html`` from the manifest, the claims and the executed notebooks.
+
+    Parameters
+    ----------
+    paper : Path
+        Folder holding ``manifest.json``, ``figures/``, ``tables/`` and (with ``claims``) ``claims.md``.
+    notebooks : Path
+        Folder of the executed notebooks (rendered to ``paper/notebooks/*.html``).
+    title : str
+        Heading of the page.
+    claims : bool
+        Include the table of the paper's claims (the default data); a user's run has none.
+
+    Returns
+    -------
+    Path
+        ``paper/report.html``.
+    """
     paper = Path(paper)
     manifest = read_manifest(paper)["artefacts"]
     rendered = render_notebooks(notebooks, paper / "notebooks")
@@ -85,9 +103,10 @@ def build_report(paper: Path, notebooks: Path) -> Path:
         by_notebook.setdefault(entry["notebook"], []).append(entry)
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Arctic melt anomalies: report</title>"
              f"<style>{STYLE}</style></head><body>",
-             "<h1>Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)</h1>",
-             "<nav>" + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook)) + "<a href='#claims'>claims</a></nav>",
-             "<h2 id='claims'>The paper's claims</h2>", _claims_html(paper / "claims.md"),
+             f"<h1>{html.escape(title)}</h1>",
+             "<nav>" + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
+             + ("<a href='#claims'>claims</a>" if claims else "") + "</nav>",
+             *(["<h2 id='claims'>The paper's claims</h2>", _claims_html(paper / "claims.md")] if claims else []),
              "<h2>Executed notebooks</h2><ul>"
              + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered) + "</ul>"]
     for nb in sorted(by_notebook):

@@ -32,18 +32,22 @@
 #
 # **On the embedded default data** (synthetic, with injected events of known cause) every
 # statement about ERA5 or GEMB physics is a method check, not a finding about Greenland.
+# With `data` set (what `make run DATA=...` does) the notebook reads a user's canonical netCDF
+# file instead (contract: `clvlib.canonical`); its last complete year is held out.
 
 # %% tags=["parameters"]
-dataset = "era5"  # "era5" or "gemb"
+dataset = "era5"  # "era5" or "gemb" for the default data; any name for a user's file
 profile = "full"  # "quick" (tests, CI: 1991-2021) or "full" (the paper: 1951-2021)
 seed = 0  # seed of the synthetic default data
 root = ".."  # project root (folder holding data/ and paper/)
+data = ""  # path of your own canonical netCDF file (make run DATA=...); empty: synthetic default
 
 # %%
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
+from clvlib.canonical import load_canonical, record_years
 from clvlib.config import Paths, PreprocessConfig, get_profile
 from clvlib.outputs import set_style
 from clvlib.registry import Registry
@@ -54,32 +58,43 @@ from clvlib.variables import dataset_variables, melt_variable
 
 set_style()
 paths = Paths(Path(root).resolve())
-registry = Registry(paths.root, "01_preprocess", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
-                    [paths.synthetic(seed) / "manifest.json"])
-config = PreprocessConfig(dataset=dataset, first_year=get_profile(profile).first_year)
+source_file = Path(data).resolve() if data else paths.synthetic(seed) / "manifest.json"
+registry = Registry(paths.root, "01_preprocess", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "data": data},
+                    [source_file])
 raw = paths.synthetic(seed)
-config
 
 # %% [markdown]
 # ## Load and check
-# The embedded default is verified against its checksum manifest before use; the loader stops
-# with a message naming the file and variable if anything is missing, constant, in the wrong
-# units or on a broken time axis.
+# The embedded default is verified against its checksum manifest before use; a user's file is
+# checked against the canonical contract. Either way the loader stops with a message naming the
+# file and variable if anything is missing, constant, in the wrong units or on a broken time axis.
 
 # %%
-manifest = verify_synthetic(raw, seed)
-daily = load_daily(raw, dataset)
-truth = load_truth(raw)
-display(Markdown(f"**Source:** synthetic embedded default (`{raw}`, seed {manifest['seed']}); "
-                 f"{daily.sizes['time']} days, {daily['time'][0].dt.strftime('%Y-%m-%d').item()} to "
-                 f"{daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, {len(daily.data_vars)} variables."))
+if data:
+    user = load_canonical(source_file)
+    daily, variable_info, melt = user.daily, user.variable_info, user.melt_variable
+    first_year, last_train_year, test_year = record_years(*user.years, get_profile(profile).first_year, profile == "quick")
+    config = PreprocessConfig(dataset=dataset, first_year=first_year, last_train_year=last_train_year, test_year=test_year)
+    truth = None
+    source = f"user file {source_file}"
+else:
+    manifest = verify_synthetic(raw, seed)
+    daily, variable_info, melt = load_daily(raw, dataset), None, melt_variable(dataset)
+    config = PreprocessConfig(dataset=dataset, first_year=get_profile(profile).first_year)
+    truth = load_truth(raw)
+    source = f"synthetic embedded default, seed {manifest['seed']}"
+variables = tuple(variable_info) if data else dataset_variables(dataset)
+display(Markdown(f"**Source:** {source}; {daily.sizes['time']} days, {daily['time'][0].dt.strftime('%Y-%m-%d').item()} to "
+                 f"{daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, {len(variables)} variables; "
+                 f"years {config.first_year}-{config.last_train_year} for training, {config.test_year} held out; "
+                 f"melt variable: {melt or 'none'}."))
+config
 
 # %% [markdown]
 # ## Aggregate, filter, scale
 
 # %%
-variables = dataset_variables(dataset)
-result = preprocess(daily, variables, config, source=str(raw / f"{dataset}.nc"))
+result = preprocess(daily, variables, config, source=str(source_file if data else raw / f"{dataset}.nc"), variable_info=variable_info)
 features = result.features
 print(f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
       f"training steps: {int(features['is_train'].sum())}, held-out steps ({config.test_year}): "
@@ -98,18 +113,26 @@ table
 # %% [markdown]
 # ## Overview figure
 # Seasonal cycle (median and 10–90 % range over the training years), the full record with its
-# annual mean, and the last three years; injected events shaded.
+# annual mean, and the last three years; injected events shaded (default data only). For a
+# user's file the first six variables (the melt variable among them) are shown.
 
 # %%
-key = ["t2m", "ssrd", "strd", "tcc", "fal" if dataset == "era5" else "albedo", melt_variable(dataset)]
-events = truth[truth["start"].dt.year >= config.first_year]
+if data:
+    key = list(dict.fromkeys(([melt] if melt else []) + list(variables)))[:6]
+    events = None
+else:
+    key = ["t2m", "ssrd", "strd", "tcc", "fal" if dataset == "era5" else "albedo", melt]
+    events = truth[truth["start"].dt.year >= config.first_year]
 fig = plot_overview(features, key, events)
 registry.figure(fig, f"preprocess_overview_{dataset}",
-    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set; injected events shaded.")
+    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set" + ("." if data else "; injected events shaded."))
 
 # %% [markdown]
 # ## Write the features
 
 # %%
-features.attrs.update(source=f"synthetic embedded default, seed {seed}", profile=profile, seed=seed)
+# source_kind tells notebooks 04 and 05 whether the injected-event truth and the MEaSUREs-like
+# record belong to this data set (they exist for the synthetic default only).
+features.attrs.update(source=source, source_kind="user" if data else "synthetic", melt_variable=melt or "",
+                      profile=profile, seed=seed)
 print(f"wrote {write_features(features, paths.processed(dataset) / 'features.nc')}")

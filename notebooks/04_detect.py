@@ -34,7 +34,9 @@
 # |z|, and the trivial mean z² (what a model that always predicts the climatology would score).
 #
 # On the embedded default every statement here is a method check on synthetic data, not a
-# finding about Greenland.
+# finding about Greenland. On a user's data set (`make run`) there is no injected-event truth
+# and no MEaSUREs-like record: the validation sections say so and are skipped; scores,
+# threshold, events, trend and extremes are computed the same way.
 
 # %% tags=["parameters"]
 dataset = "era5"  # "era5" or "gemb"
@@ -53,7 +55,7 @@ import xarray as xr
 from IPython.display import Markdown, display
 
 from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
-from clvlib.config import Paths, get_profile
+from clvlib.config import Paths
 from clvlib.detection import (
     DetectConfig, comparison_table, detect, detected_events, extremes_row, match_events, recall_by_type,
 )
@@ -68,22 +70,28 @@ from clvlib.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
 paths = Paths(Path(root).resolve())
+features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+# The injected-event truth and the MEaSUREs-like record exist for the synthetic default only.
+synthetic = features.attrs.get("source_kind", "synthetic") == "synthetic"
+raw = paths.synthetic(seed)
 registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha},
-                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in ("clv", "unclustered", "original")),
-                     paths.synthetic(seed) / "truth.csv", paths.synthetic(seed) / "measures.csv"])
-prof = get_profile(profile)
+                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in ("clv", "unclustered", "original"))]
+                    + ([raw / "truth.csv", raw / "measures.csv"] if synthetic else []))
 config = DetectConfig()
 config = replace(config, pot=replace(config.pot, alpha=alpha))
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 time = pd.DatetimeIndex(features["time"].values)
 n_days = features["n_days"].values
 za = features["za"].values
 is_train = features["is_train"].values
 test_year = int(features["year"].values[~is_train].min())
-raw = paths.synthetic(seed)
-truth = load_truth(raw)
-truth = truth[(truth["end"] >= time[0]) & (truth["start"] <= time[-1])].reset_index(drop=True)
+if synthetic:
+    truth = load_truth(raw)
+    truth = truth[(truth["end"] >= time[0]) & (truth["start"] <= time[-1])].reset_index(drop=True)
+else:
+    truth = None
+    display(Markdown(f"**{features.attrs.get('source', dataset)}**: no injected-event truth and no MEaSUREs-like record; "
+                     "the validation sections below are skipped."))
 display(pd.Series(config.as_dict(), name="detection settings").to_frame())
 
 # %% [markdown]
@@ -101,7 +109,8 @@ scores = {
     "mean z^2 (trivial)": mean_square_z(za),
 }
 detection = detect(scores["CLV"], time, config)
-events = match_events(detected_events(detection, config), truth)
+events = detected_events(detection, config)
+events = match_events(events, truth) if synthetic else events
 print(f"{int(detection['anomaly'].sum())} anomalous melt-season steps in {len(events)} events, "
       f"{int(events['extreme'].sum())} of them extreme")
 
@@ -110,12 +119,14 @@ years = tuple(sorted({int(time[is_train].year.max()) - 1, int(time[is_train].yea
 fig = plot_scores(time, detection["score"].to_numpy(), detection["threshold"].to_numpy(),
                   detection["anomaly"].to_numpy(), truth, years)
 registry.figure(fig, f"scores_{dataset}",
-    f"CLV anomaly score, trailing peaks-over-threshold threshold and flagged steps in the melt seasons of the last training years and the held-out year ({dataset}); injected events shaded.")
+    f"CLV anomaly score, trailing peaks-over-threshold threshold and flagged steps in the melt seasons of the last training years and the held-out year ({dataset})"
+    + ("; injected events shaded." if synthetic else "."))
 
 # %%
 event_table = events.assign(intensity=events["intensity"].round(4), peak_score=events["peak_score"].round(6))
 registry.table(event_table, f"events_{dataset}",
-    f"Detected events ({dataset}): start, end, peak, intensity (peak over threshold), extreme flag and the injected events they overlap.")
+    f"Detected events ({dataset}): start, end, peak, intensity (peak over threshold), extreme flag"
+    + (" and the injected events they overlap." if synthetic else "."))
 event_table.tail(10)
 
 # %% [markdown]
@@ -124,75 +135,96 @@ event_table.tail(10)
 # enough history).
 
 # %%
-table = comparison_table(scores, time, n_days, truth, config)
-centred = comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, config, rules=("pot_centred", "sigma"))
-table = pd.concat([table, centred], ignore_index=True).round(4)
-registry.table(table, f"detection_truth_{dataset}",
-    f"Detection against the injected events ({dataset}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the CLV, the baselines and other threshold rules on the same steps.")
-table
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    table = comparison_table(scores, time, n_days, truth, config)
+    centred = comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, config, rules=("pot_centred", "sigma"))
+    table = pd.concat([table, centred], ignore_index=True).round(4)
+    registry.table(table, f"detection_truth_{dataset}",
+        f"Detection against the injected events ({dataset}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the CLV, the baselines and other threshold rules on the same steps.")
+    display(table)
 
 # %%
-best = table.loc[table["pr_auc"].idxmax(), "method"]
-clv = table[(table["method"] == "CLV") & (table["threshold"] == "pot")].iloc[0]
-display(Markdown(
-    f"CLV with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
-    f"**{clv.event_precision:.2f}** (targets 0.8 and 0.7), PR-AUC {clv.pr_auc:.3f}. Highest PR-AUC: "
-    f"**{best}** ({table['pr_auc'].max():.3f})."
-    + ("" if best == "CLV" else " The CLV does **not** beat every baseline on PR-AUC.")))
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    best = table.loc[table["pr_auc"].idxmax(), "method"]
+    clv = table[(table["method"] == "CLV") & (table["threshold"] == "pot")].iloc[0]
+    display(Markdown(
+        f"CLV with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
+        f"**{clv.event_precision:.2f}** (targets 0.8 and 0.7), PR-AUC {clv.pr_auc:.3f}. Highest PR-AUC: "
+        f"**{best}** ({table['pr_auc'].max():.3f})."
+        + ("" if best == "CLV" else " The CLV does **not** beat every baseline on PR-AUC.")))
 
 # %% [markdown]
 # Event recall per type of injected event (events after the threshold has its first history),
 # and the effect of `alpha` on the CLV.
 
 # %%
-first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
-by_type = recall_by_type(truth[truth["end"] >= first_scored], events).round(4)
-registry.table(by_type, f"recall_by_type_{dataset}",
-    f"Event recall of the CLV per injected event type ({dataset}).")
-by_type
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
+    by_type = recall_by_type(truth[truth["end"] >= first_scored], events).round(4)
+    registry.table(by_type, f"recall_by_type_{dataset}",
+        f"Event recall of the CLV per injected event type ({dataset}).")
+    display(by_type)
 
 # %%
-alphas = (0.02, 0.05, 0.1, 0.15)
-sens = pd.concat([
-    comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
-    .assign(alpha=a) for a in alphas], ignore_index=True)
-sens = sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]].round(4)
-registry.table(sens, f"alpha_sensitivity_{dataset}",
-    f"Effect of the tail probability alpha of the threshold on the CLV's detection ({dataset}).")
-sens
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    alphas = (0.02, 0.05, 0.1, 0.15)
+    sens = pd.concat([
+        comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
+        .assign(alpha=a) for a in alphas], ignore_index=True)
+    sens = sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]].round(4)
+    registry.table(sens, f"alpha_sensitivity_{dataset}",
+        f"Effect of the tail probability alpha of the threshold on the CLV's detection ({dataset}).")
+    display(sens)
 
 # %% [markdown]
 # **Effect of the melt-season scope.** The same CLV score thresholded over the whole year
 # (every month in scope), evaluated on all steps:
 
 # %%
-whole_year = replace(config, months=tuple(range(1, 13)))
-scope = pd.concat([
-    comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, whole_year).assign(scope="whole year"),
-    table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season"),
-], ignore_index=True)[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]].round(4)
-registry.table(scope, f"scope_effect_{dataset}",
-    f"CLV detection thresholded over the melt season against the whole year ({dataset}).")
-scope
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    whole_year = replace(config, months=tuple(range(1, 13)))
+    scope = pd.concat([
+        comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, whole_year).assign(scope="whole year"),
+        table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season"),
+    ], ignore_index=True)[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]].round(4)
+    registry.table(scope, f"scope_effect_{dataset}",
+        f"CLV detection thresholded over the melt season against the whole year ({dataset}).")
+    display(scope)
 
 # %%
-scope_mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
-labels = step_labels(time, n_days, truth)[scope_mask]
-fig = plot_pr_curves(labels, {name: s[scope_mask] for name, s in scores.items()})
-registry.figure(fig, f"precision_recall_{dataset}",
-    f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).")
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    scope_mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
+    labels = step_labels(time, n_days, truth)[scope_mask]
+    fig = plot_pr_curves(labels, {name: s[scope_mask] for name, s in scores.items()})
+    registry.figure(fig, f"precision_recall_{dataset}",
+        f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).")
 
 # %% [markdown]
 # ## The held-out year
-# The model never saw 2021; its melt-season steps are scored and thresholded like any other.
+# The model never saw the held-out year (2021 for the default data); its melt-season steps are scored and thresholded like any other.
 
 # %%
-held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
-held_out = held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
-                     "n_reference_events", "n_detected_events"]].round(4)
-registry.table(held_out, f"detection_test_year_{dataset}",
-    f"Detection in the held-out year, scored by models trained on the training years ({dataset}).")
-held_out
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
+    held_out = held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
+                         "n_reference_events", "n_detected_events"]].round(4)
+    registry.table(held_out, f"detection_test_year_{dataset}",
+        f"Detection in the held-out year, scored by models trained on the training years ({dataset}).")
+    display(held_out)
 
 # %% [markdown]
 # ## Validation against the MEaSUREs-like melt record
@@ -202,15 +234,18 @@ held_out
 # (`clvlib.evaluation.measures_anomalies`). The comparison covers 1979-2012.
 
 # %%
-measures = load_measures(raw)
-melt_events = measures_anomalies(measures)
-print(f"{len(melt_events)} melt-extent anomalies {measures['date'].dt.year.min()}-{measures['date'].dt.year.max()}")
-in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
-vs_measures = comparison_table(scores, time, n_days, melt_events.assign(type="melt extent"), config,
-                               period=in_record).round(4)
-registry.table(vs_measures, f"detection_measures_{dataset}",
-    f"Detection against melt-extent anomalies of the MEaSUREs-like record, 1979-2012 ({dataset}).")
-vs_measures
+if not synthetic:
+    print("Skipped: no reference events for this data set.")
+else:
+    measures = load_measures(raw)
+    melt_events = measures_anomalies(measures)
+    print(f"{len(melt_events)} melt-extent anomalies {measures['date'].dt.year.min()}-{measures['date'].dt.year.max()}")
+    in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
+    vs_measures = comparison_table(scores, time, n_days, melt_events.assign(type="melt extent"), config,
+                                   period=in_record).round(4)
+    registry.table(vs_measures, f"detection_measures_{dataset}",
+        f"Detection against melt-extent anomalies of the MEaSUREs-like record, 1979-2012 ({dataset}).")
+    display(vs_measures)
 
 # %% [markdown]
 # ## Trend in melt anomalies

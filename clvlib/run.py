@@ -1,0 +1,161 @@
+"""``make run``: notebooks 01-06 on a user's own canonical netCDF file, with the same code as the paper.
+
+Command line (what ``make run DATA=... OUT=...`` calls)::
+
+    python -m clvlib.run --data FILE --out DIR [--profile full|quick] [--seed 0] [--name custom]
+
+The file is checked against the contract of :mod:`clvlib.canonical` before anything else runs,
+so a non-conforming file fails in seconds with a message, never after training. ``DIR`` then
+receives:
+
+* ``scores.csv``: time, score, threshold, anomaly (one row per 5-day step; threshold empty
+  outside the melt season or before it has history; anomaly 0/1);
+* ``events.csv``: event_id, start, end, peak_time, peak_score (then n_steps, intensity, extreme);
+* ``attribution.csv``: time, event_id, feature, delta, rank (every anomalous step and feature);
+* ``importance.csv``: method, feature, importance, rank (the CLV's counterfactual ranking and
+  every surrogate importance of notebook 06);
+* ``notebooks/``: the executed notebooks; ``report.html`` with every figure and table;
+* ``paper/`` (figures, tables, manifest) and ``data/`` (features, models, scores), as in the
+  project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+from papermill.exceptions import PapermillExecutionError
+
+from clvlib.canonical import load_canonical
+from clvlib.checks import InputDataError
+from clvlib.config import PROFILES, Paths
+from clvlib.files import atomic_write
+from clvlib.notebooks import failure_message, run_notebook
+from clvlib.report import build_report
+from clvlib.scores import read_scores
+
+STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EVENT_COLUMNS = ["event_id", "start", "end", "peak_time", "peak_score"]
+
+
+def export_scores(paths: Paths, dataset: str, out: Path) -> list[Path]:
+    """Write ``scores.csv`` and ``events.csv`` from notebook 04's ``scores.nc`` and ``events.csv``."""
+    scores, events = read_scores(paths.processed(dataset))
+    table = scores[["score", "threshold", "anomaly"]].to_dataframe().reset_index()
+    extra = [c for c in ("n_steps", "intensity", "extreme") if c in events]
+    return [
+        atomic_write(out / "scores.csv", lambda p: table.to_csv(p, index=False, date_format="%Y-%m-%d")),
+        atomic_write(out / "events.csv", lambda p: events[EVENT_COLUMNS + extra].to_csv(p, index=False, date_format="%Y-%m-%d")),
+    ]
+
+
+def importance_table(drivers: pd.DataFrame, surrogate: pd.DataFrame) -> pd.DataFrame:
+    """The CLV ranking and the surrogate importances in one long table (method, feature, importance, rank).
+
+    Examples
+    --------
+    >>> drivers = pd.DataFrame({"feature": ["a", "b"], "mean_delta": [0.5, 0.1], "rank": [1, 2]})
+    >>> sur = pd.DataFrame({"task": ["anomaly"] * 2, "model": ["XGBoost"] * 2, "method": ["gain"] * 2,
+    ...                     "feature": ["a", "b"], "importance": [1.0, 3.0], "rank": [2, 1]})
+    >>> importance_table(drivers, sur)["method"].tolist()
+    ['CLV counterfactual (mean delta)', 'CLV counterfactual (mean delta)', 'XGBoost gain, anomaly label', 'XGBoost gain, anomaly label']
+    """
+    clv = drivers.assign(method="CLV counterfactual (mean delta)", importance=drivers["mean_delta"])
+    task = surrogate["task"].map({"anomaly": "anomaly label", "melt": "melt variable"}).fillna(surrogate["task"])
+    sur = surrogate.assign(method=surrogate["model"] + " " + surrogate["method"] + ", " + task)
+    columns = ["method", "feature", "importance", "rank"]
+    return pd.concat([clv[columns], sur[columns]], ignore_index=True)
+
+
+def export_tables(paths: Paths, dataset: str, out: Path) -> list[Path]:
+    """Write ``attribution.csv`` and ``importance.csv`` from the tables of notebooks 05 and 06."""
+    attribution = pd.read_csv(paths.tables / f"tab_attribution_{dataset}.csv")
+    importance = importance_table(pd.read_csv(paths.tables / f"tab_drivers_{dataset}.csv"),
+                                  pd.read_csv(paths.tables / f"tab_importance_{dataset}.csv"))
+    return [
+        atomic_write(out / "attribution.csv", lambda p: attribution[["time", "event_id", "feature", "delta", "rank"]].to_csv(p, index=False)),
+        atomic_write(out / "importance.csv", lambda p: importance.to_csv(p, index=False)),
+    ]
+
+
+def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, dataset: str = "custom",
+                 progress: bool = True) -> Path:
+    """Check ``data``, run notebooks 01-06 on it with outputs under ``out``, export the CSVs and the report.
+
+    Parameters
+    ----------
+    data : Path
+        Canonical netCDF file (:mod:`clvlib.canonical`).
+    out : Path
+        Output folder (created).
+    profile : {"full", "quick"}
+        ``full``: the paper's training settings on the whole record; ``quick``: 4 epochs on at most
+        the last 31 years (for a first look).
+    seed : int
+        Seed of training, the Isolation Forest, the bootstrap and the surrogates.
+    dataset : str
+        Name used in file names and captions.
+    progress : bool
+        Show papermill's progress bars.
+
+    Returns
+    -------
+    Path
+        ``out/report.html``.
+
+    Raises
+    ------
+    clvlib.checks.InputDataError
+        When ``data`` does not follow the contract (raised before any notebook runs).
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    data, out = Path(data).resolve(), Path(out).resolve()
+    checked = load_canonical(data)
+    first, last = checked.years
+    print(f"{data}: {len(checked.variables)} variables, step {checked.step}, complete years {first}-{last}; "
+          f"melt variable {checked.melt_variable or 'none'}")
+    paths = Paths(out)
+    for stage in STAGES:
+        print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
+        params = {"dataset": dataset, "profile": profile, "seed": seed, "root": str(out)}
+        if stage == "01_preprocess":
+            params["data"] = str(data)
+        run_notebook(NOTEBOOKS / f"{stage}.py", out / "notebooks" / f"{stage}.ipynb", params, progress=progress)
+    written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
+    report = build_report(out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}",
+                          claims=False)
+    index = out / "report.html"
+    atomic_write(index, lambda p: p.write_text(
+        f"<!DOCTYPE html><meta charset='utf-8'><meta http-equiv='refresh' content='0; url={report.relative_to(out)}'>"
+        f"<a href='{report.relative_to(out)}'>report</a>\n"))
+    print("wrote " + ", ".join(str(p.relative_to(out)) for p in written) + f", {report.relative_to(out)} in {out}")
+    return index
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of :func:`run_own_data`; exit status 2 for a file that breaks the contract."""
+    parser = argparse.ArgumentParser(description="Run notebooks 01-06 on your own canonical netCDF file.")
+    parser.add_argument("--data", type=Path, required=True, help="canonical netCDF file (see README, 'Your own data')")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--profile", default="full", choices=PROFILES)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="custom", help="data set name used in file names and captions")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress)
+    except InputDataError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 2
+    except PapermillExecutionError as err:
+        print(failure_message(err), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
