@@ -38,7 +38,9 @@ endif
 PARAMS := build/params.json
 
 # Stages per data set; each executed notebook is a target that depends on its source, the
-# previous stage of the same data set, the clvlib sources, the parameters and the environment.
+# previous stage of the same data set, the clvlib modules it imports (directly or through other
+# modules: build/deps.mk, written by clvlib/deps.py), the parameters and the environment. Editing
+# one module reruns only the notebooks that import it and the stages after them.
 STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
 NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb)) $(NB)/07_compare.ipynb
 
@@ -51,6 +53,19 @@ $(NB)/05_attribute_$(1).ipynb: notebooks/05_attribute.py $(NB)/04_detect_$(1).ip
 $(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).ipynb
 endef
 $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
+
+DEPS := build/deps.mk
+$(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
+	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
+ifeq ($(filter run test lab help env clean,$(MAKECMDGOALS)),)
+-include $(DEPS)
+# Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
+# tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
+# notebook, so it runs again instead of its broken output being used (clvlib/integrity.py).
+ifeq ($(MAKELEVEL),0)
+$(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB))
+endif
+endif
 
 .PHONY: help env synthetic paper notebooks verify run test lab clean
 
@@ -72,12 +87,12 @@ data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 	$(PY) -m clvlib.rawdata --seed $* --out $(@D)
 
 # 07 compares the two data sets, so it has no dataset parameter.
-$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(LIB) $(PARAMS) $(STAMP)
+$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) $(STAMP)
 	@echo "== 07_compare profile=$(PROFILE) seed=$(SEED)"
 	@$(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
 
 # The stem is <stage>_<dataset>, e.g. 03_train_era5.
-$(NB)/%.ipynb: $(LIB) $(PARAMS) $(STAMP)
+$(NB)/%.ipynb: $(PARAMS) $(STAMP)
 	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)"
 	@stem=$*; $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
 	  -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }

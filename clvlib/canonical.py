@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.checks import InputDataError, canonical_units, check_time, check_variable, open_netcdf
+from clvlib.checks import (
+    InputDataError,
+    canonical_units,
+    check_time,
+    check_variable,
+    open_netcdf,
+)
 from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
 #: Fewest complete calendar years a data set needs: training years for the scaler, the

@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 from scipy.stats import kendalltau
 
-from clvlib.rawdata import sha256
+from clvlib.files import sha256
 from clvlib.registry import read_manifest
 
 HOLDS, FAILS, UNTESTABLE = "holds", "does not hold", "not testable on this data"

@@ -18,7 +18,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
 
 from clvlib.checks import InputDataError
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, verify_checksum
 
 
 def correlation_matrix(values: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def save_clusters(clusterer: CorrelationClusterer, path: Path) -> Path:
         "groups": clusterer.groups(),
         "silhouette": {str(k): float(v) for k, v in clusterer.silhouette_.items()},
     }
-    return atomic_write(Path(path), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    return atomic_write(Path(path), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"), checksum=True)
 
 
 def load_clusters(path: Path, features: tuple[str, ...]) -> list[list[int]]:
@@ -146,7 +146,7 @@ def load_clusters(path: Path, features: tuple[str, ...]) -> list[list[int]]:
     InputDataError
         When the clusters were fitted on other features (rerun notebook 02).
     """
-    meta = json.loads(Path(path).read_text())
+    meta = json.loads(verify_checksum(Path(path)).read_text())
     if tuple(meta["features"]) != tuple(features):
         raise InputDataError(
             f"{path} was fitted on features {meta['features']}, but the data have {list(features)}; "

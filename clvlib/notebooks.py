@@ -41,6 +41,7 @@ def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None 
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     partial = output.with_name(f".{output.stem}.partial.ipynb")
+    output.unlink(missing_ok=True)  # a run that fails or is interrupted leaves no executed notebook at all
     with tempfile.TemporaryDirectory() as tmp:
         unexecuted = Path(tmp) / f"{source.stem}.ipynb"
         jupytext.write(nb, unexecuted)

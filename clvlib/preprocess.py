@@ -22,7 +22,7 @@ import xarray as xr
 from clvlib.aggregate import STEPS_PER_YEAR, to_five_day
 from clvlib.checks import InputDataError
 from clvlib.config import PreprocessConfig
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, verify_checksum
 from clvlib.variables import Variable, catalogue
 
 
@@ -258,8 +258,14 @@ def preprocess(
 
 
 def write_features(features: xr.Dataset, path: Path) -> Path:
-    """Write ``features.nc`` under a temporary name and rename it, so a crash leaves no partial file."""
-    return atomic_write(Path(path), features.to_netcdf)
+    """Write ``features.nc`` under a temporary name and rename it, so a crash leaves no partial file,
+    with a checksum file that :func:`read_features` verifies."""
+    return atomic_write(Path(path), features.to_netcdf, checksum=True)
+
+
+def read_features(path: Path) -> xr.Dataset:
+    """Read ``features.nc`` after checking it against its checksum (a truncated or edited file is an error)."""
+    return xr.load_dataset(verify_checksum(Path(path)))
 
 
 def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, config, cat) -> xr.Dataset:

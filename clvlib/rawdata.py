@@ -12,7 +12,6 @@ Layout of ``data/raw/synthetic/seed-<seed>/``::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -21,20 +20,12 @@ import pandas as pd
 import xarray as xr
 
 from clvlib.checks import InputDataError, check_daily, open_netcdf
+from clvlib.files import sha256
 from clvlib.synthetic import SyntheticConfig, generate
 from clvlib.variables import dataset_variables
 
 MANIFEST = "manifest.json"
 _FILES = ("era5.nc", "gemb.nc", "truth.csv", "measures.csv")
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_synthetic(folder: Path, seed: int = 0, config: SyntheticConfig = SyntheticConfig()) -> Path:

@@ -21,9 +21,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, sha256
 from clvlib.outputs import save_figure, save_table
-from clvlib.rawdata import sha256
 
 PACKAGES: tuple[str, ...] = ("numpy", "pandas", "scipy", "xarray", "torch", "scikit-learn", "xgboost", "shap",
                              "matplotlib", "seaborn", "papermill", "jupytext")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, verify_checksum
 
 
 def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame,
@@ -36,16 +36,16 @@ def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, 
         },
         coords={"time": time, "feature": list(names)},
     )
-    atomic_write(folder / "events.csv", lambda p: events.to_csv(p, index=False))
-    return atomic_write(folder / "scores.nc", ds.to_netcdf)
+    atomic_write(folder / "events.csv", lambda p: events.to_csv(p, index=False), checksum=True)
+    return atomic_write(folder / "scores.nc", ds.to_netcdf, checksum=True)
 
 
 def read_scores(folder: Path) -> tuple[xr.Dataset, pd.DataFrame]:
-    """Read what :func:`write_scores` wrote."""
+    """Read what :func:`write_scores` wrote, checking both files against their checksums."""
     folder = Path(folder)
-    events = pd.read_csv(folder / "events.csv", parse_dates=["start", "end", "peak_time"],
+    events = pd.read_csv(verify_checksum(folder / "events.csv"), parse_dates=["start", "end", "peak_time"],
                          dtype={"reference_ids": str, "reference_types": str})
     for column in ("reference_ids", "reference_types"):
         if column in events:
             events[column] = events[column].fillna("")
-    return xr.load_dataset(folder / "scores.nc"), events
+    return xr.load_dataset(verify_checksum(folder / "scores.nc")), events

@@ -50,10 +50,10 @@ from IPython.display import Markdown, display
 from clvlib.canonical import load_canonical, record_years
 from clvlib.config import Paths, PreprocessConfig, get_profile
 from clvlib.outputs import set_style
-from clvlib.registry import Registry
 from clvlib.plots import plot_overview
 from clvlib.preprocess import preprocess, write_features
 from clvlib.rawdata import load_daily, load_truth, verify_synthetic
+from clvlib.registry import Registry
 from clvlib.variables import dataset_variables, melt_variable
 
 set_style()

@@ -36,19 +36,18 @@ method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
 # %%
 from pathlib import Path
 
-import xarray as xr
-
 from clvlib.clustering import CorrelationClusterer, save_clusters
 from clvlib.config import Paths
 from clvlib.detector_plots import plot_correlation, plot_silhouette
 from clvlib.outputs import set_style
+from clvlib.preprocess import read_features
 from clvlib.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
 registry = Registry(paths.root, "02_cluster", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
                     "n_clusters": n_clusters, "method": method}, [paths.processed(dataset) / "features.nc"])
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+features = read_features(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 train = features["za"].sel(time=features["is_train"]).values
 print(f"{dataset}: {train.shape[0]} training steps x {len(names)} features")

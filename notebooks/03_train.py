@@ -42,7 +42,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-import xarray as xr
 from IPython.display import display
 
 from clvlib.clustering import load_clusters
@@ -50,6 +49,7 @@ from clvlib.config import Paths, get_profile
 from clvlib.detector_plots import plot_losses
 from clvlib.model import ClusterLSTMVAE, CLVConfig, training_summary
 from clvlib.outputs import set_style
+from clvlib.preprocess import read_features
 from clvlib.registry import Registry
 
 set_style()
@@ -57,7 +57,7 @@ paths = Paths(Path(root).resolve())
 registry = Registry(paths.root, "03_train", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
                     [paths.processed(dataset) / "features.nc", paths.models(dataset) / "clusters.json"])
 prof = get_profile(profile)
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+features = read_features(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 train = features["za"].sel(time=features["is_train"]).values
 clusters = load_clusters(paths.models(dataset) / "clusters.json", names)

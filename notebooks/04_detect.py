@@ -51,26 +51,32 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from IPython.display import Markdown, display
 
 from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
 from clvlib.config import Paths
 from clvlib.detection import (
-    DetectConfig, comparison_table, detect, detected_events, extremes_row, match_events, recall_by_type,
+    DetectConfig,
+    comparison_table,
+    detect,
+    detected_events,
+    extremes_row,
+    match_events,
+    recall_by_type,
 )
 from clvlib.detector_plots import plot_pr_curves, plot_scores, plot_trend
 from clvlib.evaluation import measures_anomalies, melt_season, step_labels
 from clvlib.model import ClusterLSTMVAE
 from clvlib.outputs import set_style
-from clvlib.registry import Registry
+from clvlib.preprocess import read_features
 from clvlib.rawdata import load_measures, load_truth
+from clvlib.registry import Registry
 from clvlib.scores import write_scores
 from clvlib.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
 paths = Paths(Path(root).resolve())
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+features = read_features(paths.processed(dataset) / "features.nc")
 # The injected-event truth and the MEaSUREs-like record exist for the synthetic default only.
 synthetic = features.attrs.get("source_kind", "synthetic") == "synthetic"
 raw = paths.synthetic(seed)

@@ -45,24 +45,38 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from IPython.display import Markdown, display
 
 from clvlib.attribution import (
-    BASELINES, attribute, attribute_shapley, baseline_stability, baseline_values, counterfactual_scores,
-    driver_accuracy, driver_check, event_ranking, overall_ranking, ranking_agreement, tidy,
+    BASELINES,
+    attribute,
+    attribute_shapley,
+    baseline_stability,
+    baseline_values,
+    counterfactual_scores,
+    driver_accuracy,
+    driver_check,
+    event_ranking,
+    overall_ranking,
+    ranking_agreement,
+    tidy,
 )
-from clvlib.attribution_plots import plot_drivers, plot_event_example, plot_event_heatmap
+from clvlib.attribution_plots import (
+    plot_drivers,
+    plot_event_example,
+    plot_event_heatmap,
+)
 from clvlib.config import Paths
 from clvlib.model import ClusterLSTMVAE
 from clvlib.outputs import set_style
-from clvlib.registry import Registry
+from clvlib.preprocess import read_features
 from clvlib.rawdata import load_truth
+from clvlib.registry import Registry
 from clvlib.scores import read_scores
 
 set_style()
 paths = Paths(Path(root).resolve())
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+features = read_features(paths.processed(dataset) / "features.nc")
 synthetic = features.attrs.get("source_kind", "synthetic") == "synthetic"  # the injected-event truth exists
 registry = Registry(paths.root, "05_attribute", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
                     "baseline": baseline, "n_permutations": n_permutations},

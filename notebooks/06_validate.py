@@ -40,12 +40,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shap
-import xarray as xr
 from IPython.display import display
 
 from clvlib.attribution_plots import plot_importance
 from clvlib.config import Paths
 from clvlib.outputs import set_style
+from clvlib.preprocess import read_features
 from clvlib.registry import Registry
 from clvlib.scores import read_scores
 from clvlib.surrogate import agreement_table, fit_surrogates
@@ -55,7 +55,7 @@ paths = Paths(Path(root).resolve())
 registry = Registry(paths.root, "06_validate", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
                     [paths.processed(dataset) / "features.nc", paths.processed(dataset) / "scores.nc",
                      paths.tables / f"tab_drivers_{dataset}.csv"])
-features = xr.load_dataset(paths.processed(dataset) / "features.nc")
+features = read_features(paths.processed(dataset) / "features.nc")
 names = list(features["feature"].values.tolist())
 scores, events = read_scores(paths.processed(dataset))
 drivers = pd.read_csv(paths.tables / f"tab_drivers_{dataset}.csv")

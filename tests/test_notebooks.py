@@ -14,6 +14,7 @@ import xarray as xr
 
 from clvlib.claims import verify
 from clvlib.notebooks import run_notebook
+from clvlib.rawdata import write_synthetic
 from clvlib.registry import check_manifest
 from clvlib.report import build_report
 from clvlib.scores import read_scores
@@ -140,3 +141,37 @@ def test_07_compare_quick(project_root):
     assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
     assert "notebooks/07_compare.html" in report
     assert report.count("<td class='holds'>") + report.count("<td class='fails'>") + report.count("<td class='untestable'>") == 10
+
+
+def _chain_outputs(root) -> dict[str, bytes]:
+    """Every table and figure of the ERA5-like chain, by file name."""
+    files = [*(root / "paper" / "tables").glob("tab_*_era5.*"), *(root / "paper" / "figures").glob("fig_*_era5.*")]
+    return {f.name: f.read_bytes() for f in files}
+
+
+def _table_hashes(root) -> dict[str, dict]:
+    manifest = json.loads((root / "paper" / "manifest.json").read_text())["artefacts"]
+    return {k: e["outputs"] for k, e in manifest.items() if e["dataset"] == "era5" and e["kind"] == "table"}
+
+
+@pytest.mark.notebooks
+def test_quick_rerun_is_bit_identical(project_root, tmp_path_factory):
+    """Two clean runs of the ERA5-like chain (quick profile, seed 0) give the same bytes.
+
+    The first run is the one of test_notebooks_01_to_06_quick when it ran in this session;
+    otherwise this test makes it. Figures are saved without timestamps, so they are compared
+    byte for byte too.
+    """
+    stages = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
+    if not (project_root / "paper" / "tables" / "tab_agreement_era5.csv").exists():
+        for stage in stages:
+            _run(project_root, stage, "era5")
+    second = tmp_path_factory.mktemp("second")
+    write_synthetic(second / "data" / "raw" / "synthetic" / "seed-0", seed=0)
+    for stage in stages:
+        _run(second, stage, "era5")
+    first_files, second_files = _chain_outputs(project_root), _chain_outputs(second)
+    assert sorted(first_files) == sorted(second_files) and len(first_files) > 40
+    differ = sorted(name for name in first_files if first_files[name] != second_files[name])
+    assert differ == [], f"differ between two clean runs: {differ}"
+    assert _table_hashes(project_root) == _table_hashes(second)
