@@ -12,12 +12,13 @@ Fixes over the original code:
 * scoring uses the latent mean, so the same input gives the same score bit for bit;
 * every time step is scored: its error is the mean over all windows that cover it (the last
   ``window - 1`` steps included);
-* everything is seeded (``random_state``), and weights are saved as a ``state_dict`` plus a JSON
-  config and loaded with ``torch.load(..., weights_only=True)``.
+* everything is seeded (``random_state``), and weights are saved (atomically) as a ``state_dict`` plus a JSON
+  config holding their sha256, and loaded with ``torch.load(..., weights_only=True)`` after the checksum matches.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +28,17 @@ import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from clvlib.checks import InputDataError
+from clvlib.files import atomic_write
+
+#: File names of a saved model (:meth:`ClusterLSTMVAE.save`).
+WEIGHTS, META = "clv.pt", "clv.json"
+_RETRAIN = "Retrain it: rerun notebook 03_train for this data set (or `make paper`)."
+
+
+class ModelFileError(InputDataError):
+    """A saved model that cannot be used: missing, truncated, corrupted or not matching its description."""
 
 
 @dataclass(frozen=True)
@@ -395,25 +407,72 @@ class ClusterLSTMVAE:
         return self.feature_errors(values).mean(axis=1)
 
     def save(self, folder: Path) -> None:
-        """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features)."""
+        """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features, sha256 of clv.pt).
+
+        Each file is written under a temporary name and renamed, ``clv.pt`` first, so an interrupted
+        save never leaves a half-written file; :meth:`load` checks the weights against the checksum.
+        """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p))
         meta = {"clusters": self.clusters, "config": asdict(self.config), "random_state": self.random_state,
-                "n_features": self.n_features_}
-        torch.save(self.net_.state_dict(), folder / "clv.pt")
-        (folder / "clv.json").write_text(json.dumps(meta, indent=2) + "\n")
+                "n_features": self.n_features_, "sha256": _sha256(folder / WEIGHTS)}
+        atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
     @classmethod
     def load(cls, folder: Path, device: str | None = None) -> ClusterLSTMVAE:
-        """Load a model written by :meth:`save` (weights loaded with ``weights_only=True``)."""
+        """Load a model written by :meth:`save`.
+
+        The weights must match the sha256 recorded in ``clv.json`` and are read with
+        ``torch.load(..., weights_only=True)`` (tensors only, no code).
+
+        Raises
+        ------
+        ModelFileError
+            When ``clv.json`` or ``clv.pt`` is missing, unreadable, truncated, corrupted or does
+            not match the other; the message names the file and says how to rebuild it.
+        """
         folder = Path(folder)
-        meta = json.loads((folder / "clv.json").read_text())
-        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**meta["config"]), meta["random_state"], device, progress=False)
+        meta = _read_meta(folder / META)
+        weights = folder / WEIGHTS
+        if not weights.is_file():
+            raise ModelFileError(f"{weights}: model weights not found. {_RETRAIN}")
+        if meta.get("sha256") != _sha256(weights):
+            raise ModelFileError(f"{weights}: the file does not match the sha256 recorded in {META} "
+                                 f"(truncated, corrupted or from another run). {_RETRAIN}")
+        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**meta["config"]), meta["random_state"], device,
+                    progress=False)
         model._build(meta["n_features"])
-        state = torch.load(folder / "clv.pt", map_location=model._device(), weights_only=True)
-        model.net_.load_state_dict(state)
+        try:
+            state = torch.load(weights, map_location=model._device(), weights_only=True)
+            model.net_.load_state_dict(state)
+        except Exception as err:  # unpickling and shape errors come in many types
+            raise ModelFileError(f"{weights}: cannot be loaded into the model ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''}). {_RETRAIN}") from err
         model.history_ = pd.DataFrame()
         return model
+
+
+def _sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_meta(path: Path) -> dict:
+    """The model description ``clv.json``, or a :class:`ModelFileError` saying what is wrong with it."""
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model description not found. {_RETRAIN}")
+    try:
+        meta = json.loads(path.read_text())
+        missing = {"clusters", "config", "random_state", "n_features", "sha256"} - set(meta)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+        raise ModelFileError(f"{path}: not a readable model description ({err}). {_RETRAIN}") from err
+    if missing:
+        raise ModelFileError(f"{path}: model description lacks {sorted(missing)} (written by an older version?). {_RETRAIN}")
+    return meta
 
 
 def training_summary(name: str, model: ClusterLSTMVAE) -> dict:

@@ -3,13 +3,25 @@ batched encoders equal to the looped reference."""
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from clvlib.model import CLVConfig, ClusterLSTMVAE, _CLVNet
-from clvlib.model_reference import LoopedClusterLSTMVAE, LoopedCLVNet, to_batched_state, to_looped_state
+import clvlib.model
+from clvlib.checks import InputDataError
+from clvlib.model import ClusterLSTMVAE, CLVConfig, ModelFileError, _CLVNet
+from clvlib.model_reference import (
+    LoopedClusterLSTMVAE,
+    LoopedCLVNet,
+    to_batched_state,
+    to_looped_state,
+)
 
 FAST = CLVConfig(window=15, epochs=25, batch_size=32, learning_rate=3e-3, patience=25)
 
@@ -134,3 +146,63 @@ def test_same_seed_gives_bit_identical_weights_and_scores():
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     np.testing.assert_array_equal(a.score(x), b.score(x))
     pd.testing.assert_frame_equal(a.history_, b.history_)
+
+
+def test_save_records_the_checksum_and_leaves_no_temporary_file(fitted, tmp_path):
+    fitted.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clv.json", "clv.pt"]
+    meta = json.loads((tmp_path / "clv.json").read_text())
+    assert meta["sha256"] == hashlib.sha256((tmp_path / "clv.pt").read_bytes()).hexdigest()
+
+
+def _truncate(folder):
+    data = (folder / "clv.pt").read_bytes()
+    (folder / "clv.pt").write_bytes(data[: len(data) // 2])
+
+
+def _flip_byte(folder):
+    data = bytearray((folder / "clv.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "clv.pt").write_bytes(bytes(data))
+
+
+def _other_weights(folder):
+    other = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(epochs=1), random_state=99, progress=False)
+    other._build(5)
+    torch.save(other.net_.state_dict(), folder / "clv.pt")
+
+
+@pytest.mark.parametrize(("damage", "file", "words"), [
+    (_truncate, "clv.pt", "sha256"),
+    (_flip_byte, "clv.pt", "sha256"),
+    (_other_weights, "clv.pt", "sha256"),
+    (lambda f: (f / "clv.pt").unlink(), "clv.pt", "not found"),
+    (lambda f: (f / "clv.json").unlink(), "clv.json", "not found"),
+    (lambda f: (f / "clv.json").write_text("{"), "clv.json", "not a readable"),
+])
+def test_damaged_model_files_give_a_clear_error(fitted, tmp_path, damage, file, words):
+    fitted.save(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(ModelFileError, match=words) as err:
+        ClusterLSTMVAE.load(tmp_path)
+    assert isinstance(err.value, InputDataError)
+    assert str(tmp_path / file) in str(err.value) and "03_train" in str(err.value) and "make paper" in str(err.value)
+
+
+def test_a_description_without_checksum_is_refused(fitted, tmp_path):
+    fitted.save(tmp_path)
+    meta = json.loads((tmp_path / "clv.json").read_text())
+    del meta["sha256"]
+    (tmp_path / "clv.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="sha256"):
+        ClusterLSTMVAE.load(tmp_path)
+
+
+def test_every_torch_load_in_clvlib_uses_weights_only():
+    calls = []
+    for path in Path(clvlib.model.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
+                calls.append((path.name, {k.arg: getattr(k.value, "value", None) for k in node.keywords}))
+    assert calls and all(kw.get("weights_only") is True for _, kw in calls), calls
