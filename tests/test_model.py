@@ -1,11 +1,27 @@
-"""The Cluster-LSTM-VAE: every step scored, deterministic, save/load, a planted anomaly stands out."""
+"""The Cluster-LSTM-VAE: every step scored, deterministic, save/load, a planted anomaly stands out,
+batched encoders equal to the looped reference."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import ast
+import hashlib
+import json
+from pathlib import Path
 
-from clvlib.model import CLVConfig, ClusterLSTMVAE
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import clvlib.model
+from clvlib.checks import InputDataError
+from clvlib.model import ClusterLSTMVAE, CLVConfig, ModelFileError, _CLVNet
+from clvlib.model_reference import (
+    LoopedClusterLSTMVAE,
+    LoopedCLVNet,
+    to_batched_state,
+    to_looped_state,
+)
 
 FAST = CLVConfig(window=15, epochs=25, batch_size=32, learning_rate=3e-3, patience=25)
 
@@ -63,3 +79,130 @@ def test_same_seed_same_model():
     a = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=7, progress=False).fit(x)
     b = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=7, progress=False).fit(x)
     np.testing.assert_array_equal(a.score(x), b.score(x))
+
+
+CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
+
+
+def _pair(dtype: torch.dtype = torch.float64) -> tuple[_CLVNet, LoopedCLVNet]:
+    """A looped reference network and the batched one holding the same weights (dropout off)."""
+    torch.manual_seed(3)
+    cfg = CLVConfig(dropout=0.0)
+    looped = LoopedCLVNet(CLUSTERS, 17, cfg).to(dtype)
+    batched = _CLVNet(CLUSTERS, 17, cfg).to(dtype)
+    batched.load_state_dict(to_batched_state(looped.state_dict(), len(CLUSTERS)))
+    return batched, looped
+
+
+def test_weight_layouts_round_trip_and_count_the_same_parameters():
+    batched, looped = _pair()
+    back = to_looped_state(batched.state_dict(), len(CLUSTERS))
+    assert back.keys() == looped.state_dict().keys()
+    assert all(torch.equal(back[k], v) for k, v in looped.state_dict().items())
+    assert sum(p.numel() for p in batched.parameters()) == sum(p.numel() for p in looped.parameters())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_batched_encoders_equal_the_looped_reference(mode, dtype):
+    """Same weights: same reconstruction, latent, gradients and batch-norm statistics."""
+    batched, looped = _pair(dtype)
+    x = torch.randn(32, 15, 17, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    outputs, grads = [], []
+    for net in (batched, looped):
+        net.train(mode == "train")
+        recon, mu, logvar = net(x, sample=False)
+        ((recon - x) ** 2).mean().add(logvar.exp().mean()).add((mu**2).mean()).backward()
+        outputs.append((recon, mu, logvar))
+        grads.append({n: p.grad if p.grad is not None else torch.zeros_like(p) for n, p in net.named_parameters()})
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {"atol": 1e-10, "rtol": 1e-10}
+    for ours, ref in zip(*outputs, strict=True):
+        torch.testing.assert_close(ours, ref, **tol)
+    state = dict(looped.state_dict(), **grads[1])
+    ref_grads = to_batched_state(state, len(CLUSTERS))
+    scale = max(float(g.abs().max()) for g in grads[0].values())
+    for name, g in grads[0].items():  # relative to the largest gradient: float32 cancels in some near-zero ones
+        torch.testing.assert_close(g, ref_grads[name], atol=tol["atol"] * scale, rtol=tol["rtol"])
+    ref_state = to_batched_state(looped.state_dict(), len(CLUSTERS))
+    for name, value in batched.state_dict().items():
+        torch.testing.assert_close(value, ref_state[name], **tol)
+
+
+def test_looped_estimator_trains_and_scores_like_the_batched_one():
+    x = _series(6, 200)
+    cfg = CLVConfig(epochs=1, batch_size=32, dropout=0.0)
+    batched = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=1, progress=False).fit(x)
+    looped = LoopedClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=1, progress=False)
+    looped._build(5)
+    looped.net_.load_state_dict(to_looped_state(batched.net_.state_dict(), 2))
+    np.testing.assert_allclose(batched.score(x), looped.score(x), rtol=1e-5, atol=1e-7)
+
+
+def test_same_seed_gives_bit_identical_weights_and_scores():
+    x = _series(7, 150)
+    cfg = CLVConfig(epochs=2, batch_size=32)
+    a, b = (ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=11, progress=False).fit(x) for _ in range(2))
+    sa, sb = a.net_.state_dict(), b.net_.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    np.testing.assert_array_equal(a.score(x), b.score(x))
+    pd.testing.assert_frame_equal(a.history_, b.history_)
+
+
+def test_save_records_the_checksum_and_leaves_no_temporary_file(fitted, tmp_path):
+    fitted.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clv.json", "clv.pt"]
+    meta = json.loads((tmp_path / "clv.json").read_text())
+    assert meta["sha256"] == hashlib.sha256((tmp_path / "clv.pt").read_bytes()).hexdigest()
+
+
+def _truncate(folder):
+    data = (folder / "clv.pt").read_bytes()
+    (folder / "clv.pt").write_bytes(data[: len(data) // 2])
+
+
+def _flip_byte(folder):
+    data = bytearray((folder / "clv.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "clv.pt").write_bytes(bytes(data))
+
+
+def _other_weights(folder):
+    other = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(epochs=1), random_state=99, progress=False)
+    other._build(5)
+    torch.save(other.net_.state_dict(), folder / "clv.pt")
+
+
+@pytest.mark.parametrize(("damage", "file", "words"), [
+    (_truncate, "clv.pt", "sha256"),
+    (_flip_byte, "clv.pt", "sha256"),
+    (_other_weights, "clv.pt", "sha256"),
+    (lambda f: (f / "clv.pt").unlink(), "clv.pt", "not found"),
+    (lambda f: (f / "clv.json").unlink(), "clv.json", "not found"),
+    (lambda f: (f / "clv.json").write_text("{"), "clv.json", "not a readable"),
+])
+def test_damaged_model_files_give_a_clear_error(fitted, tmp_path, damage, file, words):
+    fitted.save(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(ModelFileError, match=words) as err:
+        ClusterLSTMVAE.load(tmp_path)
+    assert isinstance(err.value, InputDataError)
+    assert str(tmp_path / file) in str(err.value) and "03_train" in str(err.value) and "make paper" in str(err.value)
+
+
+def test_a_description_without_checksum_is_refused(fitted, tmp_path):
+    fitted.save(tmp_path)
+    meta = json.loads((tmp_path / "clv.json").read_text())
+    del meta["sha256"]
+    (tmp_path / "clv.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="sha256"):
+        ClusterLSTMVAE.load(tmp_path)
+
+
+def test_every_torch_load_in_clvlib_uses_weights_only():
+    calls = []
+    for path in Path(clvlib.model.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
+                calls.append((path.name, {k.arg: getattr(k.value, "value", None) for k in node.keywords}))
+    assert calls and all(kw.get("weights_only") is True for _, kw in calls), calls

@@ -1,0 +1,85 @@
+"""Benchmark: training and scoring throughput of the batched CLV against the looped reference.
+
+Runs on a fresh clone (seeded synthetic series of 71 years x 73 five-day steps x 17 features,
+six clusters of 1-4 features, the default :class:`clvlib.model.CLVConfig`, one torch thread):
+
+    python bench/training.py [--repeats 3] [--epochs 2]
+
+Training throughput is training windows per second over ``epochs`` epochs of
+:meth:`ClusterLSTMVAE.fit` (median of the repeats); the reference is
+:class:`clvlib.model_reference.LoopedClusterLSTMVAE`: the same training loop and architecture with
+one encoder per cluster run in a Python loop. Scoring throughput is time steps per second of
+:meth:`ClusterLSTMVAE.score` on the whole series, both networks holding the same weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+import numpy as np
+
+from clvlib.benchmark import figure, format_table, seasonal_series, timed, torch_threads
+from clvlib.model import ClusterLSTMVAE, CLVConfig, _windows
+from clvlib.model_reference import LoopedClusterLSTMVAE, to_looped_state
+
+CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
+REFERENCE = "looped reference: one encoder per cluster in a Python loop, same data, clusters, config, 1 thread"
+
+
+def _throughputs(values: np.ndarray, config: CLVConfig, repeats: int) -> dict[str, list[float]]:
+    """Training windows/s and scoring steps/s of both implementations, alternating, ``repeats`` times."""
+    n_windows = len(_windows(values, config.window))
+    n_train = n_windows - max(1, round(config.val_fraction * n_windows))
+    out: dict[str, list[float]] = {}
+    for rep in range(repeats):
+        order = (ClusterLSTMVAE, LoopedClusterLSTMVAE) if rep % 2 == 0 else (LoopedClusterLSTMVAE, ClusterLSTMVAE)
+        for cls in order:
+            seconds, model = timed(lambda cls=cls, rep=rep: cls(CLUSTERS, config, random_state=rep, progress=False).fit(values))
+            out.setdefault(f"{cls.__name__}.fit", []).append(n_train * len(model.history_) / seconds)
+    return out
+
+
+def _scoring(values: np.ndarray, config: CLVConfig, repeats: int) -> tuple[dict[str, list[float]], float]:
+    """Scoring steps/s of both implementations with the same weights, and their largest score difference."""
+    batched = ClusterLSTMVAE(CLUSTERS, config, progress=False).fit(values[: 73 * 8])
+    looped = LoopedClusterLSTMVAE(CLUSTERS, config, progress=False)
+    looped._build(values.shape[1])
+    looped.net_.load_state_dict(to_looped_state(batched.net_.state_dict(), len(CLUSTERS)))
+    out: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        for name, model in (("batched", batched), ("looped", looped)):
+            seconds, _ = timed(lambda model=model: model.score(values))
+            out.setdefault(name, []).append(len(values) / seconds)
+    gap = float(np.max(np.abs(batched.score(values) - looped.score(values))))
+    return out, gap
+
+
+def run(repeats: int = 3, epochs: int = 2) -> list[dict]:
+    """Training and scoring throughput rows (see the module docstring)."""
+    values = seasonal_series()
+    config = CLVConfig(epochs=epochs, patience=epochs + 1)
+    with torch_threads(1):
+        train = _throughputs(values, config, repeats)
+        score, gap = _scoring(values, replace(config, epochs=1, patience=2), repeats)
+    ours, ref = np.median(train["ClusterLSTMVAE.fit"]), np.median(train["LoopedClusterLSTMVAE.fit"])
+    return [
+        figure(f"training throughput, batched encoders ({epochs} epochs, median of {repeats})", ours, "windows/s",
+               REFERENCE, ref, target=">= 2x"),
+        figure(f"scoring throughput, batched encoders (median of {repeats})", np.median(score["batched"]), "steps/s",
+               "looped reference with the same weights", np.median(score["looped"])),
+        figure("scores: max |batched - looped|, same weights", gap, "score units"),
+    ]
+
+
+def main() -> None:
+    """Command line: print the rows as a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+    print(format_table(run(args.repeats, args.epochs)))
+
+
+if __name__ == "__main__":
+    main()
