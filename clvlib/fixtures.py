@@ -70,7 +70,7 @@ def hourly_fields(start: str, hours: int, region: Region | None = None, n_lat: i
     time = pd.date_range(start, periods=hours, freq="h")
     lat = np.linspace(region.lat_max, region.lat_min, n_lat)
     lon = np.linspace(region.lon_min, region.lon_max, n_lon)
-    doy = time.dayofyear.to_numpy()[:, None, None]
+    doy = time.day_of_year.to_numpy()[:, None, None]
     season = 0.5 - 0.5 * np.cos(2 * np.pi * (doy - 15) / 365.25)
     diurnal = 2 * np.pi * (time.hour.to_numpy()[:, None, None] - 6) / 24
     shape = (hours, n_lat, n_lon)
