@@ -409,12 +409,15 @@ def _open_variable(paths: list[Path], name: str, config: Era5Config) -> xr.Datas
         parts = [_open(p, (name,), None) for p in paths]
         ds = xr.concat(parts, dim="time", data_vars="minimal", coords="minimal", compat="override", join="override")
     else:
-        chunks = {"time": config.chunk_hours, "latitude": -1, "longitude": -1}
-        ds = xr.open_mfdataset(
-            [str(p) for p in paths], chunks=chunks, combine="nested", concat_dim="time", data_vars="minimal",
-            coords="minimal", compat="override", join="override", combine_attrs="drop",
-            preprocess=lambda d: normalize(d, d.encoding.get("source", "ERA5 file"), (name,)),
-        )
+        # the new layout names the time dimension valid_time, the legacy one time
+        chunks = {"valid_time": config.chunk_hours, "time": config.chunk_hours, "latitude": -1, "longitude": -1}
+        with warnings.catch_warnings():  # files stored in whole-year chunks are still read chunk by chunk
+            warnings.filterwarnings("ignore", message="The specified chunks separate the stored chunks")
+            ds = xr.open_mfdataset(
+                [str(p) for p in paths], chunks=chunks, combine="nested", concat_dim="time", data_vars="minimal",
+                coords="minimal", compat="override", join="override", combine_attrs="drop",
+                preprocess=lambda d: normalize(d, d.encoding.get("source", "ERA5 file"), (name,)),
+            )
     return _keep_final(ds)
 
 

@@ -97,18 +97,18 @@ def _longitudes(ds: xr.Dataset, lon360: bool) -> xr.Dataset:
     return ds.assign_coords(longitude=np.where(lon < 0, lon + 360.0, lon)) if lon360 else ds
 
 
-def write_cds_netcdf(ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360: bool = False) -> Path:
+def write_cds_netcdf(ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360: bool = False, compress: bool = True) -> Path:
     """Write hourly fields in the CDS netCDF layout of today (since Sept 2024).
 
     Dimension ``valid_time`` (int64 seconds since 1970), scalar ``number``, string ``expver``
     per time (``"0001"``, and ``"0005"`` for the last ``era5t_hours`` hours), latitude north to
-    south, float32 values compressed with zlib, ERA5 unit spellings.
+    south, float32 values compressed with zlib (``compress=False`` skips it), ERA5 unit spellings.
     """
     out = _cds_attrs(_longitudes(ds.sortby("latitude", ascending=False), lon360).astype("float32"))
     n = out.sizes["time"]
     expver = np.array(["0001"] * (n - era5t_hours) + ["0005"] * era5t_hours, dtype=object)
     out = out.rename({"time": "valid_time"}).assign_coords(number=np.int64(0), expver=("valid_time", expver))
-    encoding = {name: {"zlib": True, "complevel": 1, "dtype": "float32"} for name in out.data_vars}
+    encoding = {name: {"zlib": compress, "dtype": "float32"} | ({"complevel": 1} if compress else {}) for name in out.data_vars}
     encoding["valid_time"] = {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}
     out.attrs = {"GRIB_centre": "ecmf", "Conventions": "CF-1.7", "institution": "European Centre for Medium-Range Weather Forecasts"}
     out.to_netcdf(path, format="NETCDF4", engine="netcdf4", encoding=encoding)
