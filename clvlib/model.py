@@ -18,7 +18,6 @@ Fixes over the original code:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from clvlib.checks import InputDataError
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, sha256
 
 #: File names of a saved model (:meth:`ClusterLSTMVAE.save`).
 WEIGHTS, META = "clv.pt", "clv.json"
@@ -413,9 +412,9 @@ class ClusterLSTMVAE:
         save never leaves a half-written file; :meth:`load` checks the weights against the checksum.
         """
         folder = Path(folder)
-        atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p))
+        atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p), checksum=True)  # + clv.pt.sha256 for make
         meta = {"clusters": self.clusters, "config": asdict(self.config), "random_state": self.random_state,
-                "n_features": self.n_features_, "sha256": _sha256(folder / WEIGHTS)}
+                "n_features": self.n_features_, "sha256": sha256(folder / WEIGHTS)}
         atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
     @classmethod
@@ -436,7 +435,7 @@ class ClusterLSTMVAE:
         weights = folder / WEIGHTS
         if not weights.is_file():
             raise ModelFileError(f"{weights}: model weights not found. {_RETRAIN}")
-        if meta.get("sha256") != _sha256(weights):
+        if meta.get("sha256") != sha256(weights):
             raise ModelFileError(f"{weights}: the file does not match the sha256 recorded in {META} "
                                  f"(truncated, corrupted or from another run). {_RETRAIN}")
         model = cls([list(c) for c in meta["clusters"]], CLVConfig(**meta["config"]), meta["random_state"], device,
@@ -450,15 +449,6 @@ class ClusterLSTMVAE:
                                  f"{str(err).splitlines()[0] if str(err) else ''}). {_RETRAIN}") from err
         model.history_ = pd.DataFrame()
         return model
-
-
-def _sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_meta(path: Path) -> dict:

@@ -150,7 +150,7 @@ def test_same_seed_gives_bit_identical_weights_and_scores():
 
 def test_save_records_the_checksum_and_leaves_no_temporary_file(fitted, tmp_path):
     fitted.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clv.json", "clv.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clv.json", "clv.pt", "clv.pt.sha256"]
     meta = json.loads((tmp_path / "clv.json").read_text())
     assert meta["sha256"] == hashlib.sha256((tmp_path / "clv.pt").read_bytes()).hexdigest()
 
