@@ -24,14 +24,14 @@ LIB := $(wildcard clvlib/*.py)
 SYNTH_LIB := clvlib/synthetic.py clvlib/snowpack.py clvlib/physics.py clvlib/variables.py clvlib/rawdata.py
 RAW := data/raw/synthetic/seed-$(SEED)/manifest.json
 NB := build/notebooks
-RUN_NB := $(PY) -m clvlib.notebooks --no-progress
+RUN_NB := $(PY) -m clvlib.notebooks --no-progress --stats build/stats.jsonl
 NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "running over TCP without encryption" \
   -e "KeyboardInterrupt caught in kernel" || true
 
 # The run's parameters live in build/params.json, rewritten only when they change, so that
 # changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing. Targets that
 # never build the paper (make run on your own data, test, help) leave it alone.
-ifeq ($(filter run test lab help env,$(MAKECMDGOALS)),)
+ifeq ($(filter run bench test lab help env,$(MAKECMDGOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' '$(SEED)' > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 endif
@@ -57,7 +57,7 @@ $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run test lab help env clean,$(MAKECMDGOALS)),)
+ifeq ($(filter run bench test lab help env clean,$(MAKECMDGOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -67,7 +67,7 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB
 endif
 endif
 
-.PHONY: help env synthetic paper notebooks verify run test lab clean
+.PHONY: help env synthetic paper notebooks verify run bench test lab clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -122,6 +122,9 @@ run: $(STAMP) ## your own data: make run DATA=<canonical netCDF> OUT=<folder> [P
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
 	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" \
 	  --no-progress 2>&1 | { $(NOISE); }
+
+bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min; FAST=1: a few)
+	$(PY) -m bench.run $(if $(FAST),--fast)
 
 test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks
 	$(PY) -m pytest

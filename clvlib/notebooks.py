@@ -8,9 +8,12 @@ When a cell raises, the failing cell's source and the error are printed and the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jupytext
@@ -84,14 +87,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--stats", type=Path, help="append wall time and peak memory of the run to this JSON-lines file")
     args = parser.parse_args(argv)
     params = {k: _parse_value(v) for k, v in args.parameter}
+    start = time.perf_counter()
     try:
         run_notebook(args.source, args.output, params, progress=not args.no_progress)
     except PapermillExecutionError as err:
         print(failure_message(err) + f"\nParameters: {params}", file=sys.stderr)
         return 1
+    if args.stats is not None:
+        record_stats(args.stats, args.output.stem, time.perf_counter() - start)
     return 0
+
+
+def record_stats(path: Path, name: str, seconds: float) -> None:
+    """Append ``{notebook, seconds, peak_rss_mb}`` for a finished run to a JSON-lines file.
+
+    ``peak_rss_mb`` is the largest resident set of the processes this run waited for, which is
+    the notebook's kernel (on Linux, ``ru_maxrss`` of the children, in KiB).
+    """
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:  # one short line per write: appends from parallel jobs do not interleave
+        f.write(json.dumps({"notebook": name, "seconds": round(seconds, 2), "peak_rss_mb": round(peak, 1)}) + "\n")
 
 
 if __name__ == "__main__":
