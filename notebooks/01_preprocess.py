@@ -40,7 +40,7 @@ dataset = "era5"  # "era5" or "gemb" for the default data; any name for a user's
 profile = "full"  # "quick" (tests, CI: 1991-2021) or "full" (the paper: 1951-2021)
 seed = 0  # seed of the synthetic default data
 root = ".."  # project root (folder holding data/ and paper/)
-data = ""  # path of your own canonical netCDF file (make run DATA=...); empty: synthetic default
+data = ""  # path of your own canonical netCDF file, as make run passes it; empty for the synthetic default
 
 # %%
 from pathlib import Path

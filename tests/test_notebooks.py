@@ -175,3 +175,18 @@ def test_quick_rerun_is_bit_identical(project_root, tmp_path_factory):
     differ = sorted(name for name in first_files if first_files[name] != second_files[name])
     assert differ == [], f"differ between two clean runs: {differ}"
     assert _table_hashes(project_root) == _table_hashes(second)
+
+
+def test_every_parameters_cell_parses_for_papermill():
+    """papermill must see every parameter (a comment it cannot parse hides the whole cell)."""
+    import jupytext
+    from papermill.translators import PythonTranslator
+
+    for source in sorted((ROOT / "notebooks").glob("0*.py")):
+        nb = jupytext.read(source)
+        cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, source.name
+        names = [p.name for p in PythonTranslator.inspect(cells[0])]
+        assert {"profile", "seed", "root"} <= set(names), (source.name, names)
+        assert ("dataset" in names) == (source.stem != "07_compare"), source.name
+        assert len(names) == len([line for line in cells[0].source.splitlines() if "=" in line.split("#")[0]]), source.name
