@@ -51,7 +51,8 @@ $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' 
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 write_list = $(shell printf '%s\n' $(2) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
   || mv build/.$(1).new build/$(1).txt; }; rm -f build/.$(1).new)
-$(foreach d,$(DATASETS),$(call write_list,sources-$(d),'REGION=$(REGION)' 'GEMB_OUTPUT=$(GEMB_OUTPUT)' $(REAL_$(d))))
+$(call write_list,sources-era5,'REGION=$(REGION)' $(REAL_era5))
+$(call write_list,sources-gemb,'GEMB_OUTPUT=$(GEMB_OUTPUT)' $(REAL_gemb))
 $(call write_list,sources-measures,'REGION=$(REGION)' $(REAL_MEASURES))
 endif
 PARAMS := build/params.json
