@@ -246,7 +246,8 @@ def detect_layout(path: Path) -> str:
     * a folder: raw ERA5 (its ``*.nc`` and ``*.zip`` files);
     * a ZIP: a raw ERA5 download from the CDS;
     * a MATLAB v7.3 MAT-file: GEMB output;
-    * a netCDF file with dimensions ``valid_time`` or ``latitude``/``longitude``: a raw ERA5 download;
+    * a netCDF file with dimensions ``latitude`` and ``longitude``: a raw ERA5 download (a series
+      without a grid, even one on ``valid_time``, is checked as canonical and told what to rename);
       one with GEMB's series (``M``, ``R``, ``a1`` ...) and no ERA5 names: GEMB output; else canonical.
 
     Raises
@@ -280,7 +281,7 @@ def detect_layout(path: Path) -> str:
     except Exception as err:  # netCDF4/h5netcdf raise many types for a corrupt file
         raise InputDataError(f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
                              "The file may be truncated; download or write it again.") from err
-    if "valid_time" in dims or {"latitude", "longitude"} <= dims or {"lat", "lon"} <= dims:
+    if {"latitude", "longitude"} <= dims or {"lat", "lon"} <= dims:  # a series without a grid is canonical
         return "era5"
     from clvlib.variables import GEMB_NAMES, catalogue
 

@@ -177,3 +177,23 @@ def test_make_data_without_credentials_says_what_to_do(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in out
     assert "cdsapi==" in out or "cds.climate.copernicus.eu" in out
+
+
+@pytest.mark.notebooks
+def test_notebook_01_reads_real_files_under_data_raw_and_records_them(tmp_path):
+    import json
+
+    from clvlib.notebooks import run_notebook
+    from clvlib.preprocess import read_features
+
+    write_cds_years(tmp_path / "data" / "raw" / "era5", 2010, 6)
+    out = tmp_path / "build" / "01.ipynb"
+    run_notebook(ROOT / "notebooks" / "01_preprocess.py", out,
+                 {"dataset": "era5", "profile": "quick", "seed": 0, "root": str(tmp_path)}, progress=False)
+    assert "**Source (real):** real data: ERA5 hourly single levels, 6 file(s)" in out.read_text()
+    features = read_features(tmp_path / "data" / "processed" / "era5" / "features.nc")
+    assert features.attrs["source_kind"] == "real" and "southwest Greenland" in features.attrs["source"]
+    assert int(features["year"].min()) == 2010 and int(features["year"].max()) == 2015
+    entry = json.loads((tmp_path / "paper" / "manifest.json").read_text())["artefacts"]["tab_variables_era5"]
+    assert entry["parameters"]["source_kind"] == "real"
+    assert sorted(entry["inputs"]) == [f"data/raw/era5/era5_all_{y}.nc" for y in range(2010, 2016)]
