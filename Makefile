@@ -1,6 +1,7 @@
 # The only entry point. `make` alone prints this help.
 #   make paper   create the environment if missing, then regenerate every table and figure
 #   make test    create the environment if missing, then run the test suite (notebooks included)
+#   make data    download the real ERA5 and MEaSUREs inputs into data/raw (credentials: README, 'Real data')
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DELETE_ON_ERROR:
@@ -17,6 +18,17 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 DATASETS := era5 gemb
 
+# Real inputs (README, 'Real data'): notebook 01 reads them instead of the synthetic default when
+# present (clvlib/sources.py). GEMB_OUTPUT names a GEMB output file; REGION=lat_min,lat_max,lon_min,lon_max
+# replaces the southwest Greenland box (ERA5 requests and regional means, NSIDC-0533 melt extent).
+YEARS ?= 1951-2021
+REGION ?=
+GEMB_OUTPUT ?=
+export REGION GEMB_OUTPUT
+REAL_era5 := $(sort $(wildcard data/raw/era5/*.nc data/raw/era5/*.zip))
+REAL_gemb := $(if $(GEMB_OUTPUT),$(wildcard $(GEMB_OUTPUT)),$(sort $(wildcard data/raw/gemb/*.mat data/raw/gemb/*.nc)))
+REAL_MEASURES := $(sort $(wildcard data/raw/measures/*.nc data/raw/measures/*.csv))
+
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -31,9 +43,17 @@ NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "runni
 # The run's parameters live in build/params.json, rewritten only when they change, so that
 # changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing. Targets that
 # never build the paper (make run on your own data, test, help) leave it alone.
-ifeq ($(filter run bench test lab help env,$(MAKECMDGOALS)),)
+# build/sources-<dataset>.txt and build/sources-measures.txt list the real input files (and REGION, GEMB_OUTPUT)
+# the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
+# (from 04 for MEaSUREs files).
+ifeq ($(filter run bench test lab help env data,$(MAKECMDGOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' '$(SEED)' > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
+write_list = $(shell printf '%s\n' $(2) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
+  || mv build/.$(1).new build/$(1).txt; }; rm -f build/.$(1).new)
+$(call write_list,sources-era5,'REGION=$(REGION)' $(REAL_era5))
+$(call write_list,sources-gemb,'GEMB_OUTPUT=$(GEMB_OUTPUT)' $(REAL_gemb))
+$(call write_list,sources-measures,'REGION=$(REGION)' $(REAL_MEASURES))
 endif
 PARAMS := build/params.json
 
@@ -45,10 +65,10 @@ STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
 NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb)) $(NB)/07_compare.ipynb
 
 define stage_deps
-$(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW)
+$(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW) build/sources-$(1).txt $(REAL_$(1))
 $(NB)/02_cluster_$(1).ipynb: notebooks/02_cluster.py $(NB)/01_preprocess_$(1).ipynb
 $(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb
-$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW)
+$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW) build/sources-measures.txt $(REAL_MEASURES)
 $(NB)/05_attribute_$(1).ipynb: notebooks/05_attribute.py $(NB)/04_detect_$(1).ipynb $(RAW)
 $(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).ipynb
 endef
@@ -57,7 +77,7 @@ $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run bench test lab help env clean,$(MAKECMDGOALS)),)
+ifeq ($(filter run bench test lab help env clean data,$(MAKECMDGOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -67,7 +87,7 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB
 endif
 endif
 
-.PHONY: help env synthetic paper notebooks verify run bench test lab clean
+.PHONY: help env synthetic data paper notebooks verify run bench test lab clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -85,6 +105,11 @@ synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/sy
 
 data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 	$(PY) -m clvlib.rawdata --seed $* --out $(@D)
+
+# Resumable: files whose SHA-256 matches data/raw/<set>/manifest.json are skipped. Missing credentials or
+# download clients end with a message saying what to do (clvlib/download.py), never a traceback.
+data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=...]
+	@$(PY) -m clvlib.download --what all --years $(YEARS) --out data/raw $(if $(REGION),--region $(REGION))
 
 # 07 compares the two data sets, so it has no dataset parameter.
 $(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) $(STAMP)
@@ -117,8 +142,8 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
 notebooks: $(NOTEBOOKS)
 
 NAME ?= custom
-run: $(STAMP) ## your own data: make run DATA=<canonical netCDF> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
-	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make run DATA=<canonical netCDF file> OUT=<output folder>" \
+run: $(STAMP) ## your own data: make run DATA=<canonical netCDF, ERA5 download or GEMB .mat> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
 	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" \
 	  --no-progress 2>&1 | { $(NOISE); }

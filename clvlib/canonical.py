@@ -273,8 +273,8 @@ def load_canonical(path: Path) -> CanonicalData:
     path = Path(path)
     if path.is_dir():
         raise InputDataError(
-            f"{path}: is a folder; DATA must be one canonical netCDF file (one dimension 'time', see README, "
-            "'Your own data')."
+            f"{path}: is a folder; a canonical file is one netCDF file (one dimension 'time', see README, "
+            "'Your own data'); a folder of raw ERA5 downloads is read by clvlib.sources.load_user_data."
         )
     return canonical_daily(open_netcdf(path), str(path))
 
@@ -295,15 +295,18 @@ def record_years(first: int, last: int, profile_first_year: int, quick: bool) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m clvlib.canonical FILE`` checks a file and prints a summary."""
+    """Command line: ``python -m clvlib.canonical PATH`` checks what ``make run DATA=PATH`` would read."""
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(description="Check a canonical netCDF file for make run.")
+    from clvlib.sources import load_user_data  # sources imports this module
+
+    parser = argparse.ArgumentParser(description="Check what make run DATA=... would read (canonical netCDF, raw ERA5 "
+                                                 "download or GEMB output).")
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     try:
-        data = load_canonical(args.path)
+        _, data = load_user_data(args.path)
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2

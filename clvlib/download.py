@@ -11,6 +11,12 @@ SHA-256 of every finished file is recorded in ``<out>/era5/manifest.json``; a re
 whose checksum matches the record, so an interrupted download resumes. MEaSUREs (1979-2012 only)
 goes to ``<out>/measures/`` with its own manifest.
 
+The clients are optional (the pipeline never imports them) and not among the pinned
+dependencies: ``earthaccess`` pulls about twenty more packages (aiohttp, botocore, s3fs, ...) and
+downgrades ``python-dateutil`` to 2.x. Install them into the project's environment with::
+
+    .venv/bin/pip install cdsapi==0.7.7 earthaccess==0.17.0
+
 Credentials
 -----------
 * CDS: an account at https://cds.climate.copernicus.eu, the ERA5 licence accepted on the data
@@ -57,8 +63,33 @@ CDS_NAMES: dict[str, str] = {
 }
 
 
+#: Exact versions of the optional download clients (checked with ``pip install --dry-run``).
+CLIENT_PINS: dict[str, str] = {"cdsapi": "0.7.7", "earthaccess": "0.17.0"}
+INSTALL_HINT = ".venv/bin/pip install " + " ".join(f"{k}=={v}" for k, v in CLIENT_PINS.items())
+
+
 class CredentialsError(RuntimeError):
-    """Credentials for a data service are missing; the message says how to set them up."""
+    """Credentials or a client package for a data service are missing; the message says what to do."""
+
+
+def import_client(name: str):
+    """Import the download client ``name`` (``cdsapi`` or ``earthaccess``) or say how to install it.
+
+    Raises
+    ------
+    CredentialsError
+        When the package is not installed; the message holds the pinned install command.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise CredentialsError(
+            f"The download client '{name}' is not installed (it is optional: only 'make data' needs it).\n"
+            f"Install both clients into the project's environment with\n    {INSTALL_HINT}\n"
+            "(earthaccess also installs aiohttp, botocore and s3fs and downgrades python-dateutil to 2.x)."
+        ) from err
 
 
 @dataclass(frozen=True)
@@ -197,8 +228,8 @@ def is_complete(folder: Path, name: str, manifest: dict) -> bool:
 
 def download_era5(years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True) -> list[Path]:
     """Download ERA5 for ``years`` into ``out/era5`` (resumable; see the module docstring)."""
+    cdsapi = import_client("cdsapi")  # lazy: only needed for downloads
     check_cds_credentials()
-    import cdsapi  # lazy: only needed for downloads
 
     folder = Path(out) / "era5"
     folder.mkdir(parents=True, exist_ok=True)
@@ -219,8 +250,8 @@ def download_measures(years: Sequence[int], out: Path, region: Region | None = N
     lo, hi = max(min(years), MEASURES_YEARS[0]), min(max(years), MEASURES_YEARS[1])
     if lo > hi:
         return []
+    earthaccess = import_client("earthaccess")  # lazy: only needed for downloads
     check_earthdata_credentials()
-    import earthaccess  # lazy: only needed for downloads
 
     folder = Path(out) / "measures"
     folder.mkdir(parents=True, exist_ok=True)

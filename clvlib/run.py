@@ -1,12 +1,15 @@
-"""``make run``: notebooks 01-06 on a user's own canonical netCDF file, with the same code as the paper.
+"""``make run``: notebooks 01-06 on a user's own data, with the same code as the paper.
 
 Command line (what ``make run DATA=... OUT=...`` calls)::
 
-    python -m clvlib.run --data FILE --out DIR [--profile full|quick] [--seed 0] [--name custom]
+    python -m clvlib.run --data PATH --out DIR [--profile full|quick] [--seed 0] [--name custom]
 
-The file is checked against the contract of :mod:`clvlib.canonical` before anything else runs,
-so a non-conforming file fails in seconds with a message, never after training. ``DIR`` then
-receives:
+``PATH`` is recognised by content (:func:`clvlib.sources.detect_layout`): a canonical netCDF file
+(:mod:`clvlib.canonical`), a raw ERA5 download from the CDS (netCDF, ZIP, or a folder of them;
+reduced by :func:`clvlib.era5.load_era5`, with ``era5_invariant.nc`` in the folder as the mask) or
+GEMB output (MATLAB v7.3 ``.mat`` or netCDF; :func:`clvlib.gemb.load_gemb`). It is loaded and
+checked against the contract of :mod:`clvlib.canonical` before anything else runs, so a
+non-conforming input fails with a message, never after training. ``DIR`` then receives:
 
 * ``scores.csv``: time, score, threshold, anomaly (one row per 5-day step; threshold empty
   outside the melt season or before it has history; anomaly 0/1);
@@ -28,13 +31,13 @@ from pathlib import Path
 import pandas as pd
 from papermill.exceptions import PapermillExecutionError
 
-from clvlib.canonical import load_canonical
 from clvlib.checks import InputDataError
 from clvlib.config import PROFILES, Paths
 from clvlib.files import atomic_write
 from clvlib.notebooks import failure_message, run_notebook
 from clvlib.report import build_report
 from clvlib.scores import read_scores
+from clvlib.sources import load_user_data
 
 STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -88,7 +91,8 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     Parameters
     ----------
     data : Path
-        Canonical netCDF file (:mod:`clvlib.canonical`).
+        Canonical netCDF file (:mod:`clvlib.canonical`), raw ERA5 download (file, ZIP or folder)
+        or GEMB output file.
     out : Path
         Output folder (created).
     profile : {"full", "quick"}
@@ -114,10 +118,10 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
     data, out = Path(data).resolve(), Path(out).resolve()
-    checked = load_canonical(data)
+    source, checked = load_user_data(data)
     first, last = checked.years
-    print(f"{data}: {len(checked.variables)} variables, step {checked.step}, complete years {first}-{last}; "
-          f"melt variable {checked.melt_variable or 'none'}")
+    print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
+          f"complete years {first}-{last}; melt variable {checked.melt_variable or 'none'}")
     paths = Paths(out)
     for stage in STAGES:
         print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
@@ -138,8 +142,9 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of :func:`run_own_data`; exit status 2 for a file that breaks the contract."""
-    parser = argparse.ArgumentParser(description="Run notebooks 01-06 on your own canonical netCDF file.")
-    parser.add_argument("--data", type=Path, required=True, help="canonical netCDF file (see README, 'Your own data')")
+    parser = argparse.ArgumentParser(description="Run notebooks 01-06 on your own data.")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (see README)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--seed", type=int, default=0)

@@ -32,60 +32,71 @@
 #
 # **On the embedded default data** (synthetic, with injected events of known cause) every
 # statement about ERA5 or GEMB physics is a method check, not a finding about Greenland.
-# With `data` set (what `make run DATA=...` does) the notebook reads a user's canonical netCDF
-# file instead (contract: `clvlib.canonical`); its last complete year is held out.
+# **Real data** are used instead when present (`clvlib.sources`): ERA5 files under `data/raw/era5/`
+# (what `make data` writes; `era5_invariant.nc` is the mask), GEMB output under `data/raw/gemb/` or
+# named by `GEMB_OUTPUT`; the source is stated below and recorded in the manifest. With `data` set
+# (what `make run DATA=...` does) the notebook reads a user's canonical netCDF file, raw ERA5
+# download or GEMB output instead (contract: `clvlib.canonical`). For real and user data the last
+# complete year is held out.
 
 # %% tags=["parameters"]
 dataset = "era5"  # "era5" or "gemb" for the default data; any name for a user's file
 profile = "full"  # "quick" (tests, CI: 1991-2021) or "full" (the paper: 1951-2021)
 seed = 0  # seed of the synthetic default data
 root = ".."  # project root (folder holding data/ and paper/)
-data = ""  # path of your own canonical netCDF file, as make run passes it; empty for the synthetic default
+data = ""  # your own file or folder, as make run passes it; empty: real files under data/raw if present, else synthetic
 
 # %%
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.canonical import load_canonical, record_years
+from clvlib.canonical import record_years
 from clvlib.config import Paths, PreprocessConfig, get_profile
 from clvlib.outputs import set_style
 from clvlib.plots import plot_overview
 from clvlib.preprocess import preprocess, write_features
 from clvlib.rawdata import load_daily, load_truth, verify_synthetic
 from clvlib.registry import Registry
+from clvlib.sources import find_source, load_raw, region_from_env, user_source
 from clvlib.variables import dataset_variables, melt_variable
 
 set_style()
 paths = Paths(Path(root).resolve())
-source_file = Path(data).resolve() if data else paths.synthetic(seed) / "manifest.json"
-registry = Registry(paths.root, "01_preprocess", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "data": data},
-                    [source_file])
+source = user_source(Path(data)) if data else find_source(paths.root, dataset, seed)
+synthetic = source.kind == "synthetic"
 raw = paths.synthetic(seed)
+registry = Registry(paths.root, "01_preprocess", dataset,
+                    {"dataset": dataset, "profile": profile, "seed": seed, "data": data, "source_kind": source.kind,
+                     "source_layout": source.layout, "region": "" if synthetic else str(region_from_env())},
+                    [raw / "manifest.json"] if synthetic else source.inputs)
 
 # %% [markdown]
 # ## Load and check
-# The embedded default is verified against its checksum manifest before use; a user's file is
-# checked against the canonical contract. Either way the loader stops with a message naming the
-# file and variable if anything is missing, constant, in the wrong units or on a broken time axis.
+# The embedded default is verified against its checksum manifest before use; real files and a
+# user's file are reduced to daily values (raw ERA5: cos(latitude)-weighted mean over the region)
+# and checked against the canonical contract. Either way the loader stops with a message naming
+# the file and variable if anything is missing, constant, in the wrong units or on a broken time axis.
 
 # %%
-if data:
-    user = load_canonical(source_file)
-    daily, variable_info, melt = user.daily, user.variable_info, user.melt_variable
-    first_year, last_train_year, test_year = record_years(*user.years, get_profile(profile).first_year, profile == "quick")
-    config = PreprocessConfig(dataset=dataset, first_year=first_year, last_train_year=last_train_year, test_year=test_year)
-    truth = None
-    source = f"user file {source_file}"
-else:
+if synthetic:
     manifest = verify_synthetic(raw, seed)
     daily, variable_info, melt = load_daily(raw, dataset), None, melt_variable(dataset)
     config = PreprocessConfig(dataset=dataset, first_year=get_profile(profile).first_year)
+    variables = dataset_variables(dataset)
     truth = load_truth(raw)
-    source = f"synthetic embedded default, seed {manifest['seed']}"
-variables = tuple(variable_info) if data else dataset_variables(dataset)
-display(Markdown(f"**Source:** {source}; {daily.sizes['time']} days, {daily['time'][0].dt.strftime('%Y-%m-%d').item()} to "
-                 f"{daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, {len(variables)} variables; "
+    description = f"synthetic embedded default, seed {manifest['seed']}"
+else:
+    loaded = load_raw(source)
+    daily, variable_info, melt = loaded.daily, loaded.variable_info, loaded.melt_variable
+    first_year, last_train_year, test_year = record_years(*loaded.years, get_profile(profile).first_year, profile == "quick")
+    config = PreprocessConfig(dataset=dataset, first_year=first_year, last_train_year=last_train_year, test_year=test_year)
+    variables = tuple(variable_info)
+    truth = None
+    description = f"{source.kind} data: {source.description}" + (f"; {loaded.source}" if source.layout == "era5" else "")
+display(Markdown(f"**Source ({source.kind}):** {description}; {daily.sizes['time']} days, "
+                 f"{daily['time'][0].dt.strftime('%Y-%m-%d').item()} to {daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, "
+                 f"{len(variables)} variables ({', '.join(variables)}); "
                  f"years {config.first_year}-{config.last_train_year} for training, {config.test_year} held out; "
                  f"melt variable: {melt or 'none'}."))
 config
@@ -94,7 +105,8 @@ config
 # ## Aggregate, filter, scale
 
 # %%
-result = preprocess(daily, variables, config, source=str(source_file if data else raw / f"{dataset}.nc"), variable_info=variable_info)
+result = preprocess(daily, variables, config, source=str(source.paths[0] if len(source.paths) == 1 else source.paths[0].parent),
+                    variable_info=variable_info)
 features = result.features
 print(f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
       f"training steps: {int(features['is_train'].sum())}, held-out steps ({config.test_year}): "
@@ -113,11 +125,11 @@ table
 # %% [markdown]
 # ## Overview figure
 # Seasonal cycle (median and 10–90 % range over the training years), the full record with its
-# annual mean, and the last three years; injected events shaded (default data only). For a
-# user's file the first six variables (the melt variable among them) are shown.
+# annual mean, and the last three years; injected events shaded (default data only). For real
+# or user data the first six variables (the melt variable among them) are shown.
 
 # %%
-if data:
+if not synthetic:
     key = list(dict.fromkeys(([melt] if melt else []) + list(variables)))[:6]
     events = None
 else:
@@ -125,14 +137,15 @@ else:
     events = truth[truth["start"].dt.year >= config.first_year]
 fig = plot_overview(features, key, events)
 registry.figure(fig, f"preprocess_overview_{dataset}",
-    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set" + ("." if data else "; injected events shaded."))
+    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set" + ("; injected events shaded." if synthetic else f" ({source.kind} data)."))
 
 # %% [markdown]
 # ## Write the features
 
 # %%
 # source_kind tells notebooks 04 and 05 whether the injected-event truth and the MEaSUREs-like
-# record belong to this data set (they exist for the synthetic default only).
-features.attrs.update(source=source, source_kind="user" if data else "synthetic", melt_variable=melt or "",
+# record belong to this data set (they exist for the synthetic default only): "synthetic", "real"
+# (files under data/raw or GEMB_OUTPUT) or "user" (make run).
+features.attrs.update(source=description, source_kind=source.kind, source_layout=source.layout, melt_variable=melt or "",
                       profile=profile, seed=seed)
 print(f"wrote {write_features(features, paths.processed(dataset) / 'features.nc')}")

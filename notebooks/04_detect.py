@@ -34,9 +34,11 @@
 # |z|, and the trivial mean z² (what a model that always predicts the climatology would score).
 #
 # On the embedded default every statement here is a method check on synthetic data, not a
-# finding about Greenland. On a user's data set (`make run`) there is no injected-event truth
-# and no MEaSUREs-like record: the validation sections say so and are skipped; scores,
-# threshold, events, trend and extremes are computed the same way.
+# finding about Greenland. On real data (files under `data/raw`) and a user's data set
+# (`make run`) there is no injected-event truth: those validation sections say so and are
+# skipped; real data are validated against the real MEaSUREs record when `data/raw/measures/`
+# holds one (else that section is skipped too); scores, threshold, events, trend and extremes are
+# computed the same way.
 
 # %% tags=["parameters"]
 dataset = "era5"  # "era5" or "gemb"
@@ -72,17 +74,22 @@ from clvlib.preprocess import read_features
 from clvlib.rawdata import load_measures, load_truth
 from clvlib.registry import Registry
 from clvlib.scores import write_scores
+from clvlib.sources import find_measures, load_measures_source
 from clvlib.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
 paths = Paths(Path(root).resolve())
 features = read_features(paths.processed(dataset) / "features.nc")
-# The injected-event truth and the MEaSUREs-like record exist for the synthetic default only.
-synthetic = features.attrs.get("source_kind", "synthetic") == "synthetic"
+# The injected-event truth and the MEaSUREs-like record exist for the synthetic default only; real
+# data are validated against the real MEaSUREs record when data/raw/measures holds one.
+source_kind = features.attrs.get("source_kind", "synthetic")
+synthetic = source_kind == "synthetic"
 raw = paths.synthetic(seed)
-registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha},
+melt_record = find_measures(paths.root, source_kind, seed)
+registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha,
+                    "source_kind": source_kind, "measures": melt_record.layout if melt_record else ""},
                     [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in ("clv", "unclustered", "original"))]
-                    + ([raw / "truth.csv", raw / "measures.csv"] if synthetic else []))
+                    + ([raw / "truth.csv"] if synthetic else []) + (list(melt_record.paths) if melt_record else []))
 config = DetectConfig()
 config = replace(config, pot=replace(config.pot, alpha=alpha))
 names = tuple(features["feature"].values.tolist())
@@ -96,8 +103,10 @@ if synthetic:
     truth = truth[(truth["end"] >= time[0]) & (truth["start"] <= time[-1])].reset_index(drop=True)
 else:
     truth = None
-    display(Markdown(f"**{features.attrs.get('source', dataset)}**: no injected-event truth and no MEaSUREs-like record; "
-                     "the validation sections below are skipped."))
+    display(Markdown(f"**{features.attrs.get('source', dataset)}**: no injected-event truth, so the validation sections "
+                     "against it are skipped; melt-extent record: "
+                     + (melt_record.description if melt_record else "none (put NSIDC-0533 files or a melt-area CSV in "
+                        "data/raw/measures/), so that validation is skipped too") + "."))
 display(pd.Series(config.as_dict(), name="detection settings").to_frame())
 
 # %% [markdown]
@@ -233,24 +242,30 @@ else:
     display(held_out)
 
 # %% [markdown]
-# ## Validation against the MEaSUREs-like melt record
-# Melt-extent anomalies: days whose melt extent exceeds the 1979-2012 day-of-year climatology by
-# more than one day-of-year standard deviation (both smoothed over 31 days), in the melt season,
+# ## Validation against the MEaSUREs melt record
+# Melt-extent anomalies: days whose melt extent exceeds the day-of-year climatology of the record
+# by more than one day-of-year standard deviation (both smoothed over 31 days), in the melt season,
 # joined into runs of at least 3 days; interpolated (SMMR) days are not evidence
-# (`clvlib.evaluation.measures_anomalies`). The comparison covers 1979-2012.
+# (`clvlib.evaluation.measures_anomalies`). The record is the MEaSUREs-like one of the synthetic
+# default (1979-2012), or for real data the real MEaSUREs record in `data/raw/measures/`
+# (NSIDC-0533 files over the study region, or a melt-area CSV) when present; the comparison covers
+# the years the record and the features share.
 
 # %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
+if melt_record is None:
+    print("Skipped: no melt-extent record for this data set (real data: put NSIDC-0533 files or a melt-area CSV "
+          "in data/raw/measures/).")
 else:
-    measures = load_measures(raw)
+    measures = load_measures(raw) if synthetic else load_measures_source(melt_record)
     melt_events = measures_anomalies(measures)
-    print(f"{len(melt_events)} melt-extent anomalies {measures['date'].dt.year.min()}-{measures['date'].dt.year.max()}")
+    first, last = measures["date"].dt.year.min(), measures["date"].dt.year.max()
+    print(f"{melt_record.description}: {len(melt_events)} melt-extent anomalies {first}-{last}")
     in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
     vs_measures = comparison_table(scores, time, n_days, melt_events.assign(type="melt extent"), config,
                                    period=in_record).round(4)
+    what = "the MEaSUREs-like record" if synthetic else f"the MEaSUREs record ({melt_record.description})"
     registry.table(vs_measures, f"detection_measures_{dataset}",
-        f"Detection against melt-extent anomalies of the MEaSUREs-like record, 1979-2012 ({dataset}).")
+        f"Detection against melt-extent anomalies of {what}, {first}-{last} ({dataset}).")
     display(vs_measures)
 
 # %% [markdown]

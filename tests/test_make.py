@@ -105,6 +105,25 @@ def test_editing_the_claim_rules_reruns_no_notebook(tree):
     assert "clvlib.claims" in out and not re.search(r"stem=", out)
 
 
+def test_real_files_under_data_raw_rerun_their_chain(tree):
+    era5 = tree / "data" / "raw" / "era5"
+    era5.mkdir(parents=True)
+    (era5 / "era5_accum_1951.nc").write_bytes(b"x")
+    assert _rebuilt(tree) == _chain("era5", 1) | {"07_compare"}
+    _make(tree, "-t", "paper")
+    (tree / "data" / "raw" / "measures").mkdir(parents=True)
+    (tree / "data" / "raw" / "measures" / "melt.csv").write_text("date,melt area\n")
+    assert _rebuilt(tree) == _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}
+    _make(tree, "-t", "paper")
+    (era5 / "era5_accum_1951.nc").unlink()  # removing real files also reruns the chain (back to synthetic)
+    assert _rebuilt(tree) == _chain("era5", 1) | {"07_compare"}
+    _make(tree, "-t", "paper")
+    gemb = tree / "gemb_run.mat"
+    gemb.write_bytes(b"x")
+    out = _make(tree, "-n", "paper", f"GEMB_OUTPUT={gemb}").stdout
+    assert set(re.findall(r"stem=([0-9a-z_]+);", out)) == _chain("gemb", 1)
+
+
 def test_a_truncated_processed_file_makes_its_stage_run_again(tree):
     features = tree / "data" / "processed" / "era5" / "features.nc"
     features.write_text("outp")  # truncated

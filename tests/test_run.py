@@ -100,3 +100,24 @@ def test_importance_table_joins_the_clv_ranking_and_the_surrogates():
     assert table.loc[table["method"] == "XGBoost shap, anomaly label", "feature"].tolist() == ["a", "b"]
     assert table.loc[table["method"] == "CLV counterfactual (mean delta)", "importance"].tolist() == [0.5, 0.1]
     assert table.loc[table["method"] == "Random Forest impurity, melt variable", "rank"].tolist() == [1]
+
+
+@pytest.mark.notebooks
+def test_make_run_on_a_folder_of_raw_cds_files_writes_the_four_csvs(tmp_path):
+    from test_sources import write_cds_years
+
+    from clvlib.variables import ERA5_VARIABLES
+
+    write_cds_years(tmp_path / "era5", 2001, 6, variables=tuple(v.name for v in ERA5_VARIABLES))
+    out = tmp_path / "out"
+    result = _make_run(tmp_path / "era5", out, "PROFILE=quick", "NAME=cds")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ERA5 hourly single levels, 6 file(s)" in result.stdout
+    scores = pd.read_csv(out / "scores.csv", parse_dates=["time"])
+    assert len(scores) == 6 * 73 and scores["time"].iloc[0] == pd.Timestamp("2001-01-01")
+    for name in ("events.csv", "attribution.csv", "importance.csv"):
+        assert (out / name).exists(), name
+    importance = pd.read_csv(out / "importance.csv")
+    assert set(importance["feature"]) == {v.name for v in ERA5_VARIABLES}
+    notebook = (out / "notebooks" / "01_preprocess.ipynb").read_text()
+    assert "Source (user)" in notebook and "ERA5 hourly single levels" in notebook
