@@ -70,3 +70,23 @@ def plot_importance(importance: pd.DataFrame, attribution: pd.DataFrame, title: 
     ax.tick_params(axis="x", rotation=30, labelsize=7)
     ax.tick_params(axis="y", rotation=0, labelsize=7)
     return fig
+
+
+def plot_shap_beeswarm(explanation, title: str, seed: int = 0, max_display: int = 12) -> plt.Figure:
+    """SHAP beeswarm of ``explanation`` (a ``shap.Explanation``), reproducible for a given ``seed``.
+
+    ``shap.plots.beeswarm`` jitters the dots with NumPy's global random state; it is seeded here
+    for the call and restored afterwards, so the same inputs give the same figure bytes.
+    """
+    import shap
+
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        plt.figure()
+        shap.plots.beeswarm(explanation, max_display=max_display, show=False, plot_size=(6.4, 4.2))
+    finally:
+        np.random.set_state(state)
+    fig = plt.gcf()
+    fig.axes[0].set_title(title)
+    return fig

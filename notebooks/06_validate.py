@@ -39,10 +39,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shap
 from IPython.display import display
 
-from clvlib.attribution_plots import plot_importance
+from clvlib.attribution_plots import plot_importance, plot_shap_beeswarm
 from clvlib.config import Paths
 from clvlib.outputs import set_style
 from clvlib.preprocess import read_features
@@ -108,10 +107,7 @@ registry.figure(fig, f"importance_{dataset}",
 # ## SHAP summary (XGBoost, anomaly label, held-out steps)
 
 # %%
-fig = plt.figure()
-shap.plots.beeswarm(explanations["XGBoost"], max_display=12, show=False, plot_size=(6.4, 4.2))
-fig = plt.gcf()
-fig.axes[0].set_title(f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')")
+fig = plot_shap_beeswarm(explanations["XGBoost"], f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')", seed)
 registry.figure(fig, f"shap_{dataset}",
     f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}).")
 display(fig)

@@ -64,3 +64,25 @@ def test_agreement_table_drops_the_excluded_feature_and_reranks():
     table = agreement_table(importance, clv, excluded={"melt": "c"}).set_index("task")
     assert table.loc["anomaly", "clv_top3"] == "c;a;b" and table.loc["anomaly", "kendall_tau"] < 0
     assert table.loc["melt", "clv_top3"] == "a;b" and table.loc["melt", "kendall_tau"] == 1.0
+
+
+def test_shap_beeswarm_is_the_same_figure_twice_and_leaves_the_global_random_state_alone():
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from clvlib.attribution_plots import plot_shap_beeswarm
+
+    X = _data()
+    label = (X["c"] > 1.0).astype(int).to_numpy()
+    _, _, explanations = fit_surrogates(X, label, "anomaly", SMALL)
+    images = []
+    for global_seed in (1, 2):  # whatever the global state, the same figure
+        np.random.seed(global_seed)
+        fig = plot_shap_beeswarm(explanations["XGBoost"], "test", seed=0)
+        assert np.random.random() == np.random.RandomState(global_seed).random()  # global state restored
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        plt.close(fig)
+        images.append(buffer.getvalue())
+    assert images[0] == images[1]
