@@ -279,7 +279,7 @@ def load_canonical(path: Path) -> CanonicalData:
     return canonical_daily(open_netcdf(path), str(path))
 
 
-def record_years(first: int, last: int, profile_first_year: int, quick: bool) -> tuple[int, int, int]:
+def record_years(first: int, last: int, quick: bool) -> tuple[int, int, int]:
     """First, last training and held-out year of a user's record.
 
     The last complete year is held out; ``quick`` keeps at most the last 31 years (like the quick
@@ -287,7 +287,7 @@ def record_years(first: int, last: int, profile_first_year: int, quick: bool) ->
 
     Examples
     --------
-    >>> record_years(1940, 2024, 1951, quick=False), record_years(1940, 2024, 1991, quick=True)
+    >>> record_years(1940, 2024, quick=False), record_years(1940, 2024, quick=True)
     ((1940, 2023, 2024), (1994, 2023, 2024))
     """
     start = max(first, last - 30) if quick else first

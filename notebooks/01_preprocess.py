@@ -89,7 +89,7 @@ if synthetic:
 else:
     loaded = load_raw(source)
     daily, variable_info, melt = loaded.daily, loaded.variable_info, loaded.melt_variable
-    first_year, last_train_year, test_year = record_years(*loaded.years, get_profile(profile).first_year, profile == "quick")
+    first_year, last_train_year, test_year = record_years(*loaded.years, quick=profile == "quick")
     config = PreprocessConfig(dataset=dataset, first_year=first_year, last_train_year=last_train_year, test_year=test_year)
     variables = tuple(variable_info)
     truth = None
