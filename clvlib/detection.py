@@ -175,3 +175,62 @@ def extremes_row(events: pd.DataFrame, first_year: int, last_year: int) -> dict:
         "n_extreme": int(ev["extreme"].sum()),
         "extreme_per_decade": round(10 * float(ev["extreme"].sum()) / years, 3),
     }
+
+
+#: Tail probabilities of the alpha-sensitivity table.
+ALPHAS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.15)
+
+
+def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, events: pd.DataFrame,
+                      time: pd.DatetimeIndex, n_days: np.ndarray, truth: pd.DataFrame, config: DetectConfig,
+                      test_year: int, alphas: tuple[float, ...] = ALPHAS) -> dict[str, pd.DataFrame]:
+    """Notebook 04's tables against known reference events (the injected events of the default data).
+
+    Parameters
+    ----------
+    scores : dict of str to ndarray
+        Score per method; ``"CLV"`` is the detector, the others are baselines.
+    detection : pandas.DataFrame
+        :func:`detect` of the CLV score (for the first step with a threshold).
+    events : pandas.DataFrame
+        :func:`detected_events` of that detection.
+    time, n_days : steps and their lengths in days.
+    truth : pandas.DataFrame
+        Reference events (start, end, type, event_id).
+    config : DetectConfig
+        Scope and threshold settings.
+    test_year : int
+        The held-out year.
+    alphas : tuple of float
+        Tail probabilities for the sensitivity table.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``detection_truth`` (every method under the trailing rule, and the CLV under the centred
+        and mean + k sigma rules, all on the same steps), ``recall_by_type``, ``alpha_sensitivity``,
+        ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
+        rounded to 4 decimals.
+    """
+    clv = {"CLV": scores["CLV"]}
+    table = pd.concat([comparison_table(scores, time, n_days, truth, config),
+                       comparison_table(clv, time, n_days, truth, config, rules=("pot_centred", "sigma"))],
+                      ignore_index=True).round(4)
+    first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
+    sens = pd.concat([comparison_table(clv, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
+                      .assign(alpha=a) for a in alphas], ignore_index=True)
+    whole_year = replace(config, months=tuple(range(1, 13)))
+    scope = pd.concat([comparison_table(clv, time, n_days, truth, whole_year).assign(scope="whole year"),
+                       table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season")],
+                      ignore_index=True)
+    held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
+    return {
+        "detection_truth": table,
+        "recall_by_type": recall_by_type(truth[truth["end"] >= first_scored], events).round(4),
+        "alpha_sensitivity": sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision",
+                                   "n_detected_events"]].round(4),
+        "scope_effect": scope[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc",
+                               "n_steps"]].round(4),
+        "detection_test_year": held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
+                                         "n_reference_events", "n_detected_events"]].round(4),
+    }

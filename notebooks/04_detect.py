@@ -64,7 +64,7 @@ from clvlib.detection import (
     detected_events,
     extremes_row,
     match_events,
-    recall_by_type,
+    validation_tables,
 )
 from clvlib.detector_plots import plot_pr_curves, plot_scores, plot_trend
 from clvlib.evaluation import measures_anomalies, melt_season, step_labels
@@ -146,80 +146,48 @@ event_table.tail(10)
 
 # %% [markdown]
 # ## Validation against the injected events
-# All rows are evaluated on the same melt-season steps (those where every threshold rule has
-# enough history).
+# All rows of a table are evaluated on the same melt-season steps (those where every threshold
+# rule has enough history); `clvlib.detection.validation_tables` computes them. The held-out year
+# (2021 for the default data) was never seen by the models; its melt-season steps are scored and
+# thresholded like any other.
 
 # %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
-    table = comparison_table(scores, time, n_days, truth, config)
-    centred = comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, config, rules=("pot_centred", "sigma"))
-    table = pd.concat([table, centred], ignore_index=True).round(4)
-    registry.table(table, f"detection_truth_{dataset}",
-        f"Detection against the injected events ({dataset}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the CLV, the baselines and other threshold rules on the same steps.")
-    display(table)
-
-# %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
+captions = {
+    "detection_truth": "Detection against the injected events ({}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the CLV, the baselines and other threshold rules on the same steps.",
+    "recall_by_type": "Event recall of the CLV per injected event type ({}).",
+    "alpha_sensitivity": "Effect of the tail probability alpha of the threshold on the CLV's detection ({}).",
+    "scope_effect": "CLV detection thresholded over the melt season against the whole year ({}).",
+    "detection_test_year": "Detection in the held-out year, scored by models trained on the training years ({}).",
+}
+if synthetic:
+    validation = validation_tables(scores, detection, events, time, n_days, truth, config, test_year)
+    for key, caption in captions.items():
+        registry.table(validation[key], f"{key}_{dataset}", caption.format(dataset))
+    table = validation["detection_truth"]
     best = table.loc[table["pr_auc"].idxmax(), "method"]
     clv = table[(table["method"] == "CLV") & (table["threshold"] == "pot")].iloc[0]
+    display(table)
     display(Markdown(
         f"CLV with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
         f"**{clv.event_precision:.2f}** (targets 0.8 and 0.7), PR-AUC {clv.pr_auc:.3f}. Highest PR-AUC: "
         f"**{best}** ({table['pr_auc'].max():.3f})."
         + ("" if best == "CLV" else " The CLV does **not** beat every baseline on PR-AUC.")))
+else:
+    validation = {}
+    print("Skipped: no reference events for this data set.")
 
 # %% [markdown]
 # Event recall per type of injected event (events after the threshold has its first history),
-# and the effect of `alpha` on the CLV.
+# the effect of `alpha` on the CLV, and the effect of the melt-season scope (the same CLV score
+# thresholded over the whole year, every month in scope, evaluated on all steps):
 
 # %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
-    first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
-    by_type = recall_by_type(truth[truth["end"] >= first_scored], events).round(4)
-    registry.table(by_type, f"recall_by_type_{dataset}",
-        f"Event recall of the CLV per injected event type ({dataset}).")
-    display(by_type)
+for key in ("recall_by_type", "alpha_sensitivity", "scope_effect"):
+    if key in validation:
+        display(Markdown(f"**{key.replace('_', ' ')}**"), validation[key])
 
 # %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
-    alphas = (0.02, 0.05, 0.1, 0.15)
-    sens = pd.concat([
-        comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
-        .assign(alpha=a) for a in alphas], ignore_index=True)
-    sens = sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]].round(4)
-    registry.table(sens, f"alpha_sensitivity_{dataset}",
-        f"Effect of the tail probability alpha of the threshold on the CLV's detection ({dataset}).")
-    display(sens)
-
-# %% [markdown]
-# **Effect of the melt-season scope.** The same CLV score thresholded over the whole year
-# (every month in scope), evaluated on all steps:
-
-# %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
-    whole_year = replace(config, months=tuple(range(1, 13)))
-    scope = pd.concat([
-        comparison_table({"CLV": scores["CLV"]}, time, n_days, truth, whole_year).assign(scope="whole year"),
-        table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season"),
-    ], ignore_index=True)[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]].round(4)
-    registry.table(scope, f"scope_effect_{dataset}",
-        f"CLV detection thresholded over the melt season against the whole year ({dataset}).")
-    display(scope)
-
-# %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
+if synthetic:
     scope_mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
     labels = step_labels(time, n_days, truth)[scope_mask]
     fig = plot_pr_curves(labels, {name: s[scope_mask] for name, s in scores.items()})
@@ -228,18 +196,10 @@ else:
 
 # %% [markdown]
 # ## The held-out year
-# The model never saw the held-out year (2021 for the default data); its melt-season steps are scored and thresholded like any other.
 
 # %%
-if not synthetic:
-    print("Skipped: no reference events for this data set.")
-else:
-    held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
-    held_out = held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
-                         "n_reference_events", "n_detected_events"]].round(4)
-    registry.table(held_out, f"detection_test_year_{dataset}",
-        f"Detection in the held-out year, scored by models trained on the training years ({dataset}).")
-    display(held_out)
+if "detection_test_year" in validation:
+    display(validation["detection_test_year"])
 
 # %% [markdown]
 # ## Validation against the MEaSUREs melt record

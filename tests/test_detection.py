@@ -11,6 +11,7 @@ from clvlib.clustering import CorrelationClusterer, load_clusters, save_clusters
 from clvlib.checks import InputDataError
 from clvlib.detection import (
     DetectConfig, comparison_table, detect, detected_events, extremes_row, match_events, recall_by_type, threshold,
+    validation_tables,
 )
 from clvlib.evaluation import melt_season
 from clvlib.model import CLVConfig, ClusterLSTMVAE
@@ -127,3 +128,27 @@ def test_clusters_written_for_other_features_are_refused(tmp_path):
     assert load_clusters(path, ("a", "b", "c", "d")) == clusterer.groups()
     with pytest.raises(InputDataError, match="rerun notebook 02"):
         load_clusters(path, ("a", "b", "c", "e"))
+
+
+def test_validation_tables_find_planted_events_on_shared_steps():
+    time, s = _scores(years=12)
+    scope = np.flatnonzero(melt_season(time))
+    planted = scope[np.arange(200, len(scope), 40)]  # in-scope steps after the threshold has history
+    s[planted] += 25.0
+    truth = pd.DataFrame({"event_id": np.arange(1, len(planted) + 1), "type": ["heat", "rain"] * (len(planted) // 2) + ["heat"] * (len(planted) % 2),
+                          "start": time[planted], "end": time[planted]})
+    cfg = DetectConfig()
+    detection = detect(s, time, cfg)
+    events = match_events(detected_events(detection, cfg), truth)
+    scores = {"CLV": s, "noise": np.random.default_rng(5).gamma(2.0, 1.0, len(time))}
+    tables = validation_tables(scores, detection, events, time, np.full(len(time), 5), truth, cfg, test_year=2011)
+    assert set(tables) == {"detection_truth", "recall_by_type", "alpha_sensitivity", "scope_effect", "detection_test_year"}
+    truth_table = tables["detection_truth"].set_index(["method", "threshold"])
+    assert truth_table["n_steps"].nunique() == 1 and len(truth_table) == 4
+    assert truth_table.loc[("CLV", "pot"), "event_recall"] == 1.0 and truth_table.loc[("noise", "pot"), "event_recall"] < 0.5
+    assert tables["recall_by_type"].set_index("type").loc["all", "recall"] == 1.0
+    sens = tables["alpha_sensitivity"]
+    assert list(sens["alpha"]) == [0.02, 0.05, 0.1, 0.15] and sens["n_detected_events"].is_monotonic_increasing
+    assert list(tables["scope_effect"]["scope"]) == ["whole year", "melt season"]
+    held = tables["detection_test_year"].set_index("method")
+    assert held.loc["CLV", "n_reference_events"] == int((time[planted].year == 2011).sum())
