@@ -77,6 +77,24 @@ def open_netcdf(path: Path) -> xr.Dataset:
         ) from err
 
 
+def file_head(path: Path, n: int, missing: str, empty: str) -> bytes:
+    """The first ``n`` bytes of ``path`` (to tell formats apart by content).
+
+    Raises
+    ------
+    InputDataError
+        ``"<path>: file not found. <missing>"`` or ``"<path>: the file is empty (0 bytes). <empty>"``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found. {missing}")
+    with open(path, "rb") as f:
+        head = f.read(n)
+    if not head:
+        raise InputDataError(f"{path}: the file is empty (0 bytes). {empty}")
+    return head
+
+
 def check_time(ds: xr.Dataset, source: str) -> None:
     """Require a strictly increasing ``time`` coordinate without duplicates."""
     if "time" not in ds.coords:

@@ -49,7 +49,7 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from clvlib.checks import InputDataError, canonical_units
+from clvlib.checks import InputDataError, canonical_units, file_head
 from clvlib.region import Region, regional_mean, wrap_longitude
 from clvlib.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
@@ -119,8 +119,7 @@ class _FileInfo:
 
 
 def _magic(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(8)
+    return file_head(path, 8, "Check the path (make data writes data/raw/era5/).", "Download it again.")
 
 
 def sniff(path: Path) -> str:
@@ -132,11 +131,7 @@ def sniff(path: Path) -> str:
         When the file is missing, empty or neither.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"{path}: file not found. Check the path (make data writes data/raw/era5/).")
     head = _magic(path)
-    if not head:
-        raise InputDataError(f"{path}: the file is empty (0 bytes). Download it again.")
     if head.startswith(_ZIP_MAGIC):
         return "zip"
     if head.startswith(_NETCDF_MAGIC):

@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from clvlib.canonical import CanonicalData, canonical_daily, load_canonical
-from clvlib.checks import InputDataError
+from clvlib.checks import InputDataError, file_head
 from clvlib.region import Region
 
 #: Environment variable naming a GEMB output file (``make paper GEMB_OUTPUT=...``).
@@ -235,11 +235,6 @@ def load_measures_source(source: Source, environ: Mapping[str, str] | None = Non
     raise ValueError(f"{source.layout!r} is not a melt-extent layout")
 
 
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(16)
-
-
 def detect_layout(path: Path) -> str:
     """How a file or folder given to ``make run`` is read, by content: ``canonical``, ``era5`` or ``gemb``.
 
@@ -258,12 +253,8 @@ def detect_layout(path: Path) -> str:
     path = Path(path)
     if path.is_dir():
         return "era5"
-    if not path.exists():
-        raise InputDataError(f"{path}: file not found. DATA must be a canonical netCDF file, a raw ERA5 download "
-                             "(netCDF, ZIP or a folder of them) or a GEMB output file (.mat v7.3 or .nc).")
-    head = _head(path)
-    if not head:
-        raise InputDataError(f"{path}: the file is empty (0 bytes). Download or write it again.")
+    head = file_head(path, 16, "DATA must be a canonical netCDF file, a raw ERA5 download (netCDF, ZIP or a folder "
+                     "of them) or a GEMB output file (.mat v7.3 or .nc).", "Download or write it again.")
     if head.startswith(_ZIP):
         return "era5"
     if head.startswith(_MAT73):
