@@ -188,6 +188,31 @@ def find_source(root: Path, dataset: str, seed: int = 0, environ: Mapping[str, s
                   None)
 
 
+KINDS: tuple[str, ...] = ("synthetic", "real", "user")
+
+
+def recorded_kind(features: xr.Dataset, path: str = "features.nc") -> str:
+    """The kind of input ("synthetic", "real" or "user") that notebook 01 recorded in ``features.nc``.
+
+    Only the synthetic default has injected events with known drivers and the MEaSUREs-like record,
+    so notebooks 04, 05 and 07 branch on it.
+
+    Examples
+    --------
+    >>> recorded_kind(xr.Dataset(attrs={"source_kind": "user"}))
+    'user'
+    >>> recorded_kind(xr.Dataset())
+    Traceback (most recent call last):
+    ...
+    clvlib.checks.InputDataError: features.nc records no source_kind ...
+    """
+    kind = features.attrs.get("source_kind")
+    if kind not in KINDS:
+        raise InputDataError(f"{path} records no source_kind (expected one of {KINDS}, found {kind!r}); it was "
+                             "written by an older notebook 01. Rerun notebook 01 (make paper does).")
+    return str(kind)
+
+
 def find_measures(root: Path, source_kind: str, seed: int = 0) -> Source | None:
     """The melt-extent record for notebook 04, or None when there is none for this kind of source.
 

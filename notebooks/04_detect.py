@@ -74,7 +74,7 @@ from clvlib.preprocess import read_features
 from clvlib.rawdata import load_measures, load_truth
 from clvlib.registry import Registry
 from clvlib.scores import write_scores
-from clvlib.sources import find_measures, load_measures_source
+from clvlib.sources import find_measures, load_measures_source, recorded_kind
 from clvlib.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
@@ -82,7 +82,7 @@ paths = Paths(Path(root).resolve())
 features = read_features(paths.processed(dataset) / "features.nc")
 # The injected-event truth and the MEaSUREs-like record exist for the synthetic default only; real
 # data are validated against the real MEaSUREs record when data/raw/measures holds one.
-source_kind = features.attrs.get("source_kind", "synthetic")
+source_kind = recorded_kind(features)
 synthetic = source_kind == "synthetic"
 raw = paths.synthetic(seed)
 melt_record = find_measures(paths.root, source_kind, seed)

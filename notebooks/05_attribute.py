@@ -73,11 +73,12 @@ from clvlib.preprocess import read_features
 from clvlib.rawdata import load_truth
 from clvlib.registry import Registry
 from clvlib.scores import read_scores
+from clvlib.sources import recorded_kind
 
 set_style()
 paths = Paths(Path(root).resolve())
 features = read_features(paths.processed(dataset) / "features.nc")
-synthetic = features.attrs.get("source_kind", "synthetic") == "synthetic"  # the injected-event truth exists
+synthetic = recorded_kind(features) == "synthetic"  # the injected-event truth exists
 registry = Registry(paths.root, "05_attribute", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
                     "baseline": baseline, "n_permutations": n_permutations},
                     [paths.processed(dataset) / f for f in ("features.nc", "scores.nc", "events.csv")]

@@ -40,11 +40,12 @@ from clvlib.config import Paths
 from clvlib.outputs import set_style
 from clvlib.preprocess import read_features
 from clvlib.registry import Registry
+from clvlib.sources import recorded_kind
 
 set_style()
 paths = Paths(Path(root).resolve())
 tables = paths.tables
-kinds = {d: read_features(paths.processed(d) / "features.nc").attrs.get("source_kind", "synthetic") for d in ("era5", "gemb")}
+kinds = {d: recorded_kind(read_features(paths.processed(d) / "features.nc")) for d in ("era5", "gemb")}
 
 
 def available(table_id: str) -> bool:

@@ -202,3 +202,15 @@ def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_p
     assert proc.returncode != 0
     assert not output.exists()
     assert [p.name for p in output.parent.glob("*.ipynb") if not p.name.startswith(".")] == []  # hidden partial files only
+
+
+def test_a_finished_run_appends_its_time_and_peak_memory(tmp_path):
+    from clvlib.notebooks import record_stats
+
+    subprocess.run([sys.executable, "-c", "x = bytearray(60_000_000); x[::4096] = b'1' * len(x[::4096])"], check=True)
+    stats = tmp_path / "build" / "stats.jsonl"
+    record_stats(stats, "01_preprocess_era5", 6.834)
+    record_stats(stats, "02_cluster_era5", 4.2)
+    rows = [json.loads(line) for line in stats.read_text().splitlines()]
+    assert [r["notebook"] for r in rows] == ["01_preprocess_era5", "02_cluster_era5"] and rows[0]["seconds"] == 6.83
+    assert all(r["peak_rss_mb"] >= 55 for r in rows)  # the 60 MB child above
