@@ -10,6 +10,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 PROFILE ?= full
 SEED ?= 0
+# The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
+METHOD ?= best
 # The two data sets' notebook chains run side by side, one thread each: on a small machine the
 # model's many small operations gain nothing from a second thread, and one thread is also
 # bit-reproducible whatever the machine.
@@ -46,11 +48,12 @@ NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "runni
 # build/sources-<dataset>.txt and build/sources-measures.txt list the real input files (and REGION, GEMB_OUTPUT)
 # the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
 # (from 04 for MEaSUREs files).
-ifeq ($(filter run bench test lab help env data,$(MAKECMDGOALS)),)
+ifeq ($(filter run select bench test lab help env data seeds,$(MAKECMDGOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' '$(SEED)' > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 write_list = $(shell printf '%s\n' $(2) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
   || mv build/.$(1).new build/$(1).txt; }; rm -f build/.$(1).new)
+$(call write_list,method,'$(METHOD)')
 $(call write_list,sources-era5,'REGION=$(REGION)' $(REAL_era5))
 $(call write_list,sources-gemb,'GEMB_OUTPUT=$(GEMB_OUTPUT)' $(REAL_gemb))
 $(call write_list,sources-measures,'REGION=$(REGION)' $(REAL_MEASURES))
@@ -67,8 +70,8 @@ NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb
 define stage_deps
 $(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW) build/sources-$(1).txt $(REAL_$(1))
 $(NB)/02_cluster_$(1).ipynb: notebooks/02_cluster.py $(NB)/01_preprocess_$(1).ipynb
-$(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb
-$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW) build/sources-measures.txt $(REAL_MEASURES)
+$(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb paper/selection/selection.csv
+$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW) build/sources-measures.txt $(REAL_MEASURES) build/method.txt
 $(NB)/05_attribute_$(1).ipynb: notebooks/05_attribute.py $(NB)/04_detect_$(1).ipynb $(RAW)
 $(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).ipynb
 endef
@@ -77,7 +80,7 @@ $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run bench test lab help env clean data,$(MAKECMDGOALS)),)
+ifeq ($(filter run select bench test lab help env clean data,$(MAKECMDGOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -87,7 +90,7 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB
 endif
 endif
 
-.PHONY: help env synthetic data paper notebooks verify run bench test lab clean
+.PHONY: help env synthetic data paper notebooks verify run select bench test lab seeds clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -112,28 +115,28 @@ data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into da
 	@$(PY) -m clvlib.download --what all --years $(YEARS) --out data/raw $(if $(REGION),--region $(REGION))
 
 # 07 compares the two data sets, so it has no dataset parameter.
-$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) $(STAMP)
+$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) build/method.txt $(STAMP)
 	@echo "== 07_compare profile=$(PROFILE) seed=$(SEED)"
-	@$(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
+	@$(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p method $(METHOD) -p root $(CURDIR) 2>&1 | { $(NOISE); }
 
 # The stem is <stage>_<dataset>, e.g. 03_train_era5.
 $(NB)/%.ipynb: $(PARAMS) $(STAMP)
-	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)"
+	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)$(if $(filter 04_% 05_% 06_%,$*), method=$(METHOD))"
 	@stem=$*; $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
-	  -p seed $(SEED) -p root $(CURDIR) 2>&1 | { $(NOISE); }
+	  -p seed $(SEED) $(if $(filter 04_% 05_% 06_%,$*),-p method $(METHOD)) -p root $(CURDIR) 2>&1 | { $(NOISE); }
 
 paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures)
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks
 	@$(MAKE) --no-print-directory paper/report.html
 	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
 
-VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED)
+VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method "$(METHOD)"
 
 verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md); STRICT=1 fails on a claim that does not hold
 	$(VERIFY) $(if $(STRICT),--strict)
 
 # make paper runs the same verification whenever a notebook, the claims or their rules changed.
-paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/claims.py
+paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/claims.py build/method.txt
 	$(VERIFY)
 
 paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
@@ -145,8 +148,13 @@ NAME ?= custom
 run: $(STAMP) ## your own data: make run DATA=<canonical netCDF, ERA5 download or GEMB .mat> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
-	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" \
+	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" --method "$(METHOD)" \
 	  --no-progress 2>&1 | { $(NOISE); }
+
+# The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
+# (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
+select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
+	$(PY) -m clvlib.selection --seeds $(or $(SELECT_SEEDS),1,2,3) --profile full
 
 bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min; FAST=1: a few)
 	$(PY) -m bench.run $(if $(FAST),--fast)
@@ -159,6 +167,16 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
 	  > $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
+# for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
+# claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
+SEEDS ?= 0,1,2,3,4
+seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,1,2,3,4]
+	@$(PY) -m clvlib.seeds --seeds $(SEEDS) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) 2>&1 | { $(NOISE); }
+
+# Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
+paper/claims.md: $(wildcard paper/tables/tab_seeds_claims.csv)
 
 clean: ## remove generated files (never data/raw)
 	rm -rf build data/processed/* data/models/* paper/figures paper/tables paper/manifest.json paper/.manifest.lock paper/claims.md paper/report.html paper/notebooks

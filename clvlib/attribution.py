@@ -22,19 +22,48 @@ tensors; :func:`attribute_looped` is the plain reference (one forward pass per p
 the tests and the benchmark. :func:`attribute_shapley` is an alternative that shares the effect of
 correlated drivers (permutation-sampled Shapley values of the same score drop), reported next to
 the paper's method.
+
+Variants for correlated drivers (single-feature occlusion can give a feature that is anomalous
+together with its correlated partners a *negative* delta):
+
+* ranking by ``|delta|`` (``by="abs"`` in :func:`tidy` and :func:`event_ranking`);
+* occlusion of whole groups of features, e.g. the model's correlation clusters
+  (:func:`attribute_groups`), and the feature ranking it implies (:func:`attribute_hierarchical`);
+* exact Shapley values over groups (:func:`attribute_shapley_groups`, all ``2**C`` coalitions);
+* the literal counterfactual, the smallest change that brings a step under its threshold
+  (:mod:`clvlib.counterfactual`).
+
+All scores are the model's (:func:`clvlib.model.anomaly_score`, averaged over the covering windows).
+The truth of the embedded default is scored among candidate drivers (:func:`candidate_drivers`,
+:func:`candidate_driver_check`): the generator perturbs forcing variables, and fluxes, skin
+temperature, melt and albedo respond to them.
 """
 
 from __future__ import annotations
+
+from math import factorial
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy.stats import kendalltau
 
-from clvlib.model import ClusterLSTMVAE, _windows
+from clvlib.model import ClusterLSTMVAE, _windows, anomaly_score
+from clvlib.synthetic import EVENT_TYPES
 from clvlib.variables import driver_name
 
+__all__ = [
+    "BASELINES", "RANK_BY", "attribute", "attribute_groups", "attribute_hierarchical", "attribute_looped",
+    "attribute_shapley", "attribute_shapley_groups", "baseline_stability", "baseline_values", "candidate_driver_accuracy",
+    "candidate_driver_check", "candidate_drivers", "counterfactual_scores", "driver_accuracy", "driver_check",
+    "event_ranking", "group_masks", "hierarchical_scores", "overall_ranking", "ranking_agreement", "shapley_from_coalitions",
+    "spread_groups", "tidy", "top_k_stability",
+]
+
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
+
+#: What a ranking sorts by: the signed delta (the paper) or its absolute value.
+RANK_BY: tuple[str, ...] = ("delta", "abs")
 
 
 def baseline_values(values: np.ndarray, time: pd.DatetimeIndex, kind: str, step_of_year: np.ndarray | None = None,
@@ -78,7 +107,71 @@ def _covering_starts(t: int, n: int, window: int) -> np.ndarray:
     return np.arange(max(0, t - window + 1), min(t, n - window) + 1)
 
 
+def group_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
+    """Boolean masks of shape (len(groups), n_features), True where a feature belongs to the group.
+
+    Examples
+    --------
+    >>> group_masks([[0, 2], [1]], 3).astype(int).tolist()
+    [[1, 0, 1], [0, 1, 0]]
+    """
+    masks = np.zeros((len(groups), n_features), dtype=bool)
+    for c, group in enumerate(groups):
+        members = np.asarray(group, dtype=int)
+        if members.size == 0 or members.min() < 0 or members.max() >= n_features:
+            raise ValueError(f"group {c} ({list(group)}) must list feature indices in 0..{n_features - 1}")
+        masks[c, members] = True
+    return masks
+
+
+def _partition(groups: list[list[int]], n_features: int) -> np.ndarray:
+    """:func:`group_masks` of groups that hold every feature exactly once (else a ValueError)."""
+    masks = group_masks(groups, n_features)
+    if not (masks.sum(axis=0) == 1).all():
+        raise ValueError(f"the groups {groups} must hold each of the {n_features} features exactly once")
+    return masks
+
+
+def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[np.ndarray, ...]:
+    """One row per (step, variant, covering window): its (step, variant) cell, variant, window start, position of the step."""
+    cell, var, start, pos = [], [], [], []
+    for i, t in enumerate(steps):
+        starts = _covering_starts(int(t), n, window)
+        variants = np.repeat(np.arange(n_var), starts.size)
+        cell.append(i * n_var + variants)
+        var.append(variants)
+        start.append(np.tile(starts, n_var))
+        pos.append(np.tile(t - starts, n_var))
+    return tuple(np.concatenate(a) for a in (cell, var, start, pos))
+
+
 @torch.no_grad()
+def _variant_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                    masks: np.ndarray, chunk: int) -> np.ndarray:
+    """Score of each step with each mask's features at baseline over its covering windows, shape (len(steps), len(masks)).
+
+    Every (step, mask, covering window) triple is one row of a batch of ``chunk`` windows; a step's
+    score is the mean over its covering windows of :func:`clvlib.model.anomaly_score`.
+    """
+    x = np.asarray(values, dtype=np.float32)
+    n, w = len(x), model.config.window
+    win, base_win = _windows(x, w), _windows(np.asarray(baseline, dtype=np.float32), w)
+    steps, masks = np.asarray(steps, dtype=int), torch.from_numpy(np.asarray(masks, dtype=bool))
+    cell, var, start, pos = _covering_rows(steps, n, w, len(masks))
+    errors = np.empty(cell.size)
+    model.net_.eval()
+    for lo in range(0, cell.size, chunk):
+        sl = slice(lo, lo + chunk)
+        batch = torch.where(masks[torch.from_numpy(var[sl])][:, None, :], torch.from_numpy(base_win[start[sl]]),
+                            torch.from_numpy(win[start[sl]]))
+        recon, _, _ = model.net_(batch.to(model._device()), sample=False)
+        rows, p = torch.arange(batch.shape[0]), torch.from_numpy(pos[sl])
+        errors[sl] = anomaly_score(((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64),
+                                   model.error_scale_)
+    size = len(steps) * len(masks)
+    return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(len(steps), -1)
+
+
 def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
               chunk: int = 8192) -> np.ndarray:
     """Counterfactual deltas of every feature at every step in ``steps``, batched.
@@ -105,63 +198,130 @@ def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, base
     ndarray, shape (len(steps), n_features)
         ``score(original) - score(counterfactual)`` at each step for each replaced feature.
     """
-    x = np.asarray(values, dtype=np.float32)
-    n, n_feat = x.shape
-    w = model.config.window
-    win = _windows(x, w)
-    base_win = _windows(np.asarray(baseline, dtype=np.float32), w)
-    steps = np.asarray(steps, dtype=int)
-    # one row per (step, variant, covering window); variant n_feat = no replacement (the original)
-    n_var = n_feat + 1
-    group, feat, start, pos = [], [], [], []
-    for i, t in enumerate(steps):
-        starts = _covering_starts(int(t), n, w)
-        variants = np.repeat(np.arange(n_var), starts.size)
-        group.append(i * n_var + variants)
-        feat.append(variants)
-        start.append(np.tile(starts, n_var))
-        pos.append(np.tile(t - starts, n_var))
-    group, feat, start, pos = (np.concatenate(a) for a in (group, feat, start, pos))
-    errors = np.empty(group.size)
-    dev = model._device()
-    model.net_.eval()
-    for lo in range(0, group.size, chunk):
-        sl = slice(lo, lo + chunk)
-        batch = torch.from_numpy(win[start[sl]])
-        replace = np.flatnonzero(feat[sl] < n_feat)
-        if replace.size:
-            f = feat[sl][replace]
-            batch[torch.from_numpy(replace)[:, None], torch.arange(w)[None, :], torch.from_numpy(f)[:, None]] = \
-                torch.from_numpy(base_win[start[sl][replace], :, f])
-        recon, _, _ = model.net_(batch.to(dev), sample=False)
-        rows, p = torch.arange(batch.shape[0]), torch.from_numpy(pos[sl])
-        errors[sl] = ((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64).mean(axis=1)
-    size = len(steps) * n_var
-    mean = (np.bincount(group, weights=errors, minlength=size) / np.bincount(group, minlength=size)).reshape(len(steps), n_var)
-    return mean[:, [n_feat]] - mean[:, :n_feat]
+    n_feat = np.shape(values)[1]
+    masks = np.vstack([np.eye(n_feat, dtype=bool), np.zeros((1, n_feat), dtype=bool)])  # last: the original
+    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
+    return scores[:, [n_feat]] - scores[:, :n_feat]
+
+
+def attribute_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                     groups: list[list[int]], chunk: int = 8192) -> np.ndarray:
+    """Counterfactual deltas of whole groups of features (e.g. the correlation clusters), batched like :func:`attribute`.
+
+    All features of a group are replaced by their baselines together over the windows that cover
+    the step, so features that are anomalous together are judged together: replacing one of them
+    alone leaves an input the model finds inconsistent (a negative delta), replacing the group does not.
+
+    Parameters
+    ----------
+    model, values, steps, baseline, chunk
+        As in :func:`attribute`.
+    groups : list of list of int
+        Feature indices of each group (``model.clusters`` for the correlation clusters); groups may overlap.
+
+    Returns
+    -------
+    ndarray, shape (len(steps), len(groups))
+        ``score(original) - score(group at baseline)``.
+    """
+    masks = group_masks(groups, np.shape(values)[1])
+    masks = np.vstack([masks, np.zeros((1, masks.shape[1]), dtype=bool)])
+    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
+    return scores[:, [len(groups)]] - scores[:, :len(groups)]
+
+
+def hierarchical_scores(group_deltas: np.ndarray, feature_deltas: np.ndarray, groups: list[list[int]],
+                        by: str = "delta") -> np.ndarray:
+    """Feature scores (higher = ranked higher) of a two-level ranking: groups first, then features in a group.
+
+    At each step the groups are ordered by their delta (largest first), and the features of each
+    group by their single-feature delta (``by="delta"``) or its absolute value (``by="abs"``);
+    ties keep the index order. The feature in position ``r`` (0 = first) of this order scores
+    ``n_features - r``, so :func:`tidy` ranks the top group's features first.
+
+    Parameters
+    ----------
+    group_deltas : ndarray, shape (n_steps, len(groups))
+        :func:`attribute_groups` output.
+    feature_deltas : ndarray, shape (n_steps, n_features)
+        :func:`attribute` output.
+    groups : list of list of int
+        Groups holding every feature exactly once.
+    by : {"delta", "abs"}
+        Order inside a group.
+
+    Examples
+    --------
+    >>> hierarchical_scores(np.array([[1.0, 2.0]]), np.array([[0.5, -0.9, 0.2]]), [[0, 1], [2]]).tolist()
+    [[2.0, 1.0, 3.0]]
+    >>> hierarchical_scores(np.array([[1.0, 2.0]]), np.array([[0.5, -0.9, 0.2]]), [[0, 1], [2]], by="abs").tolist()
+    [[1.0, 2.0, 3.0]]
+    """
+    feature_deltas = np.asarray(feature_deltas, dtype=float)
+    n_steps, n_feat = feature_deltas.shape
+    group_of = np.argmax(_partition(groups, n_feat), axis=0)
+    group_rank = np.argsort(np.argsort(-np.asarray(group_deltas, dtype=float), axis=1, kind="stable"), axis=1)
+    inner = _rank_key(feature_deltas, by)
+    out = np.empty((n_steps, n_feat))
+    for i in range(n_steps):
+        order = np.lexsort((np.arange(n_feat), -inner[i], group_rank[i, group_of]))
+        out[i, order] = n_feat - np.arange(n_feat)
+    return out
+
+
+def attribute_hierarchical(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                           groups: list[list[int]] | None = None, by: str = "delta", chunk: int = 8192) -> np.ndarray:
+    """Two-level feature ranking: group occlusion picks the group, single-feature occlusion orders its features.
+
+    Group and single-feature deltas come from one batched pass (as :func:`attribute_groups` and
+    :func:`attribute`); :func:`hierarchical_scores` combines them.
+
+    Parameters
+    ----------
+    model, values, steps, baseline, chunk
+        As in :func:`attribute`.
+    groups : list of list of int, optional
+        Groups holding every feature exactly once; default ``model.clusters``.
+    by : {"delta", "abs"}
+        Order of the features inside a group.
+
+    Returns
+    -------
+    ndarray, shape (len(steps), n_features)
+        Scores for :func:`tidy` (higher = ranked higher): ``n_features`` for the first feature down to 1.
+    """
+    groups = model.clusters if groups is None else groups
+    n_feat = np.shape(values)[1]
+    masks = np.vstack([np.eye(n_feat, dtype=bool), _partition(groups, n_feat), np.zeros((1, n_feat), dtype=bool)])
+    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
+    deltas = scores[:, [-1]] - scores[:, :-1]
+    return hierarchical_scores(deltas[:, n_feat:], deltas[:, :n_feat], groups, by)
 
 
 @torch.no_grad()
 def attribute_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                     local: bool = False) -> np.ndarray:
-    """Reference implementation of :func:`attribute`: a Python loop over (step, feature) pairs.
+                     local: bool = False, groups: list[list[int]] | None = None) -> np.ndarray:
+    """Reference implementation of :func:`attribute` (and of :func:`attribute_groups`): a Python loop over pairs.
 
-    For each pair the counterfactual series is built and rescored with :meth:`ClusterLSTMVAE.score`:
-    the whole series (``local=False``, the plain approach), or only the steps whose windows can
-    cover the explained step (``local=True``).
+    For each (step, feature) pair the counterfactual series is built and rescored with
+    :meth:`ClusterLSTMVAE.decision_function`: the whole series (``local=False``, the plain
+    approach), or only the steps whose windows can cover the explained step (``local=True``).
+    With ``groups``, each group of features is replaced at once instead of each feature
+    (output shape (len(steps), len(groups))).
     """
     x = np.asarray(values, dtype=np.float32)
     n, n_feat = x.shape
     w = model.config.window
-    out = np.zeros((len(steps), n_feat))
+    members = [[f] for f in range(n_feat)] if groups is None else groups
+    out = np.zeros((len(steps), len(members)))
     for i, t in enumerate(np.asarray(steps, dtype=int)):
         lo, hi = (max(0, t - w + 1), min(n, t + w)) if local else (0, n)
         segment = x[lo:hi]
-        original = model.feature_errors(segment)[t - lo].mean()
-        for f in range(n_feat):
+        original = model.decision_function(segment)[t - lo]
+        for c, group in enumerate(members):
             cf = segment.copy()
-            cf[max(0, t - w + 1) - lo:min(n, t + w) - lo, f] = baseline[max(0, t - w + 1):min(n, t + w), f]
-            out[i, f] = original - model.feature_errors(cf)[t - lo].mean()
+            cf[max(0, t - w + 1) - lo:min(n, t + w) - lo, group] = baseline[max(0, t - w + 1):min(n, t + w)][:, group]
+            out[i, c] = original - model.decision_function(cf)[t - lo]
     return out
 
 
@@ -176,8 +336,8 @@ def _masked_scores(model: ClusterLSTMVAE, win: np.ndarray, base_win: np.ndarray,
     batch = torch.where(torch.from_numpy(masks)[:, None, None, :], base, original).reshape(-1, w, win.shape[2])
     recon, _, _ = model.net_(batch.to(model._device()), sample=False)
     rows, pos = torch.arange(batch.shape[0]), torch.from_numpy(np.tile(t - starts, len(masks)))
-    err = ((recon.cpu()[rows, pos] - batch[rows, pos]) ** 2).mean(dim=1).reshape(len(masks), len(starts))
-    return err.numpy().astype(np.float64).mean(axis=1)
+    sq = ((recon.cpu()[rows, pos] - batch[rows, pos]) ** 2).numpy().astype(np.float64)
+    return anomaly_score(sq, model.error_scale_).reshape(len(masks), len(starts)).mean(axis=1)
 
 
 @torch.no_grad()
@@ -214,17 +374,133 @@ def attribute_shapley(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarr
     return out / n_permutations
 
 
-def tidy(deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
+def shapley_from_coalitions(scores: np.ndarray) -> np.ndarray:
+    """Exact Shapley values of the score drop from the scores of all ``2**C`` coalitions.
+
+    Parameters
+    ----------
+    scores : ndarray, shape (n_steps, 2**C)
+        Column ``k`` is the score with the players whose bits are set in ``k`` at baseline
+        (column 0: the original, the last column: all players at baseline).
+
+    Returns
+    -------
+    ndarray, shape (n_steps, C)
+        ``phi[c]``: the mean over coalitions ``S`` without ``c`` (Shapley weights
+        ``|S|! (C - |S| - 1)! / C!``) of ``score(S) - score(S + c)``; a row adds up to
+        ``score(original) - score(all at baseline)``.
+
+    Examples
+    --------
+    >>> shapley_from_coalitions(np.array([[3.0, 2.0, 0.0, -1.0]])).tolist()
+    [[1.0, 3.0]]
+    """
+    scores = np.asarray(scores, dtype=float)
+    n_players = int(np.log2(scores.shape[1]))
+    if 2**n_players != scores.shape[1]:
+        raise ValueError(f"expected 2**C coalition scores per step, got {scores.shape[1]}")
+    coalitions = np.arange(2**n_players)
+    size = np.array([bin(k).count("1") for k in coalitions])
+    weight = np.array([factorial(m) * factorial(n_players - m - 1) / factorial(n_players) for m in range(n_players)])
+    phi = np.zeros((scores.shape[0], n_players))
+    for c in range(n_players):
+        without = coalitions[(coalitions >> c) & 1 == 0]
+        phi[:, c] = (scores[:, without] - scores[:, without | (1 << c)]) @ weight[size[without]]
+    return phi
+
+
+def attribute_shapley_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                             groups: list[list[int]] | None = None, chunk: int = 8192,
+                             max_groups: int = 8) -> np.ndarray:
+    """Exact Shapley values over groups of features (default the model's clusters) of the score drop.
+
+    Every one of the ``2**C`` coalitions of groups is put at baseline over the covering windows of
+    every step, batched like :func:`attribute` (``2**C * window`` windows per step), and
+    :func:`shapley_from_coalitions` combines the scores. Unlike :func:`attribute_shapley`, no
+    sampling: the values are exact and the same on every run.
+
+    Parameters
+    ----------
+    model, values, steps, baseline, chunk
+        As in :func:`attribute`.
+    groups : list of list of int, optional
+        The players; default ``model.clusters``.
+    max_groups : int
+        Largest number of groups accepted (the cost doubles with each group).
+
+    Returns
+    -------
+    ndarray, shape (len(steps), len(groups))
+        A row adds up to ``score(original) - score(all groups at baseline)``.
+    """
+    groups = model.clusters if groups is None else groups
+    if len(groups) > max_groups:
+        raise ValueError(f"{len(groups)} groups need 2**{len(groups)} coalitions per step; at most {max_groups} "
+                         "are allowed (raise max_groups, or merge groups)")
+    members = group_masks(groups, np.shape(values)[1])
+    bits = (np.arange(2 ** len(groups))[:, None] >> np.arange(len(groups))[None, :]) & 1
+    masks = (bits.astype(float) @ members.astype(float)) > 0  # coalition k: the union of its groups
+    return shapley_from_coalitions(_variant_scores(model, values, steps, baseline, masks, chunk))
+
+
+def spread_groups(group_values: np.ndarray, groups: list[list[int]], n_features: int,
+                  within: np.ndarray | None = None) -> np.ndarray:
+    """Spread per-group values (e.g. group Shapley values) over the groups' features.
+
+    Without ``within`` every feature gets its group's value (the features of a group tie; for a
+    ranking of features by group). With ``within`` (e.g. single-feature deltas, shape
+    (n_steps, n_features)) a group's value is split among its features in proportion to
+    ``|within|`` (equal shares where all are zero), so a step's feature values add up to the sum
+    of its group values.
+
+    Examples
+    --------
+    >>> spread_groups(np.array([[2.0, 1.0]]), [[0, 2], [1]], 3).tolist()
+    [[2.0, 1.0, 2.0]]
+    >>> spread_groups(np.array([[2.0, 1.0]]), [[0, 2], [1]], 3, within=np.array([[-3.0, 5.0, 1.0]])).tolist()
+    [[1.5, 1.0, 0.5]]
+    """
+    masks = _partition(groups, n_features)
+    group_of = np.argmax(masks, axis=0)
+    values = np.asarray(group_values, dtype=float)[:, group_of]
+    if within is None:
+        return values
+    weight = np.abs(np.asarray(within, dtype=float))
+    total = weight @ masks.T.astype(float)  # (n_steps, n_groups)
+    share = np.where(total[:, group_of] > 0, weight / np.where(total > 0, total, 1.0)[:, group_of],
+                     1.0 / masks.sum(axis=1)[group_of])
+    return values * share
+
+
+def _check_by(by: str) -> str:
+    """``by`` itself when it is one of :data:`RANK_BY`, else a ValueError."""
+    if by not in RANK_BY:
+        raise ValueError(f"unknown ranking {by!r}: expected one of {RANK_BY}")
+    return by
+
+
+def _rank_key(deltas: np.ndarray, by: str) -> np.ndarray:
+    """What a ranking sorts by (largest first): the deltas or their absolute values."""
+    return np.abs(deltas) if _check_by(by) == "abs" else deltas
+
+
+def tidy(deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names: tuple[str, ...],
+         by: str = "delta") -> pd.DataFrame:
     """Long table: time, event_id, feature, delta, rank (1 = largest delta at that step).
+
+    With ``by="abs"`` the rank is that of ``|delta|`` (a feature whose replacement changes the
+    score a lot in either direction ranks high); the ``delta`` column keeps its sign.
 
     Examples
     --------
     >>> t = pd.DatetimeIndex(["2000-06-01"])
     >>> tidy(np.array([[0.1, 0.5]]), t, np.array([3]), ("a", "b"))[["feature", "rank"]].values.tolist()
     [['b', 1], ['a', 2]]
+    >>> tidy(np.array([[-0.7, 0.5]]), t, np.array([3]), ("a", "b"), by="abs")[["feature", "delta", "rank"]].values.tolist()
+    [['a', -0.7, 1], ['b', 0.5, 2]]
     """
     n_steps, n_feat = deltas.shape
-    order = np.argsort(-deltas, axis=1, kind="stable")
+    order = np.argsort(-_rank_key(deltas, by), axis=1, kind="stable")
     ranks = np.empty_like(order)
     ranks[np.arange(n_steps)[:, None], order] = np.arange(1, n_feat + 1)
     table = pd.DataFrame({
@@ -237,10 +513,16 @@ def tidy(deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names
     return table.sort_values(["time", "rank"], kind="stable").reset_index(drop=True)
 
 
-def event_ranking(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean delta per event and feature, ranked within each event (1 = top driver)."""
-    ev = table.groupby(["event_id", "feature"], sort=True)["delta"].mean().reset_index()
-    ev["rank"] = ev.groupby("event_id")["delta"].rank(ascending=False, method="first").astype(int)
+def event_ranking(table: pd.DataFrame, by: str = "delta") -> pd.DataFrame:
+    """Mean delta per event and feature, ranked within each event (1 = top driver).
+
+    With ``by="abs"`` the ranking is by the mean of ``|delta|`` over the event's steps, given in an
+    extra column ``abs_delta``; ``delta`` stays the mean signed delta.
+    """
+    key = "abs_delta" if _check_by(by) == "abs" else "delta"
+    grouped = table.assign(abs_delta=table["delta"].abs()).groupby(["event_id", "feature"], sort=True)
+    ev = grouped[list(dict.fromkeys(["delta", key]))].mean().reset_index()
+    ev["rank"] = ev.groupby("event_id")[key].rank(ascending=False, method="first").astype(int)
     return ev.sort_values(["event_id", "rank"]).reset_index(drop=True)
 
 
@@ -287,6 +569,23 @@ def top_k_stability(a: pd.DataFrame, b: pd.DataFrame, k: int = 3) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _matched_truth(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame) -> list[tuple[int, int, pd.Series]]:
+    """(detected event id, injected event id, truth row) of each ranked detected event that overlaps an injected one (the first)."""
+    drivers = truth.set_index("event_id")
+    ranked = set(ranking["event_id"])
+    out = []
+    for ev in events.itertuples():
+        ids = [int(i) for i in str(ev.reference_ids).split(";") if i not in ("", "nan")]
+        if ids and ev.event_id in ranked:
+            out.append((ev.event_id, ids[0], drivers.loc[ids[0]]))
+    return out
+
+
+def _true_drivers(row: pd.Series, dataset: str) -> set[str]:
+    """The injected event's drivers under the names of ``dataset``."""
+    return {driver_name(d, dataset) for d in str(row["drivers"]).split(";")}
+
+
 def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, k: int = 3,
                  dataset: str = "era5") -> pd.DataFrame:
     """Compare each detected event's attributed ranking with the true drivers of the injected event it overlaps.
@@ -311,16 +610,11 @@ def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFram
         One row per detected event that overlaps an injected one (the first, if several): event_id,
         truth_id, type, drivers, top1, top_k, top1_is_driver, driver_in_top_k.
     """
-    drivers = truth.set_index("event_id")
     rows = []
-    for ev in events.itertuples():
-        ids = [int(i) for i in str(ev.reference_ids).split(";") if i not in ("", "nan")]
-        if not ids or ev.event_id not in set(ranking["event_id"]):
-            continue
-        true = drivers.loc[ids[0]]
-        true_set = {driver_name(d, dataset) for d in str(true["drivers"]).split(";")}
-        top = ranking[ranking["event_id"] == ev.event_id].nsmallest(k, "rank")["feature"].tolist()
-        rows.append({"event_id": ev.event_id, "truth_id": ids[0], "type": true["type"], "drivers": ";".join(sorted(true_set)),
+    for event_id, truth_id, true in _matched_truth(ranking, events, truth):
+        true_set = _true_drivers(true, dataset)
+        top = ranking[ranking["event_id"] == event_id].nsmallest(k, "rank")["feature"].tolist()
+        rows.append({"event_id": event_id, "truth_id": truth_id, "type": true["type"], "drivers": ";".join(sorted(true_set)),
                      "top1": top[0], f"top{k}": ";".join(top), "top1_is_driver": top[0] in true_set,
                      f"driver_in_top{k}": bool(true_set & set(top))})
     return pd.DataFrame(rows)
@@ -335,6 +629,91 @@ def driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 
     rows = [summary(g, str(t)) for t, g in check.groupby("type")] + [summary(check, "all")]
     return pd.DataFrame(rows)
+
+
+def candidate_drivers(dataset: str, names: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
+    """Variables the generator perturbs directly: the drivers of every event type, under the names of ``dataset``.
+
+    The synthetic events (:data:`clvlib.synthetic.EVENT_TYPES`) shift forcing variables; fluxes,
+    skin temperature, melt and albedo respond to them (except the dark-surface event, which sets the
+    albedo itself). ``fal`` is ``albedo`` and ``sshf`` is ``shf`` in GEMB (:func:`clvlib.variables.driver_name`).
+
+    Parameters
+    ----------
+    dataset : str
+        Data set whose variable names are used.
+    names : sequence of str, optional
+        The features at hand: only the candidates among them are returned, in their order.
+
+    Examples
+    --------
+    >>> candidate_drivers("era5")
+    ('t2m', 'd2m', 'strd', 'ssrd', 'tcc', 'u10', 'sshf', 'tp', 'fal')
+    >>> candidate_drivers("gemb", ("melt", "albedo", "t2m", "shf", "netSW"))
+    ('albedo', 't2m', 'shf')
+    """
+    union = tuple(dict.fromkeys(driver_name(d, dataset) for event in EVENT_TYPES for d in event.drivers))
+    return union if names is None else tuple(n for n in names if n in union)
+
+
+def _candidate_row(order: list[str], true_set: set[str], candidates: set[str], k: int) -> dict:
+    """Top-1/top-``k`` among ``candidates`` of one event's feature ``order`` (best first), and whether a response leads."""
+    among = [f for f in order if f in candidates][:k]
+    first_driver = min((i for i, f in enumerate(order) if f in true_set), default=len(order))
+    first_response = min((i for i, f in enumerate(order) if f not in candidates), default=len(order))
+    return {"top1": among[0] if among else "", f"top{k}": ";".join(among), "top1_is_driver": bool(among) and among[0] in true_set,
+            f"driver_in_top{k}": bool(true_set & set(among)),
+            "driver_rank": first_driver + 1 if first_driver < len(order) else np.nan,
+            "response_first": first_response < first_driver}
+
+
+def candidate_driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, names: tuple[str, ...],
+                           dataset: str, k: int = 3) -> pd.DataFrame:
+    """:func:`driver_check` with the ranking restricted to candidate drivers, and whether a response variable leads.
+
+    A response variable is a ranked feature that is not a candidate driver (:func:`candidate_drivers`
+    of ``names``): a flux, skin temperature, melt or albedo that moves *because* of the forcing.
+    Ranking one first is not wrong about the model, but it does not name the cause, so the top-1
+    and top-``k`` are taken among candidates only, and ``response_first`` says whether a response
+    variable outranks every true driver in the full ranking.
+
+    Parameters
+    ----------
+    ranking, events, truth, k
+        As in :func:`driver_check`.
+    names : tuple of str
+        The data set's features.
+    dataset : str
+        Data set of the ranking (names of the drivers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per detected event that overlaps an injected one: event_id, truth_id, type, drivers,
+        top1 and top_k (among candidates), top1_is_driver, driver_in_top_k, driver_rank (rank of the
+        best true driver in the full ranking, NaN if none is ranked) and response_first.
+    """
+    candidates = set(candidate_drivers(dataset, names))
+    rows = []
+    for event_id, truth_id, true in _matched_truth(ranking, events, truth):
+        true_set = _true_drivers(true, dataset)
+        order = ranking[ranking["event_id"] == event_id].sort_values("rank", kind="stable")["feature"].tolist()
+        rows.append({"event_id": event_id, "truth_id": truth_id, "type": true["type"], "drivers": ";".join(sorted(true_set)),
+                     **_candidate_row(order, true_set, candidates, k)})
+    return pd.DataFrame(rows)
+
+
+def candidate_driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Per event type and overall (row ``all``): n_events, top-1 and top-``k`` accuracy among candidates, response_first_share."""
+    columns = {"top1_accuracy": "top1_is_driver", f"top{k}_accuracy": f"driver_in_top{k}",
+               "response_first_share": "response_first"}
+
+    def summary(group: pd.DataFrame, name: str) -> dict:
+        return {"type": name, "n_events": len(group),
+                **{out: float(group[col].astype(float).mean()) if len(group) else np.nan for out, col in columns.items()}}
+
+    rows = [summary(g, str(t)) for t, g in check.groupby("type")] if len(check) else []
+    return pd.DataFrame(rows + [summary(check, "all")])
 
 
 def ranking_agreement(a: pd.Series, b: pd.Series, ks: tuple[int, ...] = (3, 5)) -> dict:

@@ -7,9 +7,16 @@ does not hold is a result, not an error; :func:`verify` fails only when a table 
 stale (its hash differs from ``paper/manifest.json``, or it was built with another profile or
 seed), and with ``strict=True`` also when a claim does not hold.
 
+A claim's string parameters may hold the placeholder ``{method}``: the CLV configuration the build
+reports (``paper``, ``best`` or ``original``; notebooks 04-07's ``method`` parameter), so that claim 7
+compares the row ``CLV (paper)`` of a build with ``method=paper`` against the unclustered VAE.
+
+When ``paper/tables/tab_seeds_claims.csv`` exists (``make seeds``, :mod:`clvlib.seeds`),
+``claims.md`` gets a column with each claim's support over seeds for every configuration run there.
+
 Command line::
 
-    python -m clvlib.claims [--paper paper] [--claims paper/claims.yaml] [--strict]
+    python -m clvlib.claims [--paper paper] [--claims paper/claims.yaml] [--method paper] [--strict]
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ from clvlib.files import sha256
 from clvlib.registry import read_manifest
 
 HOLDS, FAILS, UNTESTABLE = "holds", "does not hold", "not testable on this data"
+#: The CLV configurations a build can report (notebooks 04-07's ``method`` parameter).
+METHODS: tuple[str, ...] = ("paper", "best", "original")
+#: Written by ``make seeds`` (:mod:`clvlib.seeds`): each claim's support over seeds per configuration.
+SEEDS_CLAIMS = "tab_seeds_claims.csv"
 
 
 class StaleTableError(RuntimeError):
@@ -175,13 +186,36 @@ def _tables_of(claim: dict, datasets: tuple[str, ...]) -> list[str]:
     return names
 
 
+def with_method(params: dict, method: str) -> dict:
+    """``params`` with the placeholder ``{method}`` in its string values replaced by ``method``.
+
+    Examples
+    --------
+    >>> with_method({"better": "CLV ({method})", "worse": "unclustered VAE", "where": {"threshold": "pot"}}, "best")
+    {'better': 'CLV (best)', 'worse': 'unclustered VAE', 'where': {'threshold': 'pot'}}
+    """
+    def sub(value):
+        if isinstance(value, str):
+            return value.replace("{method}", method)
+        if isinstance(value, dict):
+            return {k: sub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [sub(v) for v in value]
+        return value
+
+    return sub(params)
+
+
 def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], synthetic: bool,
-             datasets: tuple[str, ...] = ("era5", "gemb")) -> pd.DataFrame:
-    """Evaluate every claim; returns id, claim, data, tables, measured, verdict."""
+             datasets: tuple[str, ...] = ("era5", "gemb"), method: str = "paper") -> pd.DataFrame:
+    """Evaluate every claim; returns id, claim, data, tables, measured, verdict.
+
+    ``method`` replaces the placeholder ``{method}`` in the claims' parameters (:func:`with_method`).
+    """
     rows = []
     for claim in claims:
         mine = {n: tables[n] for n in _tables_of(claim, datasets)}
-        verdict = RULES[claim["rule"]](mine, **claim["params"])
+        verdict = RULES[claim["rule"]](mine, **with_method(claim["params"], method))
         data = ("embedded synthetic default: a method check on synthetic data, not a finding about Greenland"
                 if synthetic else "the user's data")
         rows.append({"id": claim["id"], "claim": claim["text"], "data": data, "tables": ", ".join(mine),
@@ -189,25 +223,71 @@ def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], synthetic: boo
     return pd.DataFrame(rows)
 
 
-def write_markdown(result: pd.DataFrame, path: Path, profile: str, seed: int) -> Path:
-    """Write ``claims.md``: one section per claim with its rule's measured value and verdict."""
+def seeds_support(table: pd.DataFrame) -> dict[int, str]:
+    """Each claim's support over seeds in one line, from ``tab_seeds_claims`` (columns id, method, n_holds, n_seeds).
+
+    Configurations in the order paper, best, original, then any other; the first one spelt out.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"id": [7, 7], "method": ["best", "paper"], "n_holds": [4, 3], "n_seeds": [5, 5]})
+    >>> seeds_support(t)
+    {7: 'paper: holds for 3 of 5 seeds; best: 4 of 5'}
+    """
+    order = {m: i for i, m in enumerate(METHODS)}
+    support = {}
+    for claim_id, group in table.groupby("id", sort=True):
+        rows = sorted(group.itertuples(), key=lambda r: (order.get(r.method, len(order)), r.method))
+        parts = [f"{r.method}: {int(r.n_holds)} of {int(r.n_seeds)}" for r in rows]
+        first = rows[0]
+        parts[0] = f"{first.method}: holds for {int(first.n_holds)} of {int(first.n_seeds)} seed{'' if first.n_seeds == 1 else 's'}"
+        support[int(claim_id)] = "; ".join(parts)
+    return support
+
+
+def read_seeds_support(paper: Path) -> dict[int, str] | None:
+    """:func:`seeds_support` of ``paper/tables/tab_seeds_claims.csv``; None when ``make seeds`` has not run."""
+    path = Path(paper) / "tables" / SEEDS_CLAIMS
+    return seeds_support(pd.read_csv(path)) if path.exists() else None
+
+
+def write_markdown(result: pd.DataFrame, path: Path, profile: str, seed: int,
+                   support: dict[int, str] | None = None) -> Path:
+    """Write ``claims.md``: one row per claim with its rule's measured value and verdict.
+
+    With ``support`` (:func:`seeds_support`), a last column gives each claim's support over seeds.
+    """
     lines = ["# The paper's claims, evaluated", "",
-             f"Built with profile `{profile}`, seed {seed}. Rules and tolerances: `paper/claims.yaml`.", "",
-             "| # | claim | verdict | measured |", "|---|---|---|---|"]
-    for r in result.itertuples():
-        lines.append(f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} |")
+             f"Built with profile `{profile}`, seed {seed}. Rules and tolerances: `paper/claims.yaml`.", ""]
+    if support is None:
+        lines += ["| # | claim | verdict | measured |", "|---|---|---|---|"]
+        lines += [f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} |" for r in result.itertuples()]
+    else:
+        lines += ["| # | claim | verdict | measured | over seeds |", "|---|---|---|---|---|"]
+        lines += [f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} | {support.get(int(r.id), 'not run over seeds')} |"
+                  for r in result.itertuples()]
     lines += ["", f"Data: {result['data'].iloc[0]}.", ""]
+    if support is not None:
+        lines += ["Over seeds: for how many seeds of `make seeds` the claim holds, per CLV configuration "
+                  "(`paper/tables/tab_seeds_claims.csv`).", ""]
     path.write_text("\n".join(lines))
     return path
 
 
-def verify(paper: Path, claims_file: Path, profile: str, seed: int, synthetic: bool = True, strict: bool = False) -> pd.DataFrame:
-    """Evaluate ``claims_file`` against the tables under ``paper`` and write ``paper/claims.md``."""
+def verify(paper: Path, claims_file: Path, profile: str, seed: int, synthetic: bool = True, strict: bool = False,
+           method: str = "paper") -> pd.DataFrame:
+    """Evaluate ``claims_file`` against the tables under ``paper`` and write ``paper/claims.md``.
+
+    ``method`` is the CLV configuration the build reports (substituted for ``{method}`` in the
+    claims); ``claims.md`` shows the support over seeds when ``paper/tables/tab_seeds_claims.csv`` exists.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: expected one of {METHODS}")
     claims = yaml.safe_load(Path(claims_file).read_text())["claims"]
     names = {n for c in claims for n in _tables_of(c, ("era5", "gemb"))}
     tables = load_tables(paper, names, profile, seed)
-    result = evaluate(claims, tables, synthetic)
-    write_markdown(result, Path(paper) / "claims.md", profile, seed)
+    result = evaluate(claims, tables, synthetic, method=method)
+    write_markdown(result, Path(paper) / "claims.md", profile, seed, support=read_seeds_support(paper))
     if strict and (result["verdict"] == FAILS).any():
         failed = result.loc[result["verdict"] == FAILS, "id"].tolist()
         raise SystemExit(f"claims that do not hold (--strict): {failed}")
@@ -221,10 +301,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--claims", type=Path, default=Path("paper/claims.yaml"))
     parser.add_argument("--profile", default="full")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--method", default="paper", choices=METHODS,
+                        help="the CLV configuration the build reports (replaces {method} in the claims)")
     parser.add_argument("--strict", action="store_true", help="fail when a claim does not hold")
     args = parser.parse_args(argv)
     try:
-        result = verify(args.paper, args.claims, args.profile, args.seed, strict=args.strict)
+        result = verify(args.paper, args.claims, args.profile, args.seed, strict=args.strict, method=args.method)
     except StaleTableError as err:
         sys.exit(f"make verify: {err}")
     for r in result.itertuples():

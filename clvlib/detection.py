@@ -183,13 +183,13 @@ ALPHAS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.15)
 
 def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, events: pd.DataFrame,
                       time: pd.DatetimeIndex, n_days: np.ndarray, truth: pd.DataFrame, config: DetectConfig,
-                      test_year: int, alphas: tuple[float, ...] = ALPHAS) -> dict[str, pd.DataFrame]:
+                      test_year: int, alphas: tuple[float, ...] = ALPHAS, detector: str = "CLV") -> dict[str, pd.DataFrame]:
     """Notebook 04's tables against known reference events (the injected events of the default data).
 
     Parameters
     ----------
     scores : dict of str to ndarray
-        Score per method; ``"CLV"`` is the detector, the others are baselines.
+        Score per method; ``detector`` names the detector, the others are compared with it.
     detection : pandas.DataFrame
         :func:`detect` of the CLV score (for the first step with a threshold).
     events : pandas.DataFrame
@@ -203,6 +203,8 @@ def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, ev
         The held-out year.
     alphas : tuple of float
         Tail probabilities for the sensitivity table.
+    detector : str
+        Key of ``scores`` whose detection the per-detector tables describe.
 
     Returns
     -------
@@ -212,7 +214,7 @@ def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, ev
         ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
         rounded to 4 decimals.
     """
-    clv = {"CLV": scores["CLV"]}
+    clv = {detector: scores[detector]}
     table = pd.concat([comparison_table(scores, time, n_days, truth, config),
                        comparison_table(clv, time, n_days, truth, config, rules=("pot_centred", "sigma"))],
                       ignore_index=True).round(4)
@@ -221,7 +223,7 @@ def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, ev
                       .assign(alpha=a) for a in alphas], ignore_index=True)
     whole_year = replace(config, months=tuple(range(1, 13)))
     scope = pd.concat([comparison_table(clv, time, n_days, truth, whole_year).assign(scope="whole year"),
-                       table[(table["method"] == "CLV") & (table["threshold"] == "pot")].assign(scope="melt season")],
+                       table[(table["method"] == detector) & (table["threshold"] == "pot")].assign(scope="melt season")],
                       ignore_index=True)
     held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
     return {

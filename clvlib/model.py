@@ -19,7 +19,7 @@ Fixes over the original code:
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,13 @@ from tqdm.auto import tqdm
 
 from clvlib.checks import InputDataError
 from clvlib.files import atomic_write, sha256
+
+#: The three named configurations reported side by side (:meth:`CLVConfig.named`): the author's
+#: settings, the paper's method with the known defects fixed, and the one chosen on tuning seeds.
+CONFIGURATIONS: tuple[str, ...] = ("original", "paper", "best")
+
+#: Anomaly scores a model can compute from its per-feature reconstruction errors (:class:`CLVConfig`).
+SCORES: tuple[str, ...] = ("mse", "standardized")
 
 #: File names of a saved model (:meth:`ClusterLSTMVAE.save`).
 WEIGHTS, META = "clv.pt", "clv.json"
@@ -46,6 +53,26 @@ class CLVConfig:
 
     The defaults are ours (they make the loss converge on the 5-day record); :meth:`original`
     gives the author's settings (Adam 1e-4, batch 512, 20 epochs), kept for side-by-side reports.
+
+    Attributes
+    ----------
+    score : {"mse", "standardized"}
+        ``mse`` (the paper): the anomaly score of a step is the mean squared reconstruction error
+        over features. ``standardized``: each feature's squared error is first divided by its mean
+        over the training steps (:attr:`ClusterLSTMVAE.error_scale_`), so that a feature the model
+        reconstructs well counts as much as a noisy one.
+    train_months : tuple of int
+        When not empty, only the windows whose centre step starts in one of these calendar months
+        train and validate the model (the melt-season focus); empty: every window.
+
+    Examples
+    --------
+    >>> CLVConfig(score="standardized").score
+    'standardized'
+    >>> CLVConfig(score="nll")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown score 'nll': expected one of ('mse', 'standardized')
     """
 
     window: int = 15
@@ -58,11 +85,45 @@ class CLVConfig:
     kl_weight: float = 1e-3
     val_fraction: float = 0.2
     dropout: float = 0.5
+    score: str = "mse"
+    train_months: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.score not in SCORES:
+            raise ValueError(f"unknown score {self.score!r}: expected one of {SCORES}")
+        if any(m not in range(1, 13) for m in self.train_months):
+            raise ValueError(f"train_months must be calendar months 1-12, got {self.train_months}")
 
     @classmethod
     def original(cls) -> CLVConfig:
         """The author's Keras settings."""
         return cls(learning_rate=1e-4, batch_size=512, epochs=20, kl_weight=1.0)
+
+    @classmethod
+    def paper(cls) -> CLVConfig:
+        """The paper's method with the original code's defects fixed (the defaults)."""
+        return cls()
+
+    @classmethod
+    def best(cls) -> CLVConfig:
+        """The configuration chosen on the tuning seeds (:mod:`clvlib.selection`, ``paper/selection``)."""
+        return cls(score="standardized")
+
+    @classmethod
+    def named(cls, name: str, max_epochs: int | None = None) -> CLVConfig:
+        """The configuration called ``name`` (one of :data:`CONFIGURATIONS`), epochs capped at ``max_epochs``.
+
+        Examples
+        --------
+        >>> CLVConfig.named("original", max_epochs=4).epochs
+        4
+        >>> CLVConfig.named("best").score
+        'standardized'
+        """
+        if name not in CONFIGURATIONS:
+            raise ValueError(f"unknown configuration {name!r}: expected one of {CONFIGURATIONS}")
+        config = getattr(cls, name)()
+        return config if max_epochs is None else replace(config, epochs=min(config.epochs, max_epochs))
 
 
 class _Attention(nn.Module):
@@ -280,6 +341,44 @@ def _windows(values: np.ndarray, window: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(values, window, axis=0).transpose(0, 2, 1).copy()
 
 
+def method_label(name: str) -> str:
+    """Row label of a named configuration in the detection tables.
+
+    Examples
+    --------
+    >>> method_label("best")
+    'CLV (best)'
+    """
+    return f"CLV ({name})"
+
+
+def error_scale(errors: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+    """Each feature's mean squared error over the given steps, at least ``floor`` (the standardized score's divisor).
+
+    Examples
+    --------
+    >>> error_scale(np.array([[1.0, 0.0], [3.0, 0.0]])).tolist()
+    [2.0, 1e-06]
+    """
+    return np.maximum(np.asarray(errors, dtype=float).mean(axis=0), floor)
+
+
+def anomaly_score(errors: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Score per step from squared errors (n_time, n_features): the mean over features of ``errors / scale``.
+
+    With ``scale`` all ones this is the paper's mean squared reconstruction error; with the
+    training-period mean error of each feature (:func:`error_scale`) it is the standardized score.
+
+    Examples
+    --------
+    >>> anomaly_score(np.array([[1.0, 4.0]]), np.ones(2)).tolist()
+    [2.5]
+    >>> anomaly_score(np.array([[1.0, 4.0]]), np.array([0.5, 4.0])).tolist()
+    [1.5]
+    """
+    return (np.asarray(errors, dtype=float) / np.asarray(scale, dtype=float)).mean(axis=1)
+
+
 def loss_terms(recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-element reconstruction MSE and KL divergence per latent dimension (all clusters)."""
     mse = torch.mean((recon - x) ** 2)
@@ -312,6 +411,9 @@ class ClusterLSTMVAE:
         Per epoch: train_loss, train_mse, train_kl, val_loss.
     n_features_ : int
         Number of input features.
+    error_scale_ : ndarray, shape (n_features,)
+        Divisor of each feature's squared error in the score: its mean over the training steps
+        when ``config.score == "standardized"``, else ones (the paper's plain MSE).
     """
 
     clusters: list[list[int]]
@@ -326,12 +428,21 @@ class ClusterLSTMVAE:
     def _build(self, n_features: int) -> None:
         torch.manual_seed(self.random_state)
         self.n_features_ = n_features
+        self.error_scale_ = np.ones(n_features)
         self.net_ = _CLVNet(self.clusters, n_features, self.config).to(self._device())
 
-    def fit(self, values: np.ndarray) -> ClusterLSTMVAE:
-        """Train on a scaled series of shape (n_time, n_features); the last windows validate."""
+    def fit(self, values: np.ndarray, time: pd.DatetimeIndex | None = None) -> ClusterLSTMVAE:
+        """Train on a scaled series of shape (n_time, n_features); the last windows validate.
+
+        ``time`` (the start of each step) is needed when ``config.train_months`` is set: only the
+        windows whose centre step starts in those months train and validate. After training,
+        :attr:`error_scale_` holds each feature's mean squared error over the training steps in scope.
+        """
         cfg = self.config
-        windows = torch.as_tensor(_windows(np.asarray(values, dtype=np.float32), cfg.window))
+        values = np.asarray(values, dtype=np.float32)
+        windows = torch.as_tensor(_windows(values, cfg.window))
+        in_scope = self._scope(time, len(values))
+        windows = windows[torch.from_numpy(in_scope[cfg.window // 2: cfg.window // 2 + len(windows)])]
         n_val = max(1, round(cfg.val_fraction * len(windows)))
         train, val = windows[:-n_val], windows[-n_val:]
         self._build(windows.shape[2])
@@ -365,7 +476,18 @@ class ClusterLSTMVAE:
                     break
         self.net_.load_state_dict(best_state)
         self.history_ = pd.DataFrame(rows, columns=["train_loss", "train_mse", "train_kl", "val_loss"]).rename_axis("epoch")
+        if cfg.score == "standardized":
+            self.error_scale_ = error_scale(self.feature_errors(values)[in_scope])
         return self
+
+    def _scope(self, time: pd.DatetimeIndex | None, n: int) -> np.ndarray:
+        """Steps whose windows train the model (all, or those starting in ``config.train_months``)."""
+        if not self.config.train_months:
+            return np.ones(n, dtype=bool)
+        if time is None or len(time) != n:
+            raise ValueError(f"config.train_months={self.config.train_months} needs the start time of each of the {n} "
+                             "steps: call fit(values, time)")
+        return np.isin(pd.DatetimeIndex(time).month, self.config.train_months)
 
     @torch.no_grad()
     def _loss(self, windows: torch.Tensor) -> float:
@@ -401,9 +523,29 @@ class ClusterLSTMVAE:
             np.add.at(count, rows.ravel(), 1.0)
         return total / count[:, None]
 
+    def with_score(self, score: str, values: np.ndarray, time: pd.DatetimeIndex | None = None) -> ClusterLSTMVAE:
+        """The same fitted network under another anomaly score (no retraining).
+
+        The score does not enter training, so a model fitted with ``score="mse"`` and one fitted
+        with ``score="standardized"`` (same data, seed and other settings) have identical weights;
+        this gives the second from the first. ``values`` and ``time`` are the training series
+        passed to :meth:`fit` (for the error scale).
+        """
+        twin = ClusterLSTMVAE(self.clusters, replace(self.config, score=score), self.random_state, self.device,
+                              self.progress)
+        twin.n_features_, twin.net_, twin.history_ = self.n_features_, self.net_, self.history_
+        twin.error_scale_ = np.ones(self.n_features_)
+        if score == "standardized":
+            twin.error_scale_ = error_scale(self.feature_errors(values)[twin._scope(time, len(values))])
+        return twin
+
+    def decision_function(self, values: np.ndarray) -> np.ndarray:
+        """Anomaly score per time step (higher = more anomalous): see :func:`anomaly_score`."""
+        return anomaly_score(self.feature_errors(values), self.error_scale_)
+
     def score(self, values: np.ndarray) -> np.ndarray:
-        """Anomaly score per time step: mean squared reconstruction error over features."""
-        return self.feature_errors(values).mean(axis=1)
+        """Same as :meth:`decision_function` (kept for existing callers)."""
+        return self.decision_function(values)
 
     def save(self, folder: Path) -> None:
         """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features, sha256 of clv.pt).
@@ -414,7 +556,8 @@ class ClusterLSTMVAE:
         folder = Path(folder)
         atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p), checksum=True)  # + clv.pt.sha256 for make
         meta = {"clusters": self.clusters, "config": asdict(self.config), "random_state": self.random_state,
-                "n_features": self.n_features_, "sha256": sha256(folder / WEIGHTS)}
+                "n_features": self.n_features_, "error_scale": [float(v) for v in self.error_scale_],
+                "sha256": sha256(folder / WEIGHTS)}
         atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
     @classmethod
@@ -438,9 +581,11 @@ class ClusterLSTMVAE:
         if meta.get("sha256") != sha256(weights):
             raise ModelFileError(f"{weights}: the file does not match the sha256 recorded in {META} "
                                  f"(truncated, corrupted or from another run). {_RETRAIN}")
-        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**meta["config"]), meta["random_state"], device,
+        config = {**meta["config"], "train_months": tuple(meta["config"].get("train_months", ()))}
+        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**config), meta["random_state"], device,
                     progress=False)
         model._build(meta["n_features"])
+        model.error_scale_ = np.asarray(meta["error_scale"], dtype=float)
         try:
             state = torch.load(weights, map_location=model._device(), weights_only=True)
             model.net_.load_state_dict(state)
@@ -451,13 +596,30 @@ class ClusterLSTMVAE:
         return model
 
 
+def train_configurations(clusters: list[list[int]], configs: dict[str, CLVConfig], values: np.ndarray,
+                         time: pd.DatetimeIndex, random_state: int) -> dict[str, ClusterLSTMVAE]:
+    """Fit one model per named configuration; configurations that differ only in ``score`` share one fit.
+
+    Returns the models in the order of ``configs`` (see :meth:`ClusterLSTMVAE.with_score`).
+    """
+    models: dict[str, ClusterLSTMVAE] = {}
+    for name, config in configs.items():
+        twin = next((m for m in models.values() if replace(m.config, score=config.score) == config), None)
+        if twin is not None:
+            models[name] = twin.with_score(config.score, values, time)
+        else:
+            print(f"training {name}")
+            models[name] = ClusterLSTMVAE(clusters, config, random_state=random_state).fit(values, time)
+    return models
+
+
 def _read_meta(path: Path) -> dict:
     """The model description ``clv.json``, or a :class:`ModelFileError` saying what is wrong with it."""
     if not path.is_file():
         raise ModelFileError(f"{path}: model description not found. {_RETRAIN}")
     try:
         meta = json.loads(path.read_text())
-        missing = {"clusters", "config", "random_state", "n_features", "sha256"} - set(meta)
+        missing = {"clusters", "config", "random_state", "n_features", "error_scale", "sha256"} - set(meta)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
         raise ModelFileError(f"{path}: not a readable model description ({err}). {_RETRAIN}") from err
     if missing:

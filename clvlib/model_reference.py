@@ -14,6 +14,7 @@ the benchmarks (``bench/training.py``):
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -127,4 +128,5 @@ class LoopedClusterLSTMVAE(ClusterLSTMVAE):
     def _build(self, n_features: int) -> None:
         torch.manual_seed(self.random_state)
         self.n_features_ = n_features
+        self.error_scale_ = np.ones(n_features)
         self.net_ = LoopedCLVNet(self.clusters, n_features, self.config).to(self._device())

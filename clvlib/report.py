@@ -61,17 +61,23 @@ def _table_html(path: Path) -> str:
 
 
 def _claims_html(claims: Path) -> str:
+    """The claims table of ``claims.md`` as HTML (with the column of support over seeds when it has one)."""
     if not claims.exists():
         return "<p>No <code>claims.md</code>: run <code>make verify</code>.</p>"
-    rows = [line for line in claims.read_text().splitlines() if line.startswith("| ") and not line.startswith("| #")]
+    lines = claims.read_text().splitlines()
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| #")]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in rows]
-    out = ["<table><tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th></tr>"]
-    for number, claim, verdict, measured in cells:
+    seeds = any(line.startswith("| #") and "over seeds" in line for line in lines)
+    out = ["<table><tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th>"
+           + ("<th>over seeds</th>" if seeds else "") + "</tr>"]
+    for number, claim, verdict, measured, *support in cells:
         verdict = verdict.strip("*")
         cls = {"holds": "holds", "does not hold": "fails"}.get(verdict, "untestable")
+        extra = "".join(f"<td style='text-align:left'>{html.escape(s)}</td>" for s in support[:1]) if seeds else ""
         out.append(f"<tr><td>{number}</td><td style='text-align:left'>{html.escape(claim)}</td>"
-                   f"<td class='{cls}'>{html.escape(verdict)}</td><td style='text-align:left'>{html.escape(measured)}</td></tr>")
-    footer = [line for line in claims.read_text().splitlines() if line.startswith("Data:") or line.startswith("Built")]
+                   f"<td class='{cls}'>{html.escape(verdict)}</td><td style='text-align:left'>{html.escape(measured)}</td>"
+                   f"{extra}</tr>")
+    footer = [line for line in lines if line.startswith(("Data:", "Built", "Over seeds:"))]
     return "\n".join(out) + "</table>" + "".join(f"<p class='caption'>{html.escape(f)}</p>" for f in footer)
 
 

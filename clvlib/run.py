@@ -34,12 +34,17 @@ from papermill.exceptions import PapermillExecutionError
 from clvlib.checks import InputDataError
 from clvlib.config import PROFILES, Paths
 from clvlib.files import atomic_write
+from clvlib.model import CONFIGURATIONS
 from clvlib.notebooks import failure_message, run_notebook
 from clvlib.report import build_report
 from clvlib.scores import read_scores
 from clvlib.sources import load_user_data
 
 STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
+#: Stages that take the ``method`` parameter (the configuration whose detections they report).
+METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
+#: Configuration ``make run`` reports unless METHOD= says otherwise (see the seeds table, README).
+DEFAULT_METHOD = "best"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EVENT_COLUMNS = ["event_id", "start", "end", "peak_time", "peak_score"]
 
@@ -85,7 +90,7 @@ def export_tables(paths: Paths, dataset: str, out: Path) -> list[Path]:
 
 
 def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, dataset: str = "custom",
-                 progress: bool = True) -> Path:
+                 progress: bool = True, method: str = DEFAULT_METHOD) -> Path:
     """Check ``data``, run notebooks 01-06 on it with outputs under ``out``, export the CSVs and the report.
 
     Parameters
@@ -104,6 +109,9 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
         Name used in file names and captions.
     progress : bool
         Show papermill's progress bars.
+    method : {"best", "paper", "original"}
+        The CLV configuration whose detections, events and attribution are written
+        (:data:`clvlib.model.CONFIGURATIONS`); all three are trained and compared in the tables.
 
     Returns
     -------
@@ -117,17 +125,22 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    if method not in CONFIGURATIONS:
+        raise ValueError(f"unknown method {method!r}: expected one of {CONFIGURATIONS}")
     data, out = Path(data).resolve(), Path(out).resolve()
     source, checked = load_user_data(data)
     first, last = checked.years
     print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
-          f"complete years {first}-{last}; melt variable {checked.melt_variable or 'none'}")
+          f"complete years {first}-{last}; melt variable {checked.melt_variable or 'none'}; "
+          f"detector: the CLV's '{method}' configuration")
     paths = Paths(out)
     for stage in STAGES:
         print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
         params = {"dataset": dataset, "profile": profile, "seed": seed, "root": str(out)}
         if stage == "01_preprocess":
             params["data"] = str(data)
+        if stage in METHOD_STAGES:
+            params["method"] = method
         run_notebook(NOTEBOOKS / f"{stage}.py", out / "notebooks" / f"{stage}.ipynb", params, progress=progress)
     written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
     report = build_report(out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}",
@@ -149,10 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="custom", help="data set name used in file names and captions")
+    parser.add_argument("--method", default=DEFAULT_METHOD, choices=CONFIGURATIONS,
+                        help=f"CLV configuration whose detections are reported (default {DEFAULT_METHOD})")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
-        run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress)
+        run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress,
+                     method=args.method)
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2

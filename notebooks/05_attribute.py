@@ -39,6 +39,7 @@ seed = 0  # seed of the data and of the bootstrap
 root = ".."  # project root
 baseline = "median"  # "median" (the paper), "zero" or "climatology"
 n_permutations = 6  # random orders per step for the Shapley variant
+method = "best"  # configuration whose detections are explained: "paper", "best" or "original" (as in notebook 04)
 
 # %%
 from pathlib import Path
@@ -80,16 +81,16 @@ paths = Paths(Path(root).resolve())
 features = read_features(paths.processed(dataset) / "features.nc")
 synthetic = recorded_kind(features) == "synthetic"  # the injected-event truth exists
 registry = Registry(paths.root, "05_attribute", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
-                    "baseline": baseline, "n_permutations": n_permutations},
+                    "baseline": baseline, "n_permutations": n_permutations, "method": method},
                     [paths.processed(dataset) / f for f in ("features.nc", "scores.nc", "events.csv")]
-                    + [paths.models(dataset) / "clv" / "clv.pt"] + ([paths.synthetic(seed) / "truth.csv"] if synthetic else []))
+                    + [paths.models(dataset) / method / "clv.pt"] + ([paths.synthetic(seed) / "truth.csv"] if synthetic else []))
 names = tuple(features["feature"].values.tolist())
 time = pd.DatetimeIndex(features["time"].values)
 za = features["za"].values
 is_train = features["is_train"].values
 test_year = int(features["year"].values[~is_train].min())
 scores, events = read_scores(paths.processed(dataset))
-model = ClusterLSTMVAE.load(paths.models(dataset) / "clv")
+model = ClusterLSTMVAE.load(paths.models(dataset) / method)
 steps = np.flatnonzero(scores["anomaly"].values.astype(bool))
 event_of_step = scores["event_id"].values[steps]
 print(f"{dataset}: {len(steps)} anomalous steps in {len(events)} events, {len(names)} features "

@@ -32,6 +32,7 @@ dataset = "era5"  # "era5" or "gemb"
 profile = "full"  # "quick" or "full"
 seed = 0  # seed of the surrogates and the permutations
 root = ".."  # project root
+method = "best"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
 
 # %%
 from pathlib import Path
@@ -51,7 +52,7 @@ from clvlib.surrogate import agreement_table, fit_surrogates
 
 set_style()
 paths = Paths(Path(root).resolve())
-registry = Registry(paths.root, "06_validate", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
+registry = Registry(paths.root, "06_validate", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "method": method},
                     [paths.processed(dataset) / "features.nc", paths.processed(dataset) / "scores.nc",
                      paths.tables / f"tab_drivers_{dataset}.csv"])
 features = read_features(paths.processed(dataset) / "features.nc")

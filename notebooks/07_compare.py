@@ -28,6 +28,7 @@
 profile = "full"  # "quick" or "full"
 seed = 0  # seed of the synthetic default data
 root = ".."  # project root
+method = "best"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
 
 # %%
 from pathlib import Path
@@ -37,6 +38,7 @@ from IPython.display import display
 
 from clvlib.compare import plot_side_by_side, side_by_side, stack
 from clvlib.config import Paths
+from clvlib.model import method_label
 from clvlib.outputs import set_style
 from clvlib.preprocess import read_features
 from clvlib.registry import Registry
@@ -53,7 +55,7 @@ def available(table_id: str) -> bool:
     return all((tables / f"tab_{table_id}_{d}.csv").exists() or kinds[d] == "synthetic" for d in kinds)
 
 
-registry = Registry(paths.root, "07_compare", None, {"profile": profile, "seed": seed, "source_kinds": kinds},
+registry = Registry(paths.root, "07_compare", None, {"profile": profile, "seed": seed, "method": method, "source_kinds": kinds},
                     [tables / f"tab_{t}_{d}.csv" for t in ("drivers", "detection_measures", "trend", "extremes",
                      "attribution_truth") for d in ("era5", "gemb") if kinds[d] == "synthetic" or (tables / f"tab_{t}_{d}.csv").exists()])
 print("sources: " + ", ".join(f"{d} {k}" for d, k in kinds.items()))
@@ -75,7 +77,7 @@ rankings
 
 # %%
 if available("detection_measures"):
-    measures = stack(tables, "detection_measures", query="method == 'CLV' and threshold == 'pot'")
+    measures = stack(tables, "detection_measures", query=f"method == '{method_label(method)}' and threshold == 'pot'")
     measures = measures[["dataset", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc",
                          "n_reference_events", "n_detected_events"]]
     registry.table(measures, "measures_comparison",

@@ -206,3 +206,67 @@ def test_every_torch_load_in_clvlib_uses_weights_only():
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
                 calls.append((path.name, {k.arg: getattr(k.value, "value", None) for k in node.keywords}))
     assert calls and all(kw.get("weights_only") is True for _, kw in calls), calls
+
+
+# --- the standardized score and the named configurations (issue 12) ---------------------------------
+
+def test_standardized_score_equals_a_hand_computation_on_a_toy_series():
+    x = _series(0, 300)
+    config = CLVConfig(window=15, epochs=3, batch_size=32, learning_rate=3e-3, score="standardized")
+    model = ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(x)
+    errors = model.feature_errors(x)
+    scale = errors.mean(axis=0)  # each feature's mean squared error over the training steps
+    np.testing.assert_allclose(model.error_scale_, scale, rtol=1e-12)
+    y = _series(5, 120)
+    by_hand = (model.feature_errors(y) / scale[None, :]).sum(axis=1) / y.shape[1]
+    np.testing.assert_allclose(model.decision_function(y), by_hand, rtol=1e-12)
+    # a feature reconstructed badly no longer dominates: every feature's scaled training error averages 1
+    np.testing.assert_allclose((errors / model.error_scale_).mean(axis=0), np.ones(5), rtol=1e-10)
+
+
+def test_paper_score_is_the_plain_mean_squared_error(fitted):
+    x = _series(6, 100)
+    np.testing.assert_array_equal(fitted.error_scale_, np.ones(5))
+    np.testing.assert_array_equal(fitted.decision_function(x), fitted.feature_errors(x).mean(axis=1))
+
+
+def test_with_score_equals_training_with_that_score_and_survives_save_load(fitted, tmp_path):
+    x = _series()
+    direct = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(**{**FAST.__dict__, "score": "standardized"}),
+                            random_state=0, progress=False).fit(x)
+    twin = fitted.with_score("standardized", x)
+    np.testing.assert_array_equal(twin.error_scale_, direct.error_scale_)
+    y = _series(7, 150)
+    np.testing.assert_array_equal(twin.decision_function(y), direct.decision_function(y))
+    twin.save(tmp_path)
+    loaded = ClusterLSTMVAE.load(tmp_path)
+    assert loaded.config.score == "standardized"
+    np.testing.assert_array_equal(loaded.decision_function(y), twin.decision_function(y))
+
+
+def test_train_months_restricts_training_windows_and_needs_time():
+    x = _series(0, 400)
+    time = pd.date_range("2000-01-01", periods=400, freq="5D")
+    config = CLVConfig(window=15, epochs=1, batch_size=32, train_months=(6, 7))
+    with pytest.raises(ValueError, match="needs the start time"):
+        ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(x)
+    model = ClusterLSTMVAE([[0, 1, 2], [3, 4]], replace_config(config, score="standardized"), random_state=0,
+                           progress=False).fit(x, time)
+    scope = np.isin(time.month, (6, 7))
+    np.testing.assert_allclose(model.error_scale_, model.feature_errors(x)[scope].mean(axis=0), rtol=1e-12)
+    with pytest.raises(ValueError, match="calendar months"):
+        CLVConfig(train_months=(13,))
+
+
+def test_named_configurations():
+    assert CLVConfig.named("paper") == CLVConfig()
+    assert CLVConfig.named("original").learning_rate == 1e-4
+    assert CLVConfig.named("best", max_epochs=4).epochs == 4
+    with pytest.raises(ValueError, match="unknown configuration"):
+        CLVConfig.named("fastest")
+
+
+def replace_config(config: CLVConfig, **changes) -> CLVConfig:
+    """dataclasses.replace, named for readability in the tests above."""
+    from dataclasses import replace
+    return replace(config, **changes)

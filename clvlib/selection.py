@@ -1,0 +1,200 @@
+"""Choosing the ``best`` CLV configuration on tuning seeds that are never reported.
+
+The rule of the project: settings are selected on seeds of the embedded default whose numbers do
+not go into the paper's tables (the tuning seeds, 1-3 by default), never on the reported seeds
+(0, and 4 which is never used for tuning) and never on the held-out year. For each tuning seed and
+data set, every candidate configuration is trained on the training years and scored; the
+selection criterion is the mean PR-AUC over tuning seeds and data sets on the melt-season steps of
+the training years (the held-out year is excluded), with the same baselines computed on the same
+steps so the table shows what each candidate gains over them.
+
+Command line (what ``make select`` calls; it takes tens of minutes on two cores)::
+
+    python -m clvlib.selection --seeds 1,2,3 --profile full --out paper/selection
+
+writes ``selection_runs.csv`` (one row per seed, data set and candidate or baseline) and
+``selection.csv`` (the mean and spread per candidate, ranked, with the chosen one marked). The
+chosen candidate's settings are those of :meth:`clvlib.model.CLVConfig.best`; a test checks that
+the two agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time as clock
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.clustering import CorrelationClusterer
+from clvlib.config import PreprocessConfig, get_profile
+from clvlib.detection import DetectConfig, comparison_table
+from clvlib.evaluation import melt_season
+from clvlib.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
+from clvlib.preprocess import preprocess
+from clvlib.rawdata import load_daily, load_truth, write_synthetic
+from clvlib.variables import dataset_variables
+
+__all__ = ["Candidate", "CANDIDATES", "TUNING_SEEDS", "SELECTION", "evaluate_candidates", "summarise", "chosen",
+           "read_selection", "main"]
+
+#: Seeds of the embedded default used for tuning; their numbers never go into the paper's tables.
+TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)
+
+MELT_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A named CLV configuration tried in the selection.
+
+    Attributes
+    ----------
+    name : str
+        Short label.
+    config : CLVConfig
+        Its hyper-parameters (``epochs`` is capped by the profile).
+    """
+
+    name: str
+    config: CLVConfig = field(default_factory=CLVConfig)
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("paper", CLVConfig()),
+    Candidate("standardized", CLVConfig(score="standardized")),
+    Candidate("standardized, melt season", CLVConfig(score="standardized", train_months=MELT_MONTHS)),
+    Candidate("standardized, latent 2", CLVConfig(score="standardized", latent_dim=2)),
+)
+
+
+def _features(raw: Path, dataset: str, first_year: int):
+    """Preprocessed features of the synthetic default in ``raw`` (as notebook 01 makes them)."""
+    config = PreprocessConfig(dataset=dataset, first_year=first_year)
+    return preprocess(load_daily(raw, dataset), dataset_variables(dataset), config, source=str(raw)).features
+
+
+def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candidate, ...], seed: int,
+                        max_epochs: int, progress: bool = True) -> pd.DataFrame:
+    """PR-AUC and detection metrics of every candidate and baseline on one data set.
+
+    Only training-year melt-season steps count (the held-out year is never looked at).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate or baseline: method, kind (candidate/baseline), the metrics of
+        :func:`clvlib.detection.comparison_table`, training seconds and epochs.
+    """
+    names = tuple(features["feature"].values.tolist())
+    time = pd.DatetimeIndex(features["time"].values)
+    za, is_train, n_days = features["za"].values, features["is_train"].values, features["n_days"].values
+    clusters = CorrelationClusterer(random_state=seed).fit(za[is_train], names).groups()
+    scores, extra, fitted = {}, {}, {}
+    for cand in candidates:
+        config = replace(cand.config, epochs=min(cand.config.epochs, max_epochs))
+        key = replace(config, score="mse")  # the score does not change training: share the fit
+        if key not in fitted:
+            start = clock.perf_counter()
+            model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(za[is_train], time[is_train])
+            hist = model.history_
+            fitted[key] = (model.feature_errors(za), {"train_seconds": round(clock.perf_counter() - start, 1),
+                                                     "epochs_run": len(hist), "best_epoch": int(hist["val_loss"].idxmin()) + 1,
+                                                     "train_mse_at_best": round(float(hist["train_mse"].min()), 4)})
+        errors, info = fitted[key]
+        scale = np.ones(len(names))
+        if config.score == "standardized":
+            in_scope = is_train & (np.isin(time.month, config.train_months) if config.train_months else True)
+            scale = error_scale(errors[in_scope])
+        scores[cand.name] = anomaly_score(errors, scale)
+        extra[cand.name] = {"kind": "candidate", **info}
+        if progress:
+            print(f"  {cand.name}: {extra[cand.name]}", flush=True)
+    for name, s in {"Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).score(za),
+                    "max abs z": max_abs_z(za), "mean z^2 (trivial)": mean_square_z(za)}.items():
+        scores[name] = s
+        extra[name] = {"kind": "baseline"}
+    table = comparison_table(scores, time, n_days, truth, DetectConfig(), period=is_train & melt_season(time))
+    return pd.concat([table, pd.DataFrame([extra[m] for m in table["method"]])], axis=1)
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds and data sets per method, ranked by mean PR-AUC.
+
+    The chosen configuration is the candidate with the highest mean PR-AUC.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"method": ["a", "a", "b", "b"], "kind": ["candidate"] * 4, "seed": [1, 2, 1, 2],
+    ...                      "dataset": ["era5"] * 4, "pr_auc": [0.5, 0.7, 0.4, 0.5],
+    ...                      "event_recall": [1.0] * 4, "event_precision": [0.5] * 4, "f1": [0.5] * 4})
+    >>> summarise(runs)[["method", "pr_auc_mean", "chosen"]].values.tolist()
+    [['a', 0.6, True], ['b', 0.45, False]]
+    """
+    metrics = ["pr_auc", "f1", "event_recall", "event_precision"]
+    grouped = runs.groupby(["method", "kind"], sort=False)[metrics]
+    out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std")).reset_index()
+    out["n_runs"] = grouped.size().to_numpy()
+    out = out.sort_values("pr_auc_mean", ascending=False, kind="stable").reset_index(drop=True)
+    best = out[out["kind"] == "candidate"]["pr_auc_mean"].idxmax()
+    out["chosen"] = out.index == best
+    return out.round(4)
+
+
+def chosen(summary: pd.DataFrame) -> str:
+    """Name of the chosen candidate in a :func:`summarise` table."""
+    return str(summary.loc[summary["chosen"], "method"].iloc[0])
+
+
+#: Where ``make select`` writes the selection tables (committed: they are the provenance of ``best``).
+SELECTION = Path(__file__).resolve().parents[1] / "paper" / "selection"
+
+
+def read_selection(folder: Path | None = None) -> pd.DataFrame:
+    """The committed selection summary (``selection.csv``), or an error saying how to rebuild it."""
+    path = Path(folder or SELECTION) / "selection.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the selection of the best configuration is missing; rebuild it with "
+                                "`make select` (tens of minutes) or restore it from git")
+    return pd.read_csv(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: run the selection and write its two tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
+    parser.add_argument("--datasets", default="era5,gemb")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--out", type=Path, default=SELECTION)
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if set(seeds) & {0}:
+        parser.error("seed 0 is the reported seed: tune on other seeds")
+    prof = get_profile(args.profile)
+    rows = []
+    for seed in tqdm(seeds, desc="tuning seeds"):
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
+            truth = load_truth(raw)
+            for dataset in args.datasets.split(","):
+                print(f"seed {seed}, {dataset}", flush=True)
+                table = evaluate_candidates(_features(raw, dataset, prof.first_year), truth, CANDIDATES, seed, prof.epochs)
+                rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
+    runs = pd.concat(rows, ignore_index=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs.round(4).to_csv(args.out / "selection_runs.csv", index=False)
+    summary = summarise(runs)
+    configs = {c.name: asdict(c.config) for c in CANDIDATES}
+    summary["config"] = summary["method"].map(lambda m: str(configs.get(m, "")))
+    summary.to_csv(args.out / "selection.csv", index=False)
+    print(summary.drop(columns="config").to_string())
+    print(f"chosen: {chosen(summary)}")
+
+
+if __name__ == "__main__":
+    main()

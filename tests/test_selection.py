@@ -1,0 +1,33 @@
+"""The selection of the best configuration: the committed table and CLVConfig.best() agree, and the
+selection never uses the reported seed."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from clvlib.model import CLVConfig
+from clvlib.selection import CANDIDATES, TUNING_SEEDS, chosen, main, read_selection
+
+
+def test_best_is_the_candidate_the_committed_selection_chose():
+    summary = read_selection()
+    name = chosen(summary)
+    config = {c.name: c.config for c in CANDIDATES}[name]
+    assert CLVConfig.best() == config
+    recorded = ast.literal_eval(summary.loc[summary["chosen"], "config"].iloc[0])
+    assert recorded == {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()} or \
+        CLVConfig(**{**recorded, "train_months": tuple(recorded["train_months"])}) == config
+
+
+def test_selection_compares_candidates_with_baselines_on_the_tuning_seeds_only():
+    summary = read_selection()
+    assert set(summary["kind"]) == {"candidate", "baseline"}
+    assert {"mean z^2 (trivial)", "max abs z", "Isolation Forest"} <= set(summary["method"])
+    assert 0 not in TUNING_SEEDS and 4 not in TUNING_SEEDS
+
+
+def test_the_reported_seed_cannot_be_used_for_tuning():
+    with pytest.raises(SystemExit):
+        main(["--seeds", "0,1"])
