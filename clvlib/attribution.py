@@ -133,7 +133,7 @@ def _partition(groups: list[list[int]], n_features: int) -> np.ndarray:
 
 
 def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[np.ndarray, ...]:
-    """One row per (step, variant, covering window): its (step, variant) cell, variant, window start, position of the step."""
+    """One row per (step, variant, covering window): its (step, variant) cell, variant, window start, step position."""
     cell, var, start, pos = [], [], [], []
     for i, t in enumerate(steps):
         starts = _covering_starts(int(t), n, window)
@@ -445,7 +445,7 @@ def attribute_shapley_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: n
 
 def spread_groups(group_values: np.ndarray, groups: list[list[int]], n_features: int,
                   within: np.ndarray | None = None) -> np.ndarray:
-    """Spread per-group values (e.g. group Shapley values) over the groups' features.
+    """Spread per-group values (e.g. group Shapley values) over the groups' features (each in exactly one group).
 
     Without ``within`` every feature gets its group's value (the features of a group tie; for a
     ranking of features by group). With ``within`` (e.g. single-feature deltas, shape
@@ -570,7 +570,7 @@ def top_k_stability(a: pd.DataFrame, b: pd.DataFrame, k: int = 3) -> pd.DataFram
 
 
 def _matched_truth(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame) -> list[tuple[int, int, pd.Series]]:
-    """(detected event id, injected event id, truth row) of each ranked detected event that overlaps an injected one (the first)."""
+    """(detected id, injected id, truth row) of each ranked detected event overlapping an injected one (the first)."""
     drivers = truth.set_index("event_id")
     ranked = set(ranking["event_id"])
     out = []
@@ -661,7 +661,8 @@ def _candidate_row(order: list[str], true_set: set[str], candidates: set[str], k
     among = [f for f in order if f in candidates][:k]
     first_driver = min((i for i, f in enumerate(order) if f in true_set), default=len(order))
     first_response = min((i for i, f in enumerate(order) if f not in candidates), default=len(order))
-    return {"top1": among[0] if among else "", f"top{k}": ";".join(among), "top1_is_driver": bool(among) and among[0] in true_set,
+    return {"top1": among[0] if among else "", f"top{k}": ";".join(among),
+            "top1_is_driver": bool(among) and among[0] in true_set,
             f"driver_in_top{k}": bool(true_set & set(among)),
             "driver_rank": first_driver + 1 if first_driver < len(order) else np.nan,
             "response_first": first_response < first_driver}
@@ -704,7 +705,7 @@ def candidate_driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: p
 
 
 def candidate_driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """Per event type and overall (row ``all``): n_events, top-1 and top-``k`` accuracy among candidates, response_first_share."""
+    """Per event type and overall (row ``all``): n_events, top-1/top-``k`` accuracy among candidates, response_first_share."""
     columns = {"top1_accuracy": "top1_is_driver", f"top{k}_accuracy": f"driver_in_top{k}",
                "response_first_share": "response_first"}
 

@@ -80,10 +80,12 @@ def _features(raw: Path, dataset: str, first_year: int):
 
 
 def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candidate, ...], seed: int,
-                        max_epochs: int, progress: bool = True) -> pd.DataFrame:
+                        max_epochs: int, progress: bool = True, cache: Path | None = None) -> pd.DataFrame:
     """PR-AUC and detection metrics of every candidate and baseline on one data set.
 
-    Only training-year melt-season steps count (the held-out year is never looked at).
+    Only training-year melt-season steps count (the held-out year is never looked at). With
+    ``cache``, each fitted model is saved to (or, when present, loaded from) ``cache/<candidate>``
+    so that a later attribution comparison can reuse it.
 
     Returns
     -------
@@ -101,7 +103,15 @@ def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candida
         key = replace(config, score="mse")  # the score does not change training: share the fit
         if key not in fitted:
             start = clock.perf_counter()
-            model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(za[is_train], time[is_train])
+            folder = None if cache is None else cache / cand.name.replace(", ", "_").replace(" ", "-")
+            if folder is not None and (folder / "history.csv").is_file():
+                model = ClusterLSTMVAE.load(folder)
+                model.history_ = pd.read_csv(folder / "history.csv", index_col="epoch")
+            else:
+                model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(za[is_train], time[is_train])
+                if folder is not None:
+                    model.save(folder)
+                    model.history_.to_csv(folder / "history.csv")
             hist = model.history_
             fitted[key] = (model.feature_errors(za), {"train_seconds": round(clock.perf_counter() - start, 1),
                                                      "epochs_run": len(hist), "best_epoch": int(hist["val_loss"].idxmin()) + 1,
@@ -171,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", default="era5,gemb")
     parser.add_argument("--profile", default="full")
     parser.add_argument("--out", type=Path, default=SELECTION)
+    parser.add_argument("--cache", type=Path, default=Path("build/selection"),
+                        help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if set(seeds) & {0}:
@@ -183,7 +195,9 @@ def main(argv: list[str] | None = None) -> None:
             truth = load_truth(raw)
             for dataset in args.datasets.split(","):
                 print(f"seed {seed}, {dataset}", flush=True)
-                table = evaluate_candidates(_features(raw, dataset, prof.first_year), truth, CANDIDATES, seed, prof.epochs)
+                cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
+                table = evaluate_candidates(_features(raw, dataset, prof.first_year), truth, CANDIDATES, seed, prof.epochs,
+                                            cache=cache)
                 rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
     runs = pd.concat(rows, ignore_index=True)
     args.out.mkdir(parents=True, exist_ok=True)

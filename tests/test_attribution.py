@@ -1,4 +1,4 @@
-"""Counterfactual attribution: batched = looped, a planted driver ranks first, baselines, aggregation."""
+"""Counterfactual attribution: batched = looped, a planted driver ranks first, baselines, aggregation, variants."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 
 from clvlib.attribution import (
-    attribute, attribute_looped, baseline_values, event_ranking, overall_ranking, tidy, top_k_stability,
+    attribute, attribute_groups, attribute_hierarchical, attribute_looped, attribute_shapley_groups, baseline_values,
+    candidate_driver_accuracy, candidate_driver_check, candidate_drivers, event_ranking, overall_ranking,
+    shapley_from_coalitions, spread_groups, tidy, top_k_stability,
 )
+from clvlib.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
 from clvlib.model import CLVConfig, ClusterLSTMVAE
 
 N = 73 * 8
@@ -149,3 +152,194 @@ def test_counterfactual_scores_change_only_where_the_feature_is_replaced(model):
     np.testing.assert_array_equal(cf[: 300 - w + 1], original[: 300 - w + 1])
     np.testing.assert_array_equal(cf[310 + w - 1:], original[310 + w - 1:])
     assert not np.allclose(cf[300:310], original[300:310])
+
+
+def test_ranking_by_absolute_delta_and_the_default_is_unchanged():
+    time = pd.date_range("2000-06-01", periods=2, freq="5D")
+    deltas = np.array([[-3.0, 1.0, 0.5], [-1.0, 2.0, 0.0]])
+    plain = tidy(deltas, time, np.array([1, 1]), ("a", "b", "c"))
+    absolute = tidy(deltas, time, np.array([1, 1]), ("a", "b", "c"), by="abs")
+    assert plain[plain["rank"] == 1]["feature"].tolist() == ["b", "b"]
+    assert absolute[absolute["rank"] == 1]["feature"].tolist() == ["a", "b"]
+    assert sorted(absolute["delta"]) == sorted(deltas.ravel())  # the sign is kept
+    ev_plain, ev_abs = event_ranking(plain), event_ranking(absolute, by="abs")
+    assert list(ev_plain.columns) == ["event_id", "feature", "delta", "rank"]
+    assert ev_plain.set_index("feature")["rank"].to_dict() == {"b": 1, "c": 2, "a": 3}
+    assert ev_abs.set_index("feature")["rank"].to_dict() == {"a": 1, "b": 2, "c": 3}
+    assert ev_abs.set_index("feature")["abs_delta"]["a"] == 2.0 and ev_abs.set_index("feature")["delta"]["a"] == -2.0
+    with pytest.raises(ValueError, match="unknown ranking"):
+        tidy(deltas, time, np.array([1, 1]), ("a", "b", "c"), by="square")
+
+
+def test_group_occlusion_batched_and_looped_agree_and_singletons_are_single_features(model):
+    x = _series(1)
+    base = baseline_values(x, _time(), "median")
+    steps = np.array([0, 14, 300, N - 1])
+    groups = [[0, 1, 2], [3, 4], [1, 4]]
+    np.testing.assert_allclose(attribute_groups(model, x, steps, base, groups, chunk=40),
+                               attribute_looped(model, x, steps, base, groups=groups), atol=1e-6)
+    singles = attribute_groups(model, x, steps, base, [[f] for f in range(5)], chunk=50)
+    np.testing.assert_array_equal(singles, attribute(model, x, steps, base, chunk=50))
+    with pytest.raises(ValueError, match="feature indices"):
+        attribute_groups(model, x, steps, base, [[0, 5]])
+
+
+def _planted_pair(seed: int = 2, t: int = 450) -> np.ndarray:
+    """Features 3 and 4 (b and 0.5 b) moved up together, as their correlation says, over steps t-1..t+1."""
+    x = _series(seed)
+    x[t - 1:t + 2, 3] += 2.5
+    x[t - 1:t + 2, 4] += 1.25
+    return x
+
+
+def test_group_occlusion_ranks_a_planted_correlated_pair_first_as_a_group(model):
+    x, t = _planted_pair(), 450
+    base = baseline_values(x, _time(), "median")
+    pair_first = attribute_groups(model, x, np.array([t]), base, [[0], [1], [2], [3, 4]])[0]
+    assert int(np.argmax(pair_first)) == 3 and pair_first[3] > 5 * np.abs(pair_first[:3]).max()
+    ranks = tidy(attribute_hierarchical(model, x, np.array([t]), base), _time()[[t]], np.array([1]),
+                 ("a", "b", "c", "d", "e"))
+    assert ranks.nsmallest(2, "rank")["feature"].tolist() == ["d", "e"]
+
+
+def test_a_cluster_anomalous_together_loses_more_as_a_group_than_its_features_one_by_one(model):
+    x, t = _series(2), 450
+    x[t - 2:t + 3, :3] += np.array([1.0, 0.8, -1.0])  # cluster 0 (a, 0.8 a, -a) moved coherently
+    base = baseline_values(x, _time(), "median")
+    group = attribute_groups(model, x, np.array([t]), base, model.clusters)[0]
+    single = attribute(model, x, np.array([t]), base)[0]
+    assert int(np.argmax(group)) == 0 and group[0] > 2 * single[:3].sum()
+
+
+def test_hierarchical_scores_rank_the_top_group_first_then_by_group():
+    from clvlib.attribution import hierarchical_scores
+    groups = [[0, 3], [1], [2, 4]]
+    scores = hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups)
+    assert np.argsort(-scores[0]).tolist() == [4, 2, 1, 0, 3]
+    assert np.argsort(-hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups,
+                                           by="abs")[0]).tolist() == [2, 4, 1, 0, 3]
+    with pytest.raises(ValueError, match="exactly once"):
+        hierarchical_scores(np.zeros((1, 2)), np.zeros((1, 3)), [[0], [1]])
+
+
+def test_exact_shapley_weights_match_the_average_over_all_orders():
+    from itertools import permutations
+    scores = np.random.default_rng(0).normal(size=(2, 8))  # any game of 3 players
+    expected = np.zeros((2, 3))
+    for order in permutations(range(3)):
+        coalition = 0
+        for c in order:
+            expected[:, c] += scores[:, coalition] - scores[:, coalition | (1 << c)]
+            coalition |= 1 << c
+    np.testing.assert_allclose(shapley_from_coalitions(scores), expected / 6, atol=1e-12)
+
+
+def test_group_shapley_values_add_up_and_find_the_planted_pair(model):
+    x, t = _planted_pair(), 450
+    base = baseline_values(x, _time(), "median")
+    steps, w = np.array([t, 0, N - 1]), model.config.window
+    for groups in (model.clusters, [[0], [1], [2], [3, 4]]):
+        phi = attribute_shapley_groups(model, x, steps, base, groups)
+        assert phi.shape == (3, len(groups)) and int(np.argmax(phi[0])) == len(groups) - 1
+        for i, step in enumerate(steps):
+            all_base = x.copy()
+            all_base[max(0, step - w + 1):step + w] = base[max(0, step - w + 1):step + w]
+            assert phi[i].sum() == pytest.approx(model.score(x)[step] - model.score(all_base)[step], abs=1e-5)
+    with pytest.raises(ValueError, match="coalitions"):
+        attribute_shapley_groups(model, x, steps, base, [[f] for f in range(5)], max_groups=4)
+
+
+def test_spreading_group_values_over_features_keeps_their_sum():
+    values, within = np.array([[3.0, -1.0], [0.0, 2.0]]), np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
+    spread = spread_groups(values, [[0, 2], [1]], 3, within=within)
+    np.testing.assert_allclose(spread.sum(axis=1), values.sum(axis=1))
+    np.testing.assert_allclose(spread[0], [1.0, -1.0, 2.0])
+    np.testing.assert_allclose(spread_groups(values, [[0, 2], [1]], 3), [[3.0, -1.0, 3.0], [0.0, 2.0, 0.0]])
+
+
+def _threshold(model) -> float:
+    """The 90th percentile of the scores of a clean series (a stand-in for the dynamic threshold)."""
+    return float(np.quantile(model.score(_series(2)), 0.9))
+
+
+def test_counterfactual_brings_a_planted_anomaly_under_its_threshold_with_a_change_of_the_planted_feature(model):
+    x, t = _series(2), 73 * 7 + 40
+    x[t, 1] += 4.0
+    target = _threshold(model)
+    result = attribute_counterfactual(model, x, np.array([t, 300]), np.array([target, target]))
+    assert result.reached.all() and (result.score <= target).all() and result.original[0] > 10 * target
+    change = result.change[0]
+    assert int(np.argmax(change)) == 1 and change[4] < 0.05 * change[1]
+    w = model.config.window
+    assert abs(result.segment[0, w - 1, 1]) > 0.9 * change[1]  # the change sits on the spike itself
+    assert result.change[1].max() == 0.0 and result.score[1] == result.original[1]  # 300 is already normal
+    changed = x.copy()
+    changed[t - w + 1:t + w] += result.segment[0]
+    assert model.score(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
+
+
+def test_counterfactual_is_deterministic_batched_equals_looped_and_scores_like_the_model(model):
+    x, t = _series(2), 73 * 7 + 40
+    x[t, 1] += 4.0
+    x[2, 3] += 3.0
+    steps = np.array([t, 2, N - 1])
+    target = np.full(3, _threshold(model))
+    config = CounterfactualConfig(iterations=80)
+    first, second = (attribute_counterfactual(model, x, steps, target, config) for _ in range(2))
+    for name in ("change", "segment", "score", "reached"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    looped = attribute_counterfactual_looped(model, x, steps, target, config)
+    np.testing.assert_allclose(looped.segment, first.segment, atol=1e-3)
+    np.testing.assert_array_equal(looped.reached, first.reached)
+    w = model.config.window
+    assert not first.segment[1, : w - 1 - 2].any() and not first.segment[2, w:].any()  # nothing outside the series
+    untouched = attribute_counterfactual(model, x, steps, target, CounterfactualConfig(iterations=0))
+    np.testing.assert_allclose(untouched.score, model.score(x)[steps], rtol=1e-9)
+    assert untouched.change.max() == 0.0 and not untouched.reached[0]
+    with pytest.raises(ValueError, match="one value per step"):
+        attribute_counterfactual(model, x, steps, target[:2])
+
+
+def test_candidate_drivers_are_the_event_types_drivers_under_the_data_sets_names():
+    assert set(candidate_drivers("era5")) == {"t2m", "d2m", "strd", "ssrd", "tcc", "u10", "sshf", "tp", "fal"}
+    assert candidate_drivers("gemb", ("melt", "shf", "albedo", "t2m", "netSW", "sshf")) == ("shf", "albedo", "t2m")
+
+
+def test_candidate_driver_check_skips_response_variables_and_counts_when_they_lead():
+    names = ("t2m", "d2m", "strd", "tcc", "ssrd", "melt", "netSW", "albedo")
+    order = {1: ["melt", "t2m", "tcc"], 2: ["tcc", "netSW", "ssrd"], 3: ["netSW", "melt", "albedo"]}
+    ranking = pd.DataFrame([{"event_id": e, "feature": f, "rank": r + 1}
+                            for e, fs in order.items() for r, f in enumerate(fs)])
+    events = pd.DataFrame({"event_id": [1, 2, 3], "reference_ids": ["10", "11", "12"]})
+    truth = pd.DataFrame({"event_id": [10, 11, 12], "type": ["warm_advection", "clear_sky", "dark_surface"],
+                          "drivers": ["t2m;d2m;strd", "ssrd;tcc", "fal"]})
+    check = candidate_driver_check(ranking, events, truth, names, "gemb", k=2).set_index("event_id")
+    assert check["top1"].tolist() == ["t2m", "tcc", "albedo"]  # melt and netSW respond: not candidates
+    assert check["top1_is_driver"].tolist() == [True, True, True]
+    assert check["response_first"].tolist() == [True, False, True]
+    assert check["driver_rank"].tolist() == [2, 1, 3] and check.loc[1, "top2"] == "t2m;tcc"
+    acc = candidate_driver_accuracy(check.reset_index(), k=2).set_index("type")
+    assert acc.loc["all", "n_events"] == 3 and acc.loc["all", "response_first_share"] == pytest.approx(2 / 3)
+    assert acc.loc["clear_sky", "response_first_share"] == 0.0 and acc.loc["all", "top2_accuracy"] == 1.0
+    era5 = candidate_driver_check(ranking, events, truth, names, "era5", k=1).set_index("event_id")
+    assert era5.loc[3, "top1"] == "" and not era5.loc[3, "top1_is_driver"]  # albedo is not ERA5's fal
+
+
+def test_the_variants_use_the_models_standardized_score(model):
+    import copy
+
+    from clvlib.model import error_scale
+    scaled = copy.copy(model)
+    scaled.error_scale_ = error_scale(model.feature_errors(_series()[: 73 * 6]))
+    assert not np.allclose(scaled.error_scale_, 1.0)
+    x, t = _planted_pair(), 450
+    base = baseline_values(x, _time(), "median")
+    steps, groups = np.array([t, N - 1]), [[0, 1], [2, 3, 4]]
+    np.testing.assert_allclose(attribute_groups(scaled, x, steps, base, groups),
+                               attribute_looped(scaled, x, steps, base, groups=groups), atol=1e-5)
+    target = np.full(2, float(np.quantile(scaled.score(_series(2)), 0.9)))
+    result = attribute_counterfactual(scaled, x, steps, target, CounterfactualConfig(iterations=40))
+    np.testing.assert_allclose(result.original, scaled.score(x)[steps], rtol=1e-9)
+    changed, w = x.copy(), model.config.window
+    changed[t - w + 1:t + w] += result.segment[0]
+    assert scaled.score(changed)[t] == pytest.approx(result.score[0], rel=1e-9) and result.score[0] < result.original[0]

@@ -62,10 +62,11 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
 
     _run(project_root, "03_train", dataset)
     _outputs(project_root, ["training_loss"], ["training"], dataset)
-    for name in ("clv", "unclustered", "original"):
+    for name in ("original", "paper", "best", "unclustered"):
         assert (project_root / "data" / "models" / dataset / name / "clv.pt").exists()
     training = pd.read_csv(project_root / "paper" / "tables" / f"tab_training_{dataset}.csv").set_index("model")
-    assert training.loc["clv", "latent_size"] == training.loc["unclustered", "latent_size"]
+    assert training.loc["paper", "latent_size"] == training.loc["unclustered", "latent_size"]
+    assert set(training.index) == {"original", "paper", "best", "unclustered"}
 
     _run(project_root, "04_detect", dataset)
     _outputs(project_root, ["scores", "precision_recall", "trend"],
@@ -75,11 +76,11 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert scores.sizes["time"] == features.sizes["time"] and np.isfinite(scores["score"].values).all()
     assert int(scores["anomaly"].sum()) == int(events["n_steps"].sum()) > 0
     truth = pd.read_csv(project_root / "paper" / "tables" / f"tab_detection_truth_{dataset}.csv")
-    assert {"CLV", "unclustered VAE", "CLV, original settings", "Isolation Forest", "max abs z",
+    assert {"CLV (original)", "CLV (paper)", "CLV (best)", "unclustered VAE", "Isolation Forest", "max abs z",
             "mean z^2 (trivial)"} <= set(truth["method"])
     assert truth["n_steps"].nunique() == 1
     # a model that learnt something beats chance on the injected events
-    clv = truth[(truth["method"] == "CLV") & (truth["threshold"] == "pot")].iloc[0]
+    clv = truth[(truth["method"] == "CLV (best)") & (truth["threshold"] == "pot")].iloc[0]
     assert clv["pr_auc"] > 2 * clv["n_true_steps"] / clv["n_steps"]
     trend = pd.read_csv(project_root / "paper" / "tables" / f"tab_trend_{dataset}.csv")
     assert list(trend["first_year"].unique()) == [1991] and list(trend["last_year"].unique()) == [2020]
