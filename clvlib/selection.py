@@ -33,7 +33,9 @@ from tqdm.auto import tqdm
 from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
 from clvlib.clustering import CorrelationClusterer
 from clvlib.config import PreprocessConfig, get_profile
-from clvlib.detection import DetectConfig, comparison_table
+from clvlib.attribution import baseline_values
+from clvlib.attribution_compare import CompareConfig, attribution_truth, compare_attributions
+from clvlib.detection import DetectConfig, comparison_table, detect, detected_events, match_events
 from clvlib.evaluation import melt_season
 from clvlib.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
 from clvlib.preprocess import preprocess
@@ -41,7 +43,7 @@ from clvlib.rawdata import load_daily, load_truth, write_synthetic
 from clvlib.variables import dataset_variables
 
 __all__ = ["Candidate", "CANDIDATES", "TUNING_SEEDS", "SELECTION", "evaluate_candidates", "summarise", "chosen",
-           "read_selection", "main"]
+           "read_selection", "evaluate_attributions", "summarise_attributions", "read_attribution_selection", "main"]
 
 #: Seeds of the embedded default used for tuning; their numbers never go into the paper's tables.
 TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)
@@ -70,6 +72,11 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("standardized", CLVConfig(score="standardized")),
     Candidate("standardized, melt season", CLVConfig(score="standardized", train_months=MELT_MONTHS)),
     Candidate("standardized, latent 2", CLVConfig(score="standardized", latent_dim=2)),
+    Candidate("melt season", CLVConfig(train_months=MELT_MONTHS)),
+    Candidate("standardized, melt season, latent 2", CLVConfig(score="standardized", train_months=MELT_MONTHS,
+                                                               latent_dim=2)),
+    Candidate("standardized, melt season, dropout 0.1", CLVConfig(score="standardized", train_months=MELT_MONTHS,
+                                                                  dropout=0.1)),
 )
 
 
@@ -103,7 +110,7 @@ def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candida
         key = replace(config, score="mse")  # the score does not change training: share the fit
         if key not in fitted:
             start = clock.perf_counter()
-            folder = None if cache is None else cache / cand.name.replace(", ", "_").replace(" ", "-")
+            folder = None if cache is None else cache / _folder(cand.name)
             if folder is not None and (folder / "history.csv").is_file():
                 model = ClusterLSTMVAE.load(folder)
                 model.history_ = pd.read_csv(folder / "history.csv", index_col="epoch")
@@ -161,6 +168,23 @@ def chosen(summary: pd.DataFrame) -> str:
     return str(summary.loc[summary["chosen"], "method"].iloc[0])
 
 
+def _cached_model(cache: Path, name: str, max_epochs: int, features) -> ClusterLSTMVAE:
+    """The fitted candidate ``name`` from the cache of :func:`evaluate_candidates`, under its own score."""
+    config = {c.name: c.config for c in CANDIDATES}[name]
+    config = replace(config, epochs=min(config.epochs, max_epochs))
+    key = replace(config, score="mse")
+    first = next(c.name for c in CANDIDATES if replace(c.config, epochs=min(c.config.epochs, max_epochs), score="mse") == key)
+    model = ClusterLSTMVAE.load(cache / _folder(first))
+    is_train = features["is_train"].values
+    return model.with_score(config.score, features["za"].values[is_train],
+                            pd.DatetimeIndex(features["time"].values)[is_train])
+
+
+def _folder(name: str) -> str:
+    """Cache folder of a candidate."""
+    return name.replace(", ", "_").replace(" ", "-")
+
+
 #: Where ``make select`` writes the selection tables (committed: they are the provenance of ``best``).
 SELECTION = Path(__file__).resolve().parents[1] / "paper" / "selection"
 
@@ -174,6 +198,64 @@ def read_selection(folder: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def evaluate_attributions(features, truth: pd.DataFrame, model: ClusterLSTMVAE, dataset: str, seed: int,
+                          config: CompareConfig = CompareConfig(), first_year: int = 2001) -> pd.DataFrame:
+    """Accuracy among candidate drivers of every attribution method on one data set's training-year detections.
+
+    The model's score is thresholded as in notebook 04; the anomalous melt-season steps of the
+    training years from ``first_year`` on (the last 20 by default, to bound the cost; never the
+    held-out year) are explained by every method of
+    :func:`clvlib.attribution_compare.compare_attributions` with the paper's yearly-median baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`clvlib.attribution_compare.attribution_truth` rows of event type ``all``.
+    """
+    names = tuple(features["feature"].values.tolist())
+    time = pd.DatetimeIndex(features["time"].values)
+    za, is_train = features["za"].values, features["is_train"].values
+    detection = detect(model.decision_function(za), time, DetectConfig())
+    detection.loc[~is_train | (time.year < first_year), "anomaly"] = False
+    events = match_events(detected_events(detection, DetectConfig()), truth)
+    event_id = np.zeros(len(time), dtype=int)
+    for ev in events.itertuples():
+        event_id[(time >= ev.start) & (time <= ev.end)] = ev.event_id
+    steps = np.flatnonzero(detection["anomaly"].to_numpy())
+    tables = compare_attributions(model, za, steps, baseline_values(za, time, "median"), time, event_id[steps], names,
+                                  detection["threshold"].to_numpy(), replace(config, random_state=seed))
+    table = attribution_truth(tables, events, truth, names, dataset)
+    return table[table["type"] == "all"].reset_index(drop=True)
+
+
+def summarise_attributions(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation per attribution method, ranked by mean top-1 accuracy; ``chosen`` marks the first.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"method": ["a", "a", "b", "b"], "top1_accuracy": [0.5, 0.7, 0.9, 0.8],
+    ...                      "top3_accuracy": [1.0] * 4, "response_first_share": [0.1] * 4})
+    >>> summarise_attributions(runs)[["method", "top1_accuracy_mean", "chosen"]].values.tolist()
+    [['b', 0.85, True], ['a', 0.6, False]]
+    """
+    metrics = ["top1_accuracy", "top3_accuracy", "response_first_share"]
+    grouped = runs.groupby("method", sort=False)[metrics]
+    out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std")).reset_index()
+    out["n_runs"] = grouped.size().to_numpy()
+    out = out.sort_values(["top1_accuracy_mean", "top3_accuracy_mean"], ascending=False, kind="stable").reset_index(drop=True)
+    out["chosen"] = out.index == 0
+    return out.round(4)
+
+
+def read_attribution_selection(folder: Path | None = None) -> pd.DataFrame:
+    """The committed attribution selection (``attribution_selection.csv``), or an error saying how to rebuild it."""
+    path = Path(folder or SELECTION) / "attribution_selection.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the selection of the recommended attribution is missing; rebuild it with "
+                                "`make select` or restore it from git")
+    return pd.read_csv(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the selection and write its two tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -181,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", default="era5,gemb")
     parser.add_argument("--profile", default="full")
     parser.add_argument("--out", type=Path, default=SELECTION)
+    parser.add_argument("--skip-attribution", action="store_true", help="choose the configuration only")
     parser.add_argument("--cache", type=Path, default=Path("build/selection"),
                         help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)")
     args = parser.parse_args(argv)
@@ -207,7 +290,24 @@ def main(argv: list[str] | None = None) -> None:
     summary["config"] = summary["method"].map(lambda m: str(configs.get(m, "")))
     summary.to_csv(args.out / "selection.csv", index=False)
     print(summary.drop(columns="config").to_string())
-    print(f"chosen: {chosen(summary)}")
+    best = chosen(summary)
+    print(f"chosen: {best}")
+    if args.cache is not None and not args.skip_attribution:
+        attribution = []
+        for seed in tqdm(seeds, desc="attribution, tuning seeds"):
+            with tempfile.TemporaryDirectory() as tmp:
+                raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
+                truth = load_truth(raw)
+                for dataset in args.datasets.split(","):
+                    features = _features(raw, dataset, prof.first_year)
+                    model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
+                    table = evaluate_attributions(features, truth, model, dataset, seed)
+                    attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
+        attribution = pd.concat(attribution, ignore_index=True)
+        attribution.round(4).to_csv(args.out / "attribution_selection_runs.csv", index=False)
+        choice = summarise_attributions(attribution)
+        choice.to_csv(args.out / "attribution_selection.csv", index=False)
+        print(choice.to_string())
 
 
 if __name__ == "__main__":

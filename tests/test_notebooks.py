@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 from clvlib.claims import verify
+from clvlib.attribution_compare import ATTRIBUTIONS
 from clvlib.notebooks import run_notebook
 from clvlib.rawdata import write_synthetic
 from clvlib.registry import check_manifest
@@ -87,7 +88,8 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
 
     _run(project_root, "05_attribute", dataset)
     _outputs(project_root, ["drivers", "event_heatmap", "event_example"],
-             ["drivers", "drivers_shapley", "baseline_stability", "test_year_consistency", "attribution_truth"], dataset)
+             ["drivers", "drivers_shapley", "drivers_recommended", "baseline_stability", "test_year_consistency",
+              "attribution_truth"], dataset)
     tables = project_root / "paper" / "tables"
     attribution = pd.read_csv(tables / f"tab_attribution_{dataset}.csv")
     assert list(attribution.columns) == ["time", "event_id", "feature", "delta", "rank"]
@@ -96,7 +98,10 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert sorted(drivers["feature"]) == sorted(features["feature"].values.tolist())
     accuracy = pd.read_csv(tables / f"tab_attribution_truth_{dataset}.csv")
     overall = accuracy[accuracy["type"] == "all"].set_index("method")
-    assert len(overall) == 4 and overall["n_events"].nunique() == 1
+    assert list(overall.index) == list(ATTRIBUTIONS) and overall["n_events"].nunique() == 1
+    assert overall["response_first_share"].between(0, 1).all()
+    recommended = pd.read_csv(tables / f"tab_drivers_recommended_{dataset}.csv")
+    assert sorted(recommended["feature"]) == sorted(drivers["feature"])
     assert 0 < overall["n_events"].iloc[0] <= len(events)
     assert (overall["top1_accuracy"] <= overall["top3_accuracy"]).all()
 
