@@ -30,23 +30,22 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
-from clvlib.clustering import CorrelationClusterer
-from clvlib.config import PreprocessConfig, get_profile
 from clvlib.attribution import baseline_values
 from clvlib.attribution_compare import CompareConfig, attribution_truth, compare_attributions
+from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.clustering import CorrelationClusterer
+from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
 from clvlib.detection import DetectConfig, comparison_table, detect, detected_events, match_events
 from clvlib.evaluation import melt_season
 from clvlib.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
 from clvlib.preprocess import preprocess
 from clvlib.rawdata import load_daily, load_truth, write_synthetic
+from clvlib.selected import SELECTION
 from clvlib.variables import dataset_variables
 
-__all__ = ["Candidate", "CANDIDATES", "TUNING_SEEDS", "SELECTION", "evaluate_candidates", "summarise", "chosen",
-           "read_selection", "evaluate_attributions", "summarise_attributions", "read_attribution_selection", "main"]
+__all__ = ["Candidate", "CANDIDATES", "evaluate_candidates", "summarise", "chosen", "evaluate_attributions",
+           "summarise_attributions", "main"]
 
-#: Seeds of the embedded default used for tuning; their numbers never go into the paper's tables.
-TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)
 
 MELT_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
 
@@ -185,19 +184,6 @@ def _folder(name: str) -> str:
     return name.replace(", ", "_").replace(" ", "-")
 
 
-#: Where ``make select`` writes the selection tables (committed: they are the provenance of ``best``).
-SELECTION = Path(__file__).resolve().parents[1] / "paper" / "selection"
-
-
-def read_selection(folder: Path | None = None) -> pd.DataFrame:
-    """The committed selection summary (``selection.csv``), or an error saying how to rebuild it."""
-    path = Path(folder or SELECTION) / "selection.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the selection of the best configuration is missing; rebuild it with "
-                                "`make select` (tens of minutes) or restore it from git")
-    return pd.read_csv(path)
-
-
 def evaluate_attributions(features, truth: pd.DataFrame, model: ClusterLSTMVAE, dataset: str, seed: int,
                           config: CompareConfig = CompareConfig(), first_year: int = 2001) -> pd.DataFrame:
     """Accuracy among candidate drivers of every attribution method on one data set's training-year detections.
@@ -245,15 +231,6 @@ def summarise_attributions(runs: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["top1_accuracy_mean", "top3_accuracy_mean"], ascending=False, kind="stable").reset_index(drop=True)
     out["chosen"] = out.index == 0
     return out.round(4)
-
-
-def read_attribution_selection(folder: Path | None = None) -> pd.DataFrame:
-    """The committed attribution selection (``attribution_selection.csv``), or an error saying how to rebuild it."""
-    path = Path(folder or SELECTION) / "attribution_selection.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the selection of the recommended attribution is missing; rebuild it with "
-                                "`make select` or restore it from git")
-    return pd.read_csv(path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -58,7 +58,7 @@ from clvlib.model import CONFIGURATIONS, CLVConfig, train_configurations, traini
 from clvlib.outputs import set_style
 from clvlib.preprocess import read_features
 from clvlib.registry import Registry
-from clvlib.selection import read_selection
+from clvlib.selected import read_selection
 
 set_style()
 paths = Paths(Path(root).resolve())

@@ -77,7 +77,7 @@ from clvlib.preprocess import read_features
 from clvlib.rawdata import load_truth
 from clvlib.registry import Registry
 from clvlib.scores import read_scores
-from clvlib.selection import read_attribution_selection
+from clvlib.selected import read_attribution_selection
 from clvlib.sources import recorded_kind
 
 set_style()

@@ -56,6 +56,7 @@ def tree(tmp_path) -> Path:
             shutil.copy2(f, tree / folder / f.name)
     (tree / "paper").mkdir()
     shutil.copy2(ROOT / "paper" / "claims.yaml", tree / "paper" / "claims.yaml")
+    shutil.copytree(ROOT / "paper" / "selection", tree / "paper" / "selection")
     (tree / ".venv").symlink_to(ROOT / ".venv")
     (tree / "data" / "raw" / "synthetic" / "seed-0").mkdir(parents=True)
     (tree / "build" / "notebooks").mkdir(parents=True)

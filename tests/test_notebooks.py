@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.claims import verify
 from clvlib.attribution_compare import ATTRIBUTIONS
+from clvlib.claims import verify
 from clvlib.notebooks import run_notebook
 from clvlib.rawdata import write_synthetic
 from clvlib.registry import check_manifest

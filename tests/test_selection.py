@@ -8,7 +8,8 @@ import ast
 import pytest
 
 from clvlib.model import CLVConfig
-from clvlib.selection import CANDIDATES, TUNING_SEEDS, chosen, main, read_selection
+from clvlib.selected import read_selection
+from clvlib.selection import CANDIDATES, TUNING_SEEDS, chosen, main
 
 
 def test_best_is_the_candidate_the_committed_selection_chose():
