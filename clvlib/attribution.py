@@ -53,7 +53,7 @@ from clvlib.synthetic import EVENT_TYPES
 from clvlib.variables import driver_name
 
 __all__ = [
-    "BASELINES", "RANK_BY", "attribute", "attribute_groups", "attribute_hierarchical", "attribute_looped",
+    "BASELINES", "BASELINE_TEXT", "RANK_BY", "attribute", "attribute_groups", "attribute_hierarchical", "attribute_looped",
     "attribute_shapley", "attribute_shapley_groups", "baseline_stability", "baseline_values", "candidate_driver_accuracy",
     "candidate_driver_check", "candidate_drivers", "counterfactual_scores", "driver_accuracy", "driver_check",
     "event_ranking", "group_masks", "hierarchical_scores", "overall_ranking", "ranking_agreement", "shapley_from_coalitions",
@@ -61,6 +61,10 @@ __all__ = [
 ]
 
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
+
+#: Each baseline as a caption names it ("... replaced by <text>").
+BASELINE_TEXT: dict[str, str] = {"median": "its yearly median", "zero": "zero (the normalized mean)",
+                                 "climatology": "its training-period climatology"}
 
 #: What a ranking sorts by: the signed delta (the paper) or its absolute value.
 RANK_BY: tuple[str, ...] = ("delta", "abs")

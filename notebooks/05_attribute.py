@@ -53,6 +53,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from clvlib.attribution import (
+    BASELINE_TEXT,
     BASELINES,
     attribute,
     baseline_stability,
@@ -109,7 +110,7 @@ deltas = {kind: attribute(model, za, steps, base) for kind, base in bases.items(
 tables = {kind: tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
 table = tables[baseline]
 registry.table(table.assign(delta=table["delta"].round(8)), f"attribution_{dataset}",
-    f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at its yearly median), rank per step.", formats=("csv",))
+    f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at {BASELINE_TEXT[baseline]}), rank per step.", formats=("csv",))
 table.head(10)
 
 # %% [markdown]
@@ -148,7 +149,7 @@ cf = {f: counterfactual_scores(model, za, lo, hi, names.index(f), bases[baseline
 fig = plot_event_example(time[view], scores["score"].values[view], cf, scores["threshold"].values[view],
                          example["start"], example["end"])
 registry.figure(fig, f"event_example_{dataset}",
-    f"Score of the strongest detected event and the scores with each of its top three drivers replaced by its yearly median ({dataset}).")
+    f"Score of the strongest detected event and the scores with each of its top three drivers replaced by {BASELINE_TEXT[baseline]} ({dataset}).")
 display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {example['end']:%Y-%m-%d}); "
                  f"top drivers: {', '.join(top3)}."))
 
@@ -161,7 +162,7 @@ display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {
 stability, per_event = baseline_stability(tables, baseline, k=3, random_state=seed)
 stability = stability.round(4)
 registry.table(stability, f"baseline_stability_{dataset}",
-    f"Stability of the attributions between the yearly-median baseline and the zero and climatology baselines ({dataset}): top-3 Jaccard, Kendall tau, same top-1.")
+    f"Stability of the attributions between the {baseline} baseline and the other baselines ({', '.join(k for k in BASELINES if k != baseline)}) ({dataset}): top-3 Jaccard, Kendall tau, same top-1.")
 registry.table(per_event.round(4), f"baseline_stability_events_{dataset}",
     f"Per-event stability of the attributions between baselines ({dataset}).",
            formats=("csv",))
