@@ -9,7 +9,7 @@ seed), and with ``strict=True`` also when a claim does not hold.
 
 A claim's string parameters may hold the placeholder ``{method}``: the CLV configuration the build
 reports (``paper``, ``best`` or ``original``; notebooks 04-07's ``method`` parameter), so that claim 7
-compares the row ``CLV (paper)`` of a build with ``method=paper`` against the unclustered VAE.
+compares the row ``CLV (paper)`` of a build with ``method=paper`` against ``unclustered VAE (paper)``.
 
 When ``paper/tables/tab_seeds_claims.csv`` exists (``make seeds``, :mod:`clvlib.seeds`),
 ``claims.md`` gets a column with each claim's support over seeds for every configuration run there.
@@ -191,8 +191,8 @@ def with_method(params: dict, method: str) -> dict:
 
     Examples
     --------
-    >>> with_method({"better": "CLV ({method})", "worse": "unclustered VAE", "where": {"threshold": "pot"}}, "best")
-    {'better': 'CLV (best)', 'worse': 'unclustered VAE', 'where': {'threshold': 'pot'}}
+    >>> with_method({"better": "CLV ({method})", "worse": "unclustered VAE ({method})", "where": {"threshold": "pot"}}, "best")
+    {'better': 'CLV (best)', 'worse': 'unclustered VAE (best)', 'where': {'threshold': 'pot'}}
     """
     def sub(value):
         if isinstance(value, str):

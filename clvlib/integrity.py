@@ -27,7 +27,7 @@ from clvlib.files import ChecksumError, verify_checksum  # noqa: E402
 STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "01_preprocess": ("data/processed/{ds}/features.nc",),
     "02_cluster": ("data/models/{ds}/clusters.json",),
-    "03_train": tuple(f"data/models/{{ds}}/{m}/clv.pt" for m in ("original", "paper", "best", "unclustered")),
+    "03_train": tuple(f"data/models/{{ds}}/{m}/clv.pt" for m in ("original", "paper", "best", "unclustered-original", "unclustered-paper", "unclustered-best")),
     "04_detect": ("data/processed/{ds}/scores.nc", "data/processed/{ds}/events.csv"),
 }
 

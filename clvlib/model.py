@@ -35,6 +35,9 @@ from clvlib.files import atomic_write, sha256
 #: settings, the paper's method with the known defects fixed, and the one chosen on tuning seeds.
 CONFIGURATIONS: tuple[str, ...] = ("original", "paper", "best")
 
+#: Folders of the unclustered ablation of each configuration (notebook 03): one cluster, the same total latent size.
+UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)
+
 #: Anomaly scores a model can compute from its per-feature reconstruction errors (:class:`CLVConfig`).
 SCORES: tuple[str, ...] = ("mse", "standardized")
 

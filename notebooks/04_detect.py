@@ -36,8 +36,8 @@
 # are never reported). The parameter `method` picks the one whose detected events, scores and
 # attribution the rest of the pipeline reports; every table shows all three.
 #
-# **Baselines**, scored with the same threshold and metrics: the unclustered LSTM-VAE (notebook
-# 03), an Isolation Forest on the features, the largest per-feature |z|, and the trivial mean z²
+# **Baselines**, scored with the same threshold and metrics: the unclustered LSTM-VAE of each
+# configuration (notebook 03; one cluster with every feature, the same total latent size), an Isolation Forest on the features, the largest per-feature |z|, and the trivial mean z²
 # (what a model that always predicts the climatology would score). The features `za` are
 # standardized seasonal anomalies: each variable minus its training-period climatology of that
 # step of the year, divided by the standard deviation of those anomalies (notebook 01).
@@ -78,7 +78,7 @@ from clvlib.detection import (
 )
 from clvlib.detector_plots import plot_pr_curves, plot_scores, plot_trend
 from clvlib.evaluation import measures_anomalies, melt_season, step_labels
-from clvlib.model import CONFIGURATIONS, ClusterLSTMVAE, method_label
+from clvlib.model import CONFIGURATIONS, UNCLUSTERED, ClusterLSTMVAE, method_label
 from clvlib.outputs import set_style
 from clvlib.preprocess import read_features
 from clvlib.rawdata import load_measures, load_truth
@@ -98,7 +98,7 @@ raw = paths.synthetic(seed)
 melt_record = find_measures(paths.root, source_kind, seed)
 registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha, "method": method,
                     "source_kind": source_kind, "measures": melt_record.layout if melt_record else ""},
-                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in (*CONFIGURATIONS, "unclustered"))]
+                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in (*CONFIGURATIONS, *UNCLUSTERED))]
                     + ([raw / "truth.csv"] if synthetic else []) + (list(melt_record.paths) if melt_record else []))
 config = DetectConfig()
 config = replace(config, pot=replace(config.pot, alpha=alpha))
@@ -123,12 +123,12 @@ display(pd.Series(config.as_dict(), name="detection settings").to_frame())
 # ## Scores
 
 # %%
-models = {name: ClusterLSTMVAE.load(paths.models(dataset) / name) for name in (*CONFIGURATIONS, "unclustered")}
+models = {name: ClusterLSTMVAE.load(paths.models(dataset) / name) for name in (*CONFIGURATIONS, *UNCLUSTERED)}
 errors = models[method].feature_errors(za)
 detector = method_label(method)
 scores = {
     **{method_label(name): models[name].decision_function(za) for name in CONFIGURATIONS},
-    "unclustered VAE": models["unclustered"].decision_function(za),
+    **{f"unclustered VAE ({name})": models[f"unclustered-{name}"].decision_function(za) for name in CONFIGURATIONS},
     "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).score(za),
     "max abs z": max_abs_z(za),
     "mean z^2 (trivial)": mean_square_z(za),

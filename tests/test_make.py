@@ -134,7 +134,7 @@ def test_a_truncated_processed_file_makes_its_stage_run_again(tree):
 
 
 def test_a_corrupted_model_or_missing_scores_invalidate_their_stages(tree):
-    (tree / "data" / "models" / "gemb" / "unclustered" / "clv.pt").write_text("tuptuo")  # same size, other bytes
+    (tree / "data" / "models" / "gemb" / "unclustered-paper" / "clv.pt").write_text("tuptuo")  # same size, other bytes
     (tree / "data" / "processed" / "era5" / "scores.nc").unlink()
     messages = invalidate(tree, tree / "build" / "notebooks")
     assert [m.split(":")[0] for m in messages] == ["03_train_gemb will run again", "04_detect_era5 will run again"]

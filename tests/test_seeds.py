@@ -21,7 +21,7 @@ from clvlib.seeds import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS, BUILDS, DATASETS = (0, 1, 2), ("paper", "best"), ("era5", "gemb")
-LABELS = ("CLV (original)", "CLV (paper)", "CLV (best)", "unclustered VAE", "Isolation Forest", "max abs z",
+LABELS = ("CLV (original)", "CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "Isolation Forest", "max abs z",
           "mean z^2 (trivial)")
 METRICS = ("precision", "recall", "f1", "event_recall", "event_precision", "pr_auc")
 
@@ -74,7 +74,7 @@ def test_runs_table_has_one_row_per_seed_build_dataset_and_method_and_marks_one_
     # each CLV configuration comes from the build that reports it, everything else from the paper build
     by_method = used[used["threshold"] == "pot"].groupby("method")["build"].unique().map(list).to_dict()
     assert by_method["CLV (best)"] == ["best"] and by_method["CLV (paper)"] == ["paper"]
-    assert by_method["unclustered VAE"] == ["paper"] and by_method["CLV (original)"] == ["paper"]
+    assert by_method["unclustered VAE (paper)"] == ["paper"] and by_method["CLV (original)"] == ["paper"]
     # the raw rows are those of the per-seed tables
     row = runs[(runs["seed"] == 1) & (runs["build"] == "best") & (runs["dataset"] == "gemb")
                & (runs["method"] == "max abs z")].iloc[0]
@@ -88,7 +88,7 @@ def test_detection_summary_is_the_mean_and_sample_std_over_seeds(detection):
     assert len(summary) == 2 * (7 + 4) and (summary["n_seeds"] == 3).all()
     assert summary["dataset"].tolist() == ["era5"] * 11 + ["gemb"] * 11
     # by hand: seeds 0, 1, 2 are 0.1 apart, so the mean is seed 1's value and the std 0.1
-    for label, threshold in (("CLV (best)", "pot"), ("CLV (best)", "sigma"), ("unclustered VAE", "pot")):
+    for label, threshold in (("CLV (best)", "pot"), ("CLV (best)", "sigma"), ("unclustered VAE (paper)", "pot")):
         row = summary[(summary["method"] == label) & (summary["threshold"] == threshold)
                       & (summary["dataset"] == "gemb")].iloc[0]
         values = [_value(s, "gemb", label, threshold, "pr_auc") for s in SEEDS]
@@ -153,20 +153,20 @@ def _detection_root(root: Path) -> None:
     """Registered detection tables in which CLV (paper) beats the unclustered VAE and CLV (best) does not."""
     for d in DATASETS:
         reg = Registry(root, "04_detect", d, {"profile": "quick", "seed": 0})
-        reg.table(pd.DataFrame({"method": ["CLV (paper)", "CLV (best)", "unclustered VAE"], "threshold": "pot",
-                                "pr_auc": [0.8, 0.4, 0.6]}), f"detection_truth_{d}", "Detection.")
+        reg.table(pd.DataFrame({"method": ["CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "unclustered VAE (best)"],
+                                "threshold": "pot", "pr_auc": [0.8, 0.4, 0.6, 0.5]}), f"detection_truth_{d}", "Detection.")
 
 
 def test_claim_7_compares_the_builds_configuration(tmp_path):
     claim = _claim7()
-    assert claim["params"]["better"] == "CLV ({method})" and claim["params"]["worse"] == "unclustered VAE"
+    assert claim["params"]["better"] == "CLV ({method})" and claim["params"]["worse"] == "unclustered VAE ({method})"
     _detection_root(tmp_path)
     tables = {f"detection_truth_{d}": pd.read_csv(tmp_path / "paper" / "tables" / f"tab_detection_truth_{d}.csv")
               for d in DATASETS}
     paper = evaluate([claim], tables, synthetic=True, method="paper").iloc[0]
-    assert paper["verdict"] == HOLDS and "era5: CLV (paper) 0.800, unclustered VAE 0.600" in paper["measured"]
+    assert paper["verdict"] == HOLDS and "era5: CLV (paper) 0.800, unclustered VAE (paper) 0.600" in paper["measured"]
     best = evaluate([claim], tables, synthetic=True, method="best").iloc[0]
-    assert best["verdict"] == FAILS and "CLV (best) 0.400" in best["measured"]
+    assert best["verdict"] == FAILS and "CLV (best) 0.400, unclustered VAE (best) 0.500" in best["measured"]
     assert evaluate([claim], tables, synthetic=True).iloc[0]["verdict"] == HOLDS  # default: paper
     with pytest.raises(ValueError, match="expected one row"):
         evaluate([claim], tables, synthetic=True, method="original")  # no such row
