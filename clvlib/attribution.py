@@ -55,8 +55,8 @@ from clvlib.variables import driver_name
 __all__ = [
     "BASELINES", "BASELINE_TEXT", "RANK_BY", "attribute", "attribute_groups", "attribute_hierarchical", "attribute_looped",
     "attribute_shapley", "attribute_shapley_groups", "baseline_stability", "baseline_values", "candidate_driver_accuracy",
-    "candidate_driver_check", "candidate_drivers", "counterfactual_scores", "driver_accuracy", "driver_check",
-    "event_ranking", "group_masks", "hierarchical_scores", "overall_ranking", "ranking_agreement", "shapley_from_coalitions",
+    "candidate_driver_check", "candidate_drivers", "coalition_masks", "counterfactual_scores", "driver_accuracy", "driver_check",
+    "event_ranking", "group_masks", "hierarchical_scores", "occlusion_scores", "overall_ranking", "ranking_agreement", "shapley_from_coalitions",
     "spread_groups", "tidy", "top_k_stability",
 ]
 
@@ -174,6 +174,30 @@ def _variant_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray
                                    model.error_scale_)
     size = len(steps) * len(masks)
     return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(len(steps), -1)
+
+
+def occlusion_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
+                     masks: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Score of each step with each mask's features at their baseline, shape (len(steps), len(masks)), batched.
+
+    ``masks`` (n_masks, n_features), True = replaced over every window that covers the step; an
+    all-False row gives the original score. One batched pass for any set of occlusions (the
+    building block of :func:`attribute`, :func:`attribute_groups` and :func:`attribute_shapley_groups`).
+    """
+    return _variant_scores(model, values, steps, baseline, masks, chunk)
+
+
+def coalition_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
+    """Feature masks of all ``2**C`` coalitions of the groups (coalition ``k``: the groups whose bits are set in ``k``).
+
+    Examples
+    --------
+    >>> coalition_masks([[0], [1, 2]], 3).astype(int).tolist()
+    [[0, 0, 0], [1, 0, 0], [0, 1, 1], [1, 1, 1]]
+    """
+    members = group_masks(groups, n_features)
+    bits = (np.arange(2 ** len(groups))[:, None] >> np.arange(len(groups))[None, :]) & 1
+    return (bits.astype(float) @ members.astype(float)) > 0
 
 
 def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
@@ -441,9 +465,7 @@ def attribute_shapley_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: n
     if len(groups) > max_groups:
         raise ValueError(f"{len(groups)} groups need 2**{len(groups)} coalitions per step; at most {max_groups} "
                          "are allowed (raise max_groups, or merge groups)")
-    members = group_masks(groups, np.shape(values)[1])
-    bits = (np.arange(2 ** len(groups))[:, None] >> np.arange(len(groups))[None, :]) & 1
-    masks = (bits.astype(float) @ members.astype(float)) > 0  # coalition k: the union of its groups
+    masks = coalition_masks(groups, np.shape(values)[1])  # coalition k: the union of its groups
     return shapley_from_coalitions(_variant_scores(model, values, steps, baseline, masks, chunk))
 
 

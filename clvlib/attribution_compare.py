@@ -28,13 +28,14 @@ import pandas as pd
 
 from clvlib.attribution import (
     attribute,
-    attribute_groups,
     attribute_shapley,
-    attribute_shapley_groups,
     candidate_driver_accuracy,
     candidate_driver_check,
+    coalition_masks,
     event_ranking,
     hierarchical_scores,
+    occlusion_scores,
+    shapley_from_coalitions,
     tidy,
 )
 from clvlib.counterfactual import CounterfactualConfig, attribute_counterfactual
@@ -98,7 +99,8 @@ def peak_steps(steps: np.ndarray, event_of_step: np.ndarray, score: np.ndarray) 
 
 def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
                          time: pd.DatetimeIndex, event_of_step: np.ndarray, names: tuple[str, ...],
-                         threshold: np.ndarray, config: CompareConfig = CompareConfig()) -> dict[str, pd.DataFrame]:
+                         threshold: np.ndarray, config: CompareConfig = CompareConfig(),
+                         single: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """Per-step rankings of every method in ``config.methods`` (tidy tables, see the module docstring).
 
     Parameters
@@ -117,6 +119,9 @@ def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.nd
         Feature names.
     threshold : ndarray, shape (n_time,)
         Threshold of every step (the counterfactual's target).
+    single : ndarray, shape (len(steps), n_features), optional
+        The single-feature occlusion deltas (:func:`clvlib.attribution.attribute`) when already
+        computed with the same model, steps and baseline.
 
     Returns
     -------
@@ -125,16 +130,19 @@ def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.nd
     """
     steps, event_of_step = np.asarray(steps, dtype=int), np.asarray(event_of_step)
     stamp = pd.DatetimeIndex(time)[steps]
-    single = attribute(model, values, steps, baseline)
+    single = attribute(model, values, steps, baseline) if single is None else np.asarray(single)
     groups = model.clusters
+    coalitions = np.zeros((len(steps), 2 ** len(groups)))
+    if {"cluster occlusion, then |delta|", "cluster Shapley, then |delta|"} & set(config.methods):
+        # one pass for all 2**C coalitions: coalition 0 is the original, 2**c is cluster c alone at baseline
+        coalitions = occlusion_scores(model, values, steps, baseline, coalition_masks(groups, len(names)))
+    cluster_deltas = coalitions[:, [0]] - coalitions[:, [2**c for c in range(len(groups))]]
     values_of = {
         PAPER_ATTRIBUTION: lambda: (single, "delta"),
         "occlusion |delta|": lambda: (single, "abs"),
-        "cluster occlusion, then |delta|": lambda: (
-            hierarchical_scores(attribute_groups(model, values, steps, baseline, groups), single, groups, by="abs"), "delta"),
+        "cluster occlusion, then |delta|": lambda: (hierarchical_scores(cluster_deltas, single, groups, by="abs"), "delta"),
         "cluster Shapley, then |delta|": lambda: (
-            hierarchical_scores(attribute_shapley_groups(model, values, steps, baseline, groups), single, groups, by="abs"),
-            "delta"),
+            hierarchical_scores(shapley_from_coalitions(coalitions), single, groups, by="abs"), "delta"),
         "Shapley (features)": lambda: (attribute_shapley(model, values, steps, baseline, config.n_permutations,
                                                          random_state=config.random_state), "delta"),
     }

@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default="full")
     parser.add_argument("--out", type=Path, default=SELECTION)
     parser.add_argument("--skip-attribution", action="store_true", help="choose the configuration only")
+    parser.add_argument("--attribution-only", action="store_true",
+                        help="only the attribution stage, for the configuration chosen in OUT/selection.csv (needs the cache)")
     parser.add_argument("--cache", type=Path, default=Path("build/selection"),
                         help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)")
     args = parser.parse_args(argv)
@@ -245,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     if set(seeds) & {0}:
         parser.error("seed 0 is the reported seed: tune on other seeds")
     prof = get_profile(args.profile)
+    if args.attribution_only:
+        _select_attribution(args, seeds, prof, chosen(pd.read_csv(args.out / "selection.csv")))
+        return
     rows = []
     for seed in tqdm(seeds, desc="tuning seeds"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -266,22 +271,28 @@ def main(argv: list[str] | None = None) -> None:
     print(summary.drop(columns="config").to_string())
     best = chosen(summary)
     print(f"chosen: {best}")
-    if args.cache is not None and not args.skip_attribution:
-        attribution = []
-        for seed in tqdm(seeds, desc="attribution, tuning seeds"):
-            with tempfile.TemporaryDirectory() as tmp:
-                raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
-                truth = load_truth(raw)
-                for dataset in args.datasets.split(","):
-                    features = _features(raw, dataset, prof.first_year)
-                    model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
-                    table = evaluate_attributions(features, truth, model, dataset, seed)
-                    attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
-        attribution = pd.concat(attribution, ignore_index=True)
-        attribution.round(4).to_csv(args.out / "attribution_selection_runs.csv", index=False)
-        choice = summarise_attributions(attribution)
-        choice.to_csv(args.out / "attribution_selection.csv", index=False)
-        print(choice.to_string())
+    if not args.skip_attribution:
+        _select_attribution(args, seeds, prof, best)
+
+
+def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
+    """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
+    attribution = []
+    for seed in tqdm(seeds, desc="attribution, tuning seeds"):
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
+            truth = load_truth(raw)
+            for dataset in args.datasets.split(","):
+                features = _features(raw, dataset, prof.first_year)
+                model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
+                table = evaluate_attributions(features, truth, model, dataset, seed)
+                print(f"seed {seed}, {dataset}:\n{table.to_string()}", flush=True)
+                attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
+    attribution = pd.concat(attribution, ignore_index=True)
+    attribution.round(4).to_csv(args.out / "attribution_selection_runs.csv", index=False)
+    choice = summarise_attributions(attribution)
+    choice.to_csv(args.out / "attribution_selection.csv", index=False)
+    print(choice.to_string())
 
 
 if __name__ == "__main__":

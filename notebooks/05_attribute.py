@@ -207,7 +207,7 @@ consistency
 
 # %%
 compared = compare_attributions(model, za, steps, bases[baseline], time, event_of_step, names, scores["threshold"].values,
-                                CompareConfig(n_permutations=n_permutations, random_state=seed))
+                                CompareConfig(n_permutations=n_permutations, random_state=seed), single=deltas[baseline])
 shapley = compared["Shapley (features)"]
 overall_shapley = overall_ranking(shapley, random_state=seed)
 registry.table(overall_shapley.round(6), f"drivers_shapley_{dataset}",

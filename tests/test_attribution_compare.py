@@ -78,3 +78,16 @@ def test_truth_table_scores_every_method_among_candidate_drivers(setup):
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown attribution methods"):
         CompareConfig(methods=("saliency",))
+
+
+def test_cluster_methods_from_one_coalition_pass_equal_the_separate_functions(setup):
+    from clvlib.attribution import attribute_groups, attribute_hierarchical, attribute_shapley_groups, hierarchical_scores
+    model, x, steps, base, time, tables = setup
+    groups = model.clusters
+    hier = attribute_hierarchical(model, x, steps, base, groups, by="abs")
+    expected = tidy(hier, time[steps], np.array([1, 1, 2]), NAMES)
+    pd.testing.assert_frame_equal(tables["cluster occlusion, then |delta|"], expected)
+    shap = hierarchical_scores(attribute_shapley_groups(model, x, steps, base, groups), attribute(model, x, steps, base),
+                               groups, by="abs")
+    pd.testing.assert_frame_equal(tables["cluster Shapley, then |delta|"], tidy(shap, time[steps], np.array([1, 1, 2]), NAMES))
+    assert attribute_groups(model, x, steps, base, groups).shape == (3, 2)
