@@ -47,7 +47,9 @@ def _project_case(root: Path, dataset: str) -> tuple[ClusterLSTMVAE, np.ndarray,
     paths = Paths(root)
     features = xr.load_dataset(paths.processed(dataset) / "features.nc")
     scores, _ = read_scores(paths.processed(dataset))
-    model = ClusterLSTMVAE.load(paths.models(dataset) / "clv")
+    recorded = paths.root / "build" / "method.txt"  # the METHOD of the last make paper
+    method = recorded.read_text().strip() if recorded.is_file() else "best"
+    model = ClusterLSTMVAE.load(paths.models(dataset) / method)
     return (model, features["za"].values, pd.DatetimeIndex(features["time"].values),
             np.flatnonzero(scores["anomaly"].values.astype(bool)))
 
