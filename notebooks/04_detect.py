@@ -15,9 +15,9 @@
 # # 04 · Detection: anomaly scores, dynamic threshold, events, validation and trend
 #
 # The anomaly score of a 5-day step is the Cluster-LSTM-VAE's reconstruction error (mean
-# squared error over features, averaged over all 15-step windows that cover the step; in the
-# `best` configuration each feature's squared error is first divided by its mean over the
-# training steps, the *standardized* score of `clvlib.model.anomaly_score`). The model
+# squared error over features, averaged over all 15-step windows that cover the step,
+# `clvlib.model.anomaly_score`). The `best` configuration has the same score; its model was
+# trained on melt-season windows only (notebook 03). The model
 # was trained on the training years (notebook 03); the held-out year 2021 is scored with it.
 #
 # **Threshold.** Melt anomalies are looked for in the melt season (steps starting May to
