@@ -251,16 +251,10 @@ def main(argv: list[str] | None = None) -> None:
         _select_attribution(args, seeds, prof, chosen(pd.read_csv(args.out / "selection.csv")))
         return
     rows = []
-    for seed in tqdm(seeds, desc="tuning seeds"):
-        with tempfile.TemporaryDirectory() as tmp:
-            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
-            truth = load_truth(raw)
-            for dataset in args.datasets.split(","):
-                print(f"seed {seed}, {dataset}", flush=True)
-                cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
-                table = evaluate_candidates(_features(raw, dataset, prof.first_year), truth, CANDIDATES, seed, prof.epochs,
-                                            cache=cache)
-                rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
+    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year, "tuning seeds"):
+        cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
+        table = evaluate_candidates(features, truth, CANDIDATES, seed, prof.epochs, cache=cache)
+        rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
     runs = pd.concat(rows, ignore_index=True)
     args.out.mkdir(parents=True, exist_ok=True)
     runs.round(4).to_csv(args.out / "selection_runs.csv", index=False)
@@ -275,19 +269,26 @@ def main(argv: list[str] | None = None) -> None:
         _select_attribution(args, seeds, prof, best)
 
 
-def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
-    """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
-    attribution = []
-    for seed in tqdm(seeds, desc="attribution, tuning seeds"):
+def _tuning_sets(seeds: list[int], datasets: list[str], first_year: int, desc: str):
+    """For each tuning seed and data set: (seed, dataset, features, injected-event truth), data written to a temporary folder."""
+    for seed in tqdm(seeds, desc=desc):
         with tempfile.TemporaryDirectory() as tmp:
             raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
             truth = load_truth(raw)
-            for dataset in args.datasets.split(","):
-                features = _features(raw, dataset, prof.first_year)
-                model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
-                table = evaluate_attributions(features, truth, model, dataset, seed)
-                print(f"seed {seed}, {dataset}:\n{table.to_string()}", flush=True)
-                attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
+            for dataset in datasets:
+                print(f"seed {seed}, {dataset}", flush=True)
+                yield seed, dataset, _features(raw, dataset, first_year), truth
+
+
+def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
+    """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
+    attribution = []
+    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year,
+                                                       "attribution, tuning seeds"):
+        model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
+        table = evaluate_attributions(features, truth, model, dataset, seed)
+        print(f"seed {seed}, {dataset}:\n{table.to_string()}", flush=True)
+        attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
     attribution = pd.concat(attribution, ignore_index=True)
     attribution.round(4).to_csv(args.out / "attribution_selection_runs.csv", index=False)
     choice = summarise_attributions(attribution)

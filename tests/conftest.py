@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from clvlib.rawdata import write_synthetic
@@ -31,3 +33,16 @@ def project_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     write_synthetic(root / "data" / "raw" / "synthetic" / "seed-0", seed=0)
     return root
+
+
+def five_day_time(n: int) -> pd.DatetimeIndex:
+    """``n`` steps of 73 five-day steps per year from 2000 (step starts)."""
+    return pd.DatetimeIndex([pd.Timestamp(f"{2000 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(n)])
+
+
+def two_cluster_series(seed: int, n: int) -> np.ndarray:
+    """Five features in two correlated groups (0-2: a yearly cycle, 3-4: a 19-step cycle) plus noise, float32."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    a, b = np.sin(2 * np.pi * t / 73), np.cos(2 * np.pi * t / 19)
+    return (np.stack([a, 0.8 * a, -a, b, 0.5 * b], axis=1) + 0.1 * rng.normal(size=(n, 5))).astype(np.float32)

@@ -13,19 +13,17 @@ from clvlib.attribution import (
 )
 from clvlib.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
 from clvlib.model import CLVConfig, ClusterLSTMVAE
+from conftest import five_day_time, two_cluster_series
 
 N = 73 * 8
 
 
 def _time(n: int = N) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex([pd.Timestamp(f"{2000 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(n)])
+    return five_day_time(n)
 
 
 def _series(seed: int = 0, n: int = N) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    a, b = np.sin(2 * np.pi * t / 73), np.cos(2 * np.pi * t / 19)
-    return (np.stack([a, 0.8 * a, -a, b, 0.5 * b], axis=1) + 0.1 * rng.normal(size=(n, 5))).astype(np.float32)
+    return two_cluster_series(seed, n)
 
 
 @pytest.fixture(scope="module")

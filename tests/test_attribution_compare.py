@@ -10,20 +10,18 @@ import pytest
 from clvlib.attribution import attribute, baseline_values, tidy
 from clvlib.attribution_compare import ATTRIBUTIONS, PAPER_ATTRIBUTION, CompareConfig, attribution_truth, compare_attributions
 from clvlib.model import CLVConfig, ClusterLSTMVAE
+from conftest import five_day_time, two_cluster_series
 
 N = 73 * 6
 NAMES = ("t2m", "d2m", "strd", "u10", "skt")  # two clusters; u10 is a candidate driver, skt a response
 
 
 def _time(n: int = N) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex([pd.Timestamp(f"{2000 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(n)])
+    return five_day_time(n)
 
 
 def _series(seed: int = 0, n: int = N) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    a, b = np.sin(2 * np.pi * t / 73), np.cos(2 * np.pi * t / 19)
-    return (np.stack([a, 0.8 * a, -a, b, 0.5 * b], axis=1) + 0.1 * rng.normal(size=(n, 5))).astype(np.float32)
+    return two_cluster_series(seed, n)
 
 
 @pytest.fixture(scope="module")
