@@ -7,7 +7,7 @@ does not hold is a result, not an error; :func:`verify` fails only when a table 
 stale (its hash differs from ``paper/manifest.json``, or it was built with another profile or
 seed), and with ``strict=True`` also when a claim does not hold.
 
-A claim's string parameters may hold the placeholder ``{method}``: the CLV configuration the build
+A claim's string parameters may hold the template field ``{method}``: the CLV configuration the build
 reports (``paper``, ``best`` or ``original``; notebooks 04-07's ``method`` parameter), so that claim 7
 compares the row ``CLV (paper)`` of a build with ``method=paper`` against ``unclustered VAE (paper)``.
 
@@ -187,7 +187,7 @@ def _tables_of(claim: dict, datasets: tuple[str, ...]) -> list[str]:
 
 
 def with_method(params: dict, method: str) -> dict:
-    """``params`` with the placeholder ``{method}`` in its string values replaced by ``method``.
+    """``params`` with the template field ``{method}`` in its string values replaced by ``method``.
 
     Examples
     --------
@@ -210,7 +210,7 @@ def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], synthetic: boo
              datasets: tuple[str, ...] = ("era5", "gemb"), method: str = "paper") -> pd.DataFrame:
     """Evaluate every claim; returns id, claim, data, tables, measured, verdict.
 
-    ``method`` replaces the placeholder ``{method}`` in the claims' parameters (:func:`with_method`).
+    ``method`` replaces the template field ``{method}`` in the claims' parameters (:func:`with_method`).
     """
     rows = []
     for claim in claims:
