@@ -44,7 +44,7 @@ STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect
 #: Stages that take the ``method`` parameter (the configuration whose detections they report).
 METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
 #: Configuration ``make run`` reports unless METHOD= says otherwise (see the seeds table, README).
-DEFAULT_METHOD = "best"
+DEFAULT_METHOD = "paper"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EVENT_COLUMNS = ["event_id", "start", "end", "peak_time", "peak_score"]
 
@@ -109,7 +109,7 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
         Name used in file names and captions.
     progress : bool
         Show papermill's progress bars.
-    method : {"best", "paper", "original"}
+    method : {"paper", "best", "original"}
         The CLV configuration whose detections, events and attribution are written
         (:data:`clvlib.model.CONFIGURATIONS`); all three are trained and compared in the tables.
 

@@ -32,7 +32,7 @@ dataset = "era5"  # "era5" or "gemb"
 profile = "full"  # "quick" or "full"
 seed = 0  # seed of the surrogates and the permutations
 root = ".."  # project root
-method = "best"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
+method = "paper"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
 
 # %%
 from pathlib import Path

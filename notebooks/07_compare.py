@@ -28,7 +28,7 @@
 profile = "full"  # "quick" or "full"
 seed = 0  # seed of the synthetic default data
 root = ".."  # project root
-method = "best"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
+method = "paper"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
 
 # %%
 from pathlib import Path
