@@ -8,14 +8,18 @@ selection criterion is the mean PR-AUC over tuning seeds and data sets on the me
 the training years (the held-out year is excluded), with the same baselines computed on the same
 steps so the table shows what each candidate gains over them.
 
-Command line (what ``make select`` calls; it takes tens of minutes on two cores)::
+Command line (what ``make select`` calls; about an hour and a half on two cores)::
 
     python -m clvlib.selection --seeds 1,2,3 --profile full --out paper/selection
 
 writes ``selection_runs.csv`` (one row per seed, data set and candidate or baseline) and
 ``selection.csv`` (the mean and spread per candidate, ranked, with the chosen one marked). The
 chosen candidate's settings are those of :meth:`clvlib.model.CLVConfig.best`; a test checks that
-the two agree.
+the two agree. A second stage compares the attribution methods
+(:mod:`clvlib.attribution_compare`) on the chosen configuration's detections in the training years
+2001-2020 of the same seeds and writes ``attribution_selection_runs.csv`` and
+``attribution_selection.csv`` (the recommended attribution marked ``chosen``); ``--attribution-only``
+reruns just that stage from the cached models, ``--skip-attribution`` skips it.
 """
 
 from __future__ import annotations
