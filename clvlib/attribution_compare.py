@@ -35,13 +35,14 @@ from clvlib.attribution import (
     event_ranking,
     hierarchical_scores,
     occlusion_scores,
+    overall_ranking,
     shapley_from_coalitions,
     tidy,
 )
 from clvlib.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.model import ClusterLSTMVAE
 
-__all__ = ["ATTRIBUTIONS", "PAPER_ATTRIBUTION", "PIPELINE_COUNTERFACTUAL", "CompareConfig", "peak_steps", "compare_attributions",
+__all__ = ["ATTRIBUTIONS", "PAPER_ATTRIBUTION", "PIPELINE_COUNTERFACTUAL", "CompareConfig", "peak_steps", "compare_attributions", "method_ranking",
            "attribution_truth"]
 
 PAPER_ATTRIBUTION = "occlusion (paper)"
@@ -157,6 +158,21 @@ def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.nd
             deltas, by = values_of[method]()
             tables[method] = tidy(deltas, stamp, event_of_step, names, by=by)
     return tables
+
+
+def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
+    """Data-set ranking of one method's tidy table (:func:`clvlib.attribution.overall_ranking`), by |delta| for ``occlusion |delta|``.
+
+    Examples
+    --------
+    >>> t = tidy(np.array([[-2.0, 1.0]]), pd.DatetimeIndex(["2000-06-01"]), np.array([1]), ("a", "b"))
+    >>> method_ranking(t, "occlusion |delta|", n_boot=10)["feature"].tolist()
+    ['a', 'b']
+    >>> method_ranking(t, PAPER_ATTRIBUTION, n_boot=10)["feature"].tolist()
+    ['b', 'a']
+    """
+    ranked = table.assign(delta=table["delta"].abs()) if method == "occlusion |delta|" else table
+    return overall_ranking(ranked, n_boot=n_boot, random_state=random_state)
 
 
 def attribution_truth(tables: dict[str, pd.DataFrame], events: pd.DataFrame, truth: pd.DataFrame,

@@ -65,7 +65,7 @@ from clvlib.attribution import (
     ranking_agreement,
     tidy,
 )
-from clvlib.attribution_compare import CompareConfig, attribution_truth, compare_attributions
+from clvlib.attribution_compare import CompareConfig, attribution_truth, compare_attributions, method_ranking
 from clvlib.attribution_plots import (
     plot_drivers,
     plot_event_example,
@@ -212,8 +212,8 @@ shapley = compared["Shapley (features)"]
 overall_shapley = overall_ranking(shapley, random_state=seed)
 registry.table(overall_shapley.round(6), f"drivers_shapley_{dataset}",
     f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}), the variant next to the paper's occlusion.")
-overall_by = {name: overall_ranking(t.assign(delta=t["delta"].abs()) if name == "occlusion |delta|" else t, n_boot=200,
-                                    random_state=seed)["feature"].to_numpy() for name, t in compared.items()}
+overall_by = {name: method_ranking(t, name, n_boot=200, random_state=seed)["feature"].to_numpy()
+              for name, t in compared.items()}
 pd.DataFrame(overall_by, index=pd.RangeIndex(1, len(names) + 1, name="rank")).head(8)
 
 # %% [markdown]
@@ -254,8 +254,7 @@ choice = read_attribution_selection()
 recommended = str(choice.loc[choice["chosen"], "method"].iloc[0])
 display(choice)
 rec = compared[recommended]
-overall_recommended = overall_ranking(rec.assign(delta=rec["delta"].abs()) if recommended == "occlusion |delta|" else rec,
-                                      random_state=seed)
+overall_recommended = method_ranking(rec, recommended, random_state=seed)
 registry.table(overall_recommended.round(6), f"drivers_recommended_{dataset}",
     f"Drivers of the detected anomalies by the recommended attribution, {recommended} ({dataset}): mean score per feature with a bootstrap 95 % interval, share of steps ranked first.")
 overall_recommended.head(8)
