@@ -12,6 +12,29 @@ PROFILE ?= full
 SEED ?= 0
 # The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
 METHOD ?= paper
+YEARS ?= 1951-2021
+REGION ?=
+GEMB_OUTPUT ?=
+NAME ?= custom
+SEEDS ?= 0,4,5
+
+# Values given on the command line are data, never make or shell text: each is taken literally
+# (a '$$(shell ...)' in DATA stays those characters) and reaches a recipe only single-quoted by
+# $$(call q,...), so a path holding quotes, backticks or '$$(...)' runs nothing (tests/test_make_safety.py).
+USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION GEMB_OUTPUT
+$(foreach v,$(USER_VARIABLES),$(eval override $(v) := $$(value $(v))))
+q = '$(subst ','\'',$(1))'
+ifeq ($(filter-out full quick,$(PROFILE)),)
+else
+$(error PROFILE=$(PROFILE): expected full or quick)
+endif
+ifneq ($(filter-out paper best original,$(METHOD))$(words $(METHOD)),1)
+$(error METHOD=$(METHOD): expected paper, best or original)
+endif
+strip_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+ifneq ($(words $(SEED))$(call strip_digits,$(SEED)),1)
+$(error SEED=$(SEED): expected a whole number such as 0)
+endif
 # The two data sets' notebook chains run side by side, one thread each: on a small machine the
 # model's many small operations gain nothing from a second thread, and one thread is also
 # bit-reproducible whatever the machine.
@@ -23,9 +46,6 @@ DATASETS := era5 gemb
 # Real inputs (README, 'Real data'): notebook 01 reads them instead of the synthetic default when
 # present (clvlib/sources.py). GEMB_OUTPUT names a GEMB output file; REGION=lat_min,lat_max,lon_min,lon_max
 # replaces the southwest Greenland box (ERA5 requests and regional means, NSIDC-0533 melt extent).
-YEARS ?= 1951-2021
-REGION ?=
-GEMB_OUTPUT ?=
 export REGION GEMB_OUTPUT
 REAL_era5 := $(sort $(wildcard data/raw/era5/*.nc data/raw/era5/*.zip))
 REAL_gemb := $(if $(GEMB_OUTPUT),$(wildcard $(GEMB_OUTPUT)),$(sort $(wildcard data/raw/gemb/*.mat data/raw/gemb/*.nc)))
@@ -41,6 +61,9 @@ NB := build/notebooks
 RUN_NB := $(PY) -m clvlib.notebooks --no-progress --stats build/stats.jsonl
 NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "running over TCP without encryption" \
   -e "KeyboardInterrupt caught in kernel" || true
+# Appended to an 'exec'ed command: the shell is replaced by Python, so that make's SIGTERM reaches it
+# (and, through clvlib.signals, its notebook kernels), while the kernels' noise is filtered.
+FILTERED := > >($(NOISE)) 2>&1
 
 # The run's parameters live in build/params.json, rewritten only when they change, so that
 # changing PROFILE or SEED reruns the notebooks and an unchanged call does nothing. Targets that
@@ -49,14 +72,14 @@ NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "runni
 # the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
 # (from 04 for MEaSUREs files).
 ifeq ($(filter run select bench test lab help env data seeds,$(MAKECMDGOALS)),)
-$(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' '$(PROFILE)' '$(SEED)' > build/.params.new \
+$(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' $(call q,$(PROFILE)) $(call q,$(SEED)) > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
-write_list = $(shell printf '%s\n' $(2) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
+write_list = $(shell printf '%s\n' $(call q,$(2)) $(foreach f,$(3),$(call q,$(f))) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
   || mv build/.$(1).new build/$(1).txt; }; rm -f build/.$(1).new)
-$(call write_list,method,'$(METHOD)')
-$(call write_list,sources-era5,'REGION=$(REGION)' $(REAL_era5))
-$(call write_list,sources-gemb,'GEMB_OUTPUT=$(GEMB_OUTPUT)' $(REAL_gemb))
-$(call write_list,sources-measures,'REGION=$(REGION)' $(REAL_MEASURES))
+$(call write_list,method,$(METHOD))
+$(call write_list,sources-era5,REGION=$(REGION),$(REAL_era5))
+$(call write_list,sources-gemb,GEMB_OUTPUT=$(GEMB_OUTPUT),$(REAL_gemb))
+$(call write_list,sources-measures,REGION=$(REGION),$(REAL_MEASURES))
 endif
 PARAMS := build/params.json
 
@@ -112,25 +135,25 @@ data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 # Resumable: files whose SHA-256 matches data/raw/<set>/manifest.json are skipped. Missing credentials or
 # download clients end with a message saying what to do (clvlib/download.py), never a traceback.
 data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=...]
-	@$(PY) -m clvlib.download --what all --years $(YEARS) --out data/raw $(if $(REGION),--region $(REGION))
+	@$(PY) -m clvlib.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION)))
 
 # 07 compares the two data sets, so it has no dataset parameter.
 $(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) build/method.txt $(STAMP)
 	@echo "== 07_compare profile=$(PROFILE) seed=$(SEED)"
-	@$(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p method $(METHOD) -p root $(CURDIR) 2>&1 | { $(NOISE); }
+	@exec $(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p method $(METHOD) -p root $(call q,$(CURDIR)) $(FILTERED)
 
 # The stem is <stage>_<dataset>, e.g. 03_train_era5.
 $(NB)/%.ipynb: $(PARAMS) $(STAMP)
 	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)$(if $(filter 04_% 05_% 06_%,$*), method=$(METHOD))"
-	@stem=$*; $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
-	  -p seed $(SEED) $(if $(filter 04_% 05_% 06_%,$*),-p method $(METHOD)) -p root $(CURDIR) 2>&1 | { $(NOISE); }
+	@stem=$*; exec $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
+	  -p seed $(SEED) $(if $(filter 04_% 05_% 06_%,$*),-p method $(METHOD)) -p root $(call q,$(CURDIR)) $(FILTERED)
 
 paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures)
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks
 	@$(MAKE) --no-print-directory paper/report.html
 	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
 
-VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method "$(METHOD)"
+VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method $(METHOD)
 
 verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md); STRICT=1 fails on a claim that does not hold
 	$(VERIFY) $(if $(STRICT),--strict)
@@ -144,17 +167,16 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
 
 notebooks: $(NOTEBOOKS)
 
-NAME ?= custom
 run: $(STAMP) ## your own data: make run DATA=<canonical netCDF, ERA5 download or GEMB .mat> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
-	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
+	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
-	@$(PY) -m clvlib.run --data "$(DATA)" --out "$(OUT)" --profile $(PROFILE) --seed $(SEED) --name "$(NAME)" --method "$(METHOD)" \
-	  --no-progress 2>&1 | { $(NOISE); }
+	@exec $(PY) -m clvlib.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
+	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
 select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
-	$(PY) -m clvlib.selection --seeds $(or $(SELECT_SEEDS),1,2,3) --profile full
+	$(PY) -m clvlib.selection --seeds $(call q,$(or $(SELECT_SEEDS),1,2,3)) --profile full
 
 bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min; FAST=1: a few)
 	$(PY) -m bench.run $(if $(FAST),--fast)
@@ -171,9 +193,8 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-SEEDS ?= 0,4,5
 seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,5: never the tuning seeds 1-3]
-	@$(PY) -m clvlib.seeds --seeds $(SEEDS) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) 2>&1 | { $(NOISE); }
+	@exec $(PY) -m clvlib.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
 paper/claims.md: $(wildcard paper/tables/tab_seeds_claims.csv)

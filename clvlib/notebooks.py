@@ -3,6 +3,7 @@
 The executed notebook is written under a temporary name and renamed only when every cell has
 run, so an interrupted or failed run never leaves a file that ``make`` would take as current.
 When a cell raises, the failing cell's source and the error are printed and the exit status is 1.
+A SIGTERM, SIGHUP or Ctrl-C stops the kernel too (:mod:`clvlib.signals`), exit status 128 + signal.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import jupytext
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
+
+from clvlib.signals import RunTerminated, stop_children_on_signal
 
 
 def _parse_value(text: str):
@@ -92,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     params = {k: _parse_value(v) for k, v in args.parameter}
     start = time.perf_counter()
     try:
-        run_notebook(args.source, args.output, params, progress=not args.no_progress)
+        with stop_children_on_signal():
+            run_notebook(args.source, args.output, params, progress=not args.no_progress)
     except PapermillExecutionError as err:
         print(failure_message(err) + f"\nParameters: {params}", file=sys.stderr)
         return 1
+    except RunTerminated as err:
+        print(f"\n{args.source.name} {err}: its kernel was stopped; no executed notebook was written.", file=sys.stderr)
+        return 128 + err.signum
     if args.stats is not None:
         record_stats(args.stats, args.output.stem, time.perf_counter() - start)
     return 0

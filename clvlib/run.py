@@ -19,12 +19,24 @@ non-conforming input fails with a message, never after training. ``DIR`` then re
   every surrogate importance of notebook 06);
 * ``notebooks/``: the executed notebooks; ``report.html`` with every figure and table;
 * ``paper/`` (figures, tables, manifest) and ``data/`` (features, models, scores), as in the
-  project.
+  project;
+* ``.clvlib-run.json``: what the run read and with which settings (it marks ``DIR`` as a
+  ``make run`` output).
+
+The run writes into a hidden staging folder next to ``DIR`` and replaces ``DIR`` only when every
+stage has finished (:func:`publish_run`), so a failing or interrupted run leaves an earlier result
+exactly as it was and two runs never mix in one folder. ``DIR`` must be new, empty or an earlier
+``make run`` output; a folder holding anything else is refused rather than replaced. The notebooks
+of a failed run are kept in ``<DIR>.failed`` for inspection; a terminated run (``kill``, Ctrl-C)
+stops its notebook kernels (:mod:`clvlib.signals`) and leaves no staging folder behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -38,7 +50,11 @@ from clvlib.model import CONFIGURATIONS
 from clvlib.notebooks import failure_message, run_notebook
 from clvlib.report import build_report
 from clvlib.scores import read_scores
+from clvlib.signals import RunTerminated, stop_children_on_signal
 from clvlib.sources import load_user_data
+
+__all__ = ["DEFAULT_METHOD", "METHOD_STAGES", "RUN_MARKER", "STAGES", "check_out", "export_scores", "export_tables",
+           "importance_table", "main", "publish_run", "run_own_data", "staging_folder"]
 
 STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
 #: Stages that take the ``method`` parameter (the configuration whose detections they report).
@@ -47,6 +63,89 @@ METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
 DEFAULT_METHOD = "paper"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EVENT_COLUMNS = ["event_id", "start", "end", "peak_time", "peak_score"]
+#: File that marks a folder as a finished ``make run`` output (and records what it read).
+RUN_MARKER = ".clvlib-run.json"
+
+
+def check_out(out: Path) -> None:
+    """Refuse an ``OUT`` that ``make run`` must not replace: a file, or a folder holding other files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> check_out(folder / "new")  # a new folder: fine
+    >>> (folder / "notes.txt").write_text("mine")
+    4
+    >>> check_out(folder)
+    Traceback (most recent call last):
+    ...
+    clvlib.checks.InputDataError: OUT=... holds files that make run did not write (notes.txt) ...
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputDataError(f"OUT={out}: is a file, not a folder. OUT names the folder that receives the results "
+                             "(created if missing); choose a folder path.")
+    if out.is_dir() and not (out / RUN_MARKER).exists():
+        entries = sorted(p.name for p in out.iterdir())
+        if entries:
+            shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+            raise InputDataError(
+                f"OUT={out} holds files that make run did not write ({shown}). make run replaces its OUT folder as a "
+                "whole when a run has finished, so it writes only into a new or empty folder or an earlier make run "
+                "output. Choose another OUT."
+            )
+
+
+def staging_folder(out: Path) -> Path:
+    """The hidden folder next to ``out`` that a run writes into (one per process).
+
+    Examples
+    --------
+    >>> staging_folder(Path("/runs/mine")).name.startswith(".mine.partial-")
+    True
+    """
+    out = Path(out)
+    return out.parent / f".{out.name}.partial-{os.getpid()}"
+
+
+def _remove_stale_stagings(out: Path) -> None:
+    """Remove staging folders of runs into ``out`` whose process is gone (killed with SIGKILL, power cut)."""
+    for folder in out.parent.glob(f".{out.name}.partial-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live process
+
+
+def publish_run(staging: Path, out: Path) -> None:
+    """Replace ``out`` (absent, empty or an earlier run) by the finished ``staging`` folder.
+
+    The earlier folder is renamed aside first and removed only after the new one is in place.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "out").mkdir(); (root / "out" / "old.csv").write_text("old")
+    3
+    >>> (root / "new").mkdir(); (root / "new" / "scores.csv").write_text("new")
+    3
+    >>> publish_run(root / "new", root / "out")
+    >>> sorted(p.name for p in (root / "out").iterdir()), sorted(p.name for p in root.iterdir())
+    (['scores.csv'], ['out'])
+    """
+    staging, out = Path(staging), Path(out)
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.replace(out, old)
+    os.replace(staging, out)
+    shutil.rmtree(old)
 
 
 def export_scores(paths: Paths, dataset: str, out: Path) -> list[Path]:
@@ -121,18 +220,51 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     Raises
     ------
     clvlib.checks.InputDataError
-        When ``data`` does not follow the contract (raised before any notebook runs).
+        When ``data`` does not follow the contract or ``out`` cannot be replaced (raised before any
+        notebook runs; ``out`` is untouched).
+    papermill.exceptions.PapermillExecutionError
+        When a notebook fails; ``out`` is untouched, the failed run's folder is ``<out>.failed``.
+    clvlib.signals.RunTerminated
+        When the run is stopped by a signal; ``out`` is untouched.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
     if method not in CONFIGURATIONS:
         raise ValueError(f"unknown method {method!r}: expected one of {CONFIGURATIONS}")
     data, out = Path(data).resolve(), Path(out).resolve()
+    check_out(out)
     source, checked = load_user_data(data)
     first, last = checked.years
     print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
           f"complete years {first}-{last}; melt variable {checked.melt_variable or 'none'}; "
           f"detector: the CLV's '{method}' configuration")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_stagings(out)
+    staging = staging_folder(out)
+    try:
+        settings = {"data": str(data), "layout": source.layout, "name": dataset, "profile": profile, "seed": seed,
+                    "method": method}
+        _run_stages(staging, data, settings, progress)
+    except PapermillExecutionError as err:
+        failed = out.parent / f"{out.name}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        os.replace(staging, failed)
+        notebook = getattr(err, "failed_notebook", None)
+        if notebook is not None:
+            err.failed_notebook = failed / Path(notebook).relative_to(staging)
+        raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    publish_run(staging, out)
+    index = out / "report.html"
+    print(f"finished: results in {out}")
+    return index
+
+
+def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
+    """Notebooks 01-06 with outputs under ``out``, then the CSVs, the report and the run marker."""
+    dataset, profile, seed, method = settings["name"], settings["profile"], settings["seed"], settings["method"]
     paths = Paths(out)
     for stage in STAGES:
         print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
@@ -149,8 +281,8 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     atomic_write(index, lambda p: p.write_text(
         f"<!DOCTYPE html><meta charset='utf-8'><meta http-equiv='refresh' content='0; url={report.relative_to(out)}'>"
         f"<a href='{report.relative_to(out)}'>report</a>\n"))
-    print("wrote " + ", ".join(str(p.relative_to(out)) for p in written) + f", {report.relative_to(out)} in {out}")
-    return index
+    print("wrote " + ", ".join(str(p.relative_to(out)) for p in written) + f", {report.relative_to(out)}")
+    atomic_write(out / RUN_MARKER, lambda p: p.write_text(json.dumps(settings, indent=1) + "\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,15 +298,23 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"CLV configuration whose detections are reported (default {DEFAULT_METHOD})")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    out = args.out.resolve()
+    kept = (f"OUT={out} was left as it was" if (out / RUN_MARKER).exists()
+            else f"nothing was written to OUT={out}")
     try:
-        run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress,
-                     method=args.method)
+        with stop_children_on_signal():
+            run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress,
+                         method=args.method)
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2
     except PapermillExecutionError as err:
-        print(failure_message(err), file=sys.stderr)
+        print(failure_message(err) + f"\n{kept[0].upper() + kept[1:]}; the failed run is in {out.parent / (out.name + '.failed')}.",
+              file=sys.stderr)
         return 1
+    except RunTerminated as err:
+        print(f"\nmake run {err}: its notebook kernel was stopped and {kept}.", file=sys.stderr)
+        return 128 + err.signum
     return 0
 
 

@@ -51,6 +51,7 @@ from clvlib.claims import FAILS, HOLDS, METHODS as CLV_METHODS, UNTESTABLE, Stal
 from clvlib.config import PROFILES, TUNING_SEEDS
 from clvlib.files import atomic_write, sha256
 from clvlib.notebooks import failure_message, run_notebook
+from clvlib.signals import RunTerminated, stop_children_on_signal
 from clvlib.rawdata import verify_synthetic, write_synthetic
 from clvlib.registry import Registry, git_commit
 
@@ -607,10 +608,15 @@ def main(argv: list[str] | None = None) -> int:
                      "numbers would flatter them. Report other seeds (default 0,4,5) or pass --allow-tuning-seeds.")
     os.environ.pop("GEMB_OUTPUT", None)  # the seeds vary the embedded default: never a real GEMB file
     try:
-        run_seeds(seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs)
+        with stop_children_on_signal():
+            run_seeds(seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs)
     except SeedRunError as err:
         print(f"make seeds: {err}", file=sys.stderr)
         return 1
+    except RunTerminated as err:
+        print(f"\nmake seeds {err}: its notebook kernels were stopped; a rerun resumes with the stages that had not "
+              "finished.", file=sys.stderr)
+        return 128 + err.signum
     return 0
 
 
