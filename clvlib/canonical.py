@@ -32,9 +32,12 @@ import xarray as xr
 from clvlib.checks import (
     InputDataError,
     canonical_units,
+    check_daily_means,
     check_time,
     check_variable,
     open_netcdf,
+    standard_calendar,
+    time_index,
 )
 from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
@@ -103,10 +106,19 @@ def check_dimensions(ds: xr.Dataset, source: str) -> None:
                 f"{source}: variable '{name}' is not numeric (dtype {var.dtype}); every data variable must be a real "
                 f"number over time. Drop it (ds.drop_vars('{name}')) or keep the text as an attribute."
             )
+        values = np.asarray(var.values, dtype=float)
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            when = ds["time"].values[infinite[0]] if "time" in ds.coords else None
+            at = f", first at {str(when)[:16].replace('T', ' ')}" if when is not None else ""
+            raise InputDataError(
+                f"{source}: variable '{name}' has {infinite.size} infinite value(s){at}; expected finite numbers, with "
+                "NaN for a missing value. Replace them (e.g. ds[name].where(np.isfinite(ds[name])))."
+            )
         if "units" not in var.attrs:
             raise InputDataError(
                 f"{source}: variable '{name}' has no 'units' attribute; every data variable needs one "
-                "(e.g. 'K', 'J m-2', 'W m-2', 'm', '1'). Set ds['{name}'].attrs['units']."
+                f"(e.g. 'K', 'J m-2', 'W m-2', 'm', '1'). Set ds['{name}'].attrs['units']."
             )
 
 
@@ -120,7 +132,7 @@ def time_step(ds: xr.Dataset, source: str) -> pd.Timedelta:
     Timedelta('0 days 06:00:00')
     """
     check_time(ds, source)
-    t = pd.DatetimeIndex(ds["time"].values)
+    t = time_index(ds, source)
     if len(t) < 2:
         raise InputDataError(f"{source}: 'time' has {len(t)} value(s); a record of several years is needed.")
     steps = np.diff(t.as_unit("ns").asi8)
@@ -226,10 +238,12 @@ def canonical_daily(ds: xr.Dataset, source: str) -> CanonicalData:
     -------
     CanonicalData
     """
+    if "time" in ds.dims:
+        ds = standard_calendar(ds, source)
     check_dimensions(ds, source)
     step = time_step(ds, source)
     per_day = int(pd.Timedelta("1D") / step)
-    time = pd.DatetimeIndex(ds["time"].values)
+    time = time_index(ds, source)
     info: dict[str, Variable] = {}
     columns: dict[str, tuple] = {}
     days = None
@@ -242,6 +256,7 @@ def canonical_daily(ds: xr.Dataset, source: str) -> CanonicalData:
     daily = xr.Dataset(columns, coords={"time": days})
     for name, var in info.items():
         if name in catalogue():
+            check_daily_means(daily[name].values, name, str(ds[name].attrs["units"]), step.total_seconds(), source)
             check_variable(daily, name, source)
         else:
             _check_state(daily, name, source)

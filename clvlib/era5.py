@@ -49,7 +49,7 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from clvlib.checks import InputDataError, canonical_units, file_head
+from clvlib.checks import InputDataError, canonical_units, check_netcdf_complete, file_head
 from clvlib.region import Region, regional_mean, wrap_longitude
 from clvlib.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
@@ -280,27 +280,9 @@ def _open(path: Path, variables: Sequence[str], chunks: dict | None) -> xr.Datas
     return normalize(ds, str(path), variables)
 
 
-def _check_netcdf3_size(path: Path) -> None:
-    """A truncated netCDF3 file opens and reads as zeros with netCDF-C; check its size against its header."""
-    if _magic(path)[:4] not in (b"CDF\x01", b"CDF\x02"):
-        return
-    import scipy.io  # its netCDF3 reader checks every variable's extent
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            f = scipy.io.netcdf_file(path, "r", mmap=True)
-            f.variables.clear()
-            f.close()
-    except Exception as err:
-        raise InputDataError(
-            f"{path}: the netCDF file is truncated or damaged ({type(err).__name__}: {err}); delete it and download it again."
-        ) from err
-
-
 def _scan(path: Path, variables: Sequence[str]) -> _FileInfo:
     """Coordinates and variables of one file, for the checks (data are not read)."""
-    _check_netcdf3_size(path)
+    check_netcdf_complete(path)
     with _open(path, variables, chunks={}) as ds:
         return _FileInfo(path, tuple(v for v in variables if v in ds.data_vars), ds["time"].values.astype("datetime64[ns]"),
                          ds["expver"].values, ds["latitude"].values, np.sort(ds["longitude"].values))

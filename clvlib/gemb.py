@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.checks import InputDataError
+from clvlib.checks import InputDataError, check_netcdf_complete
 from clvlib.variables import GEMB_NAMES, Kind, catalogue
 
 _MAT73 = b"MATLAB 7.3"
@@ -163,6 +163,7 @@ def load_gemb_mat(path: Path, start: str | None = None) -> xr.Dataset:
 def load_gemb_netcdf(path: Path, start: str | None = None) -> xr.Dataset:
     """Daily data set from GEMB output in netCDF (GEMB variable names, a ``time`` coordinate)."""
     path = Path(path)
+    check_netcdf_complete(path)
     try:
         ds = xr.load_dataset(path)
     except Exception as err:

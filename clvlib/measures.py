@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.checks import InputDataError
+from clvlib.checks import InputDataError, check_netcdf_complete
 from clvlib.region import Region
 
 NO_MELT, MELT = 50, 51
@@ -114,6 +114,7 @@ def _melt_variable(ds: xr.Dataset, source: str, variable: str | None) -> xr.Data
 def _open_codes(paths: Sequence[Path], variable: str | None) -> xr.DataArray:
     parts = []
     for path in map(Path, paths):
+        check_netcdf_complete(path)
         try:
             ds = xr.load_dataset(path, mask_and_scale=False)
         except Exception as err:

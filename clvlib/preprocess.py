@@ -186,15 +186,36 @@ class Preprocessed:
     gaps: pd.DataFrame
 
 
-def _fill(values: np.ndarray, time: pd.DatetimeIndex, names: tuple[str, ...], max_gap: int, source: str):
-    """Linearly interpolate gaps up to ``max_gap`` steps; longer gaps are an error. Returns (filled, report)."""
+def _gap_detail(daily_missing: pd.Series | None, first: pd.Timestamp, length: int, max_missing_days: int) -> str:
+    """How many days of a gap of ``length`` five-day steps from ``first`` are missing, and over the whole record."""
+    if daily_missing is None:
+        return ""
+    span = daily_missing[first:first + pd.Timedelta(days=5 * length - 1)]
+    detail = (f" ({int(span.sum())} of its {len(span)} days are missing; a five-day step that misses more than "
+              f"{max_missing_days} day(s) is missing")
+    if span.sum() < len(span):  # days with values inside the gap: scattered missing days, not one hole
+        detail += (f"; they are scattered, not one hole: {float(daily_missing.mean()):.0%} of the variable's days are "
+                   "missing over the record (a day misses its value when any of its sub-daily values is missing)")
+    return detail + ")"
+
+
+def _fill(values: np.ndarray, time: pd.DatetimeIndex, names: tuple[str, ...], max_gap: int, source: str,
+          daily_missing: pd.DataFrame | None = None, max_missing_days: int = 0):
+    """Linearly interpolate gaps up to ``max_gap`` steps; longer gaps are an error. Returns (filled, report).
+
+    ``daily_missing`` (days x variables, True where a daily value is missing) makes the error say
+    how many days of the gap are missing, so that scattered missing values are not taken for a hole.
+    """
     rows = []
     for j, name in enumerate(names):
         for start, length in find_gaps(np.isnan(values[:, j])):
             if length > max_gap:
+                column = None if daily_missing is None else daily_missing[name]
+                detail = _gap_detail(column, time[start], length, max_missing_days)
                 raise InputDataError(
-                    f"{source}: variable '{name}' has a gap of {length} five-day steps from {time[start]:%Y-%m-%d}; "
-                    f"at most {max_gap} can be filled by interpolation. Supply the missing data or shorten the record."
+                    f"{source}: variable '{name}' has a gap of {length} five-day steps from {time[start]:%Y-%m-%d}"
+                    f"{detail}; at most {max_gap} can be filled by interpolation. Supply the missing data or shorten "
+                    "the record."
                 )
             rows.append((name, time[start], length))
     filled = pd.DataFrame(values).interpolate(limit_direction="both").to_numpy()
@@ -239,7 +260,10 @@ def preprocess(
             clipped, filtered[:, j] = iqr_clip(x[:, j] - clim[:, j], train, config.iqr_k, step)
             x[:, j] = clim[:, j] + clipped
     gaps_before = np.isnan(x)
-    x_filled, gaps = _fill(x, time, variables, config.max_gap_steps, source)
+    record = daily.sel(time=years)
+    daily_missing = pd.DataFrame({v: np.isnan(record[v].values) for v in variables},
+                                 index=pd.DatetimeIndex(record["time"].values))
+    x_filled, gaps = _fill(x, time, variables, config.max_gap_steps, source, daily_missing, config.max_missing_days)
     scaler = FeatureScaler().fit(x_filled, step, train, variables)
     z, za = scaler.transform(x_filled, step)
     features = _features_dataset(five, variables, x_filled, z, za, filtered, gaps_before, scaler, train, config, cat)

@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from clvlib.canonical import CanonicalData, canonical_daily, load_canonical
-from clvlib.checks import InputDataError, file_head
+from clvlib.checks import InputDataError, check_netcdf_complete, file_head
 from clvlib.region import Region
 
 #: Environment variable naming a GEMB output file (``make paper GEMB_OUTPUT=...``).
@@ -291,6 +291,7 @@ def detect_layout(path: Path) -> str:
             f"{path}: neither netCDF, a ZIP of netCDF files nor a MATLAB v7.3 MAT-file (starts with {head[:8]!r}). "
             "DATA must be a canonical netCDF file, a raw ERA5 download or a GEMB output file."
         )
+    check_netcdf_complete(path)
     try:
         with xr.open_dataset(path, decode_times=False) as ds:
             dims, names = set(ds.sizes), set(ds.data_vars)
@@ -359,6 +360,7 @@ def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
     names: set[str] = set()
     with expanded([p for p in paths if sniff(p) == "zip"]) as members:
         for path in [*members, *(p for p in paths if sniff(p) != "zip")]:
+            check_netcdf_complete(path)
             try:
                 with xr.open_dataset(path, decode_times=False) as ds:
                     names |= set(ds.data_vars)
@@ -384,11 +386,24 @@ def user_source(path: Path) -> Source:
             if found is None:
                 raise InputDataError(f"{path}: a folder without .nc or .zip files; DATA must be a canonical netCDF file, "
                                      "a raw ERA5 download (file, ZIP or folder of them) or a GEMB output file.")
+            _check_era5_folder(path, found.paths)
             return found
         return Source("user", "era5", (path,), f"ERA5 download {path}")
     if layout == "gemb":
         return Source("user", "gemb", (path,), f"GEMB output {path}")
     return Source("user", "canonical", (path,), f"user file {path}")
+
+
+def _check_era5_folder(folder: Path, paths: tuple[Path, ...]) -> None:
+    """A folder given as DATA is read as raw ERA5 downloads: refuse one that holds canonical or GEMB files."""
+    others = [(p, layout) for p in paths for layout in (detect_layout(p),) if layout != "era5"]
+    if others:
+        what = {"canonical": "a canonical series (one dimension 'time')", "gemb": "GEMB output"}
+        p, layout = others[0]
+        raise InputDataError(
+            f"{folder}: a folder is read as raw ERA5 downloads, but {p.name} is {what[layout]}. Give the file itself: "
+            f"DATA={p}" + (f" ({len(others)} such files in the folder)." if len(others) > 1 else ".")
+        )
 
 
 def load_user_data(path: Path, progress: bool = False) -> tuple[Source, CanonicalData]:
