@@ -115,19 +115,25 @@ def check_netcdf_complete(path: Path) -> None:
         head = f.read(128)
     size = path.stat().st_size
     if head[:4] in (b"CDF\x01", b"CDF\x02", b"CDF\x05"):
+        import gc
+
         import scipy.io  # its netCDF3 reader checks every variable's extent against the file
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+        problem = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy warns when a half-read memory map is released
+            try:
                 nc = scipy.io.netcdf_file(path, "r", mmap=True)
                 nc.variables.clear()
                 nc.close()
-        except Exception as err:  # scipy raises ValueError, TypeError, struct.error... for a damaged header
+            except Exception as err:  # scipy raises ValueError, TypeError, struct.error... for a damaged header
+                problem = f"{type(err).__name__}: {err}"
+            gc.collect()  # release the reader of a damaged file here, not later with a warning
+        if problem is not None:
             raise InputDataError(
                 f"{path}: the netCDF file is truncated or damaged: its header describes more data than its {size} "
-                f"bytes hold ({type(err).__name__}: {err}). Copy or download it again."
-            ) from err
+                f"bytes hold ({problem}). Copy or download it again."
+            )
         return
     stored = _hdf5_stored_eof(head)
     if stored is not None and size < stored:
