@@ -8,6 +8,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# `make` alone means `make help`: it reads and writes nothing.
+GOALS := $(or $(MAKECMDGOALS),help)
 PROFILE ?= full
 SEED ?= 0
 # The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
@@ -71,7 +73,7 @@ FILTERED := > >($(NOISE)) 2>&1
 # build/sources-<dataset>.txt and build/sources-measures.txt list the real input files (and REGION, GEMB_OUTPUT)
 # the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
 # (from 04 for MEaSUREs files).
-ifeq ($(filter run select bench test lab help env data seeds,$(MAKECMDGOALS)),)
+ifeq ($(filter run check select bench test lab help env lock data seeds,$(GOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' $(call q,$(PROFILE)) $(call q,$(SEED)) > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 write_list = $(shell printf '%s\n' $(call q,$(2)) $(foreach f,$(3),$(call q,$(f))) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
@@ -103,7 +105,7 @@ $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run select bench test lab help env clean data,$(MAKECMDGOALS)),)
+ifeq ($(filter run check select bench test lab help env lock clean data,$(GOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -113,19 +115,30 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB
 endif
 endif
 
-.PHONY: help env synthetic data paper notebooks verify run select bench test lab seeds clean
+.PHONY: help env lock synthetic data paper notebooks verify run check select bench test lab seeds clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
-	@echo "Usage: make <target> [PROFILE=quick|full] [SEED=0]"
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  \1\t\2/' | expand -t 14
+	@echo "Usage: make <target> [OPTION=value ...]"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { text = $$2; opts = ""; \
+	  if (match(text, / \[[^]]*\]$$/)) { opts = substr(text, RSTART + 2, RLENGTH - 3); text = substr(text, 1, RSTART - 1) } \
+	  printf "  %-10s %s\n", $$1, text; if (opts != "") printf "  %-10s   options: %s\n", "", opts }' $(firstword $(MAKEFILE_LIST))
 
-env: $(STAMP) ## create .venv with the pinned packages (redone when pyproject.toml changes)
+env: $(STAMP) ## create .venv from requirements.lock (every package, exact versions and hashes; redone when it changes)
 
-$(STAMP): pyproject.toml
+# requirements.lock pins the whole dependency tree with hashes (make lock writes it from pyproject.toml);
+# torch is the CPU build 2.13.0+cpu (off this machine: --extra-index-url https://download.pytorch.org/whl/cpu).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . 2>&1 | { $(NOISE); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock 2>&1 | { $(NOISE); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | { $(NOISE); }
 	touch $@
+
+# Needs the network (PyPI) and pip-tools, installed into build/pip-tools; about 5 minutes.
+lock: ## rewrite requirements.lock from pyproject.toml (every package of the tree, exact versions and hashes)
+	test -x build/pip-tools/bin/pip-compile || { $(PYTHON) -m venv build/pip-tools && build/pip-tools/bin/pip install --quiet pip-tools==7.6.2; }
+	build/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file=requirements.lock pyproject.toml
 
 synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/synthetic/
 
@@ -148,14 +161,14 @@ $(NB)/%.ipynb: $(PARAMS) $(STAMP)
 	@stem=$*; exec $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
 	  -p seed $(SEED) $(if $(filter 04_% 05_% 06_%,$*),-p method $(METHOD)) -p root $(call q,$(CURDIR)) $(FILTERED)
 
-paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures)
+paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures) [PROFILE=full|quick SEED=0 METHOD=paper|best|original]
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks
 	@$(MAKE) --no-print-directory paper/report.html
 	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
 
 VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method $(METHOD)
 
-verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md); STRICT=1 fails on a claim that does not hold
+verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md) [STRICT=1: fail on a claim that does not hold]
 	$(VERIFY) $(if $(STRICT),--strict)
 
 # make paper runs the same verification whenever a notebook, the claims or their rules changed.
@@ -167,18 +180,22 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
 
 notebooks: $(NOTEBOOKS)
 
-run: $(STAMP) ## your own data: make run DATA=<canonical netCDF, ERA5 download or GEMB .mat> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom]
+run: $(STAMP) ## notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...|file]
 	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
 	@exec $(PY) -m clvlib.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
 	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
+
+check: $(STAMP) ## load and check an input as make run would, without training: make check DATA=<file or folder> [PROFILE=full|quick REGION=...|file]
+	@test -n $(call q,$(DATA)) || { echo "usage: make check DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output> [REGION=...|file]" >&2; exit 2; }
+	@exec $(PY) -m clvlib.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
 select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
 	$(PY) -m clvlib.selection --seeds $(call q,$(or $(SELECT_SEEDS),1,2,3)) --profile full
 
-bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min; FAST=1: a few)
+bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
 
 test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks
@@ -193,7 +210,7 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,5: never the tuning seeds 1-3]
+seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,5 (never the tuning seeds 1-3) PROFILE=full|quick]
 	@exec $(PY) -m clvlib.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).

@@ -23,8 +23,14 @@ from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 STEPS_PER_YEAR = 73
 
 
-def _factor(var: Variable) -> float:
-    """Multiplier from daily input units to processed units."""
+def processed_factor(var: Variable) -> float:
+    """Multiplier from daily input units to processed units (:attr:`Variable.processed_units`).
+
+    Examples
+    --------
+    >>> processed_factor(catalogue()["ssrd"]) * 8.64e6, processed_factor(catalogue()["tp"])
+    (100.0, 1000.0)
+    """
     if var.kind is Kind.ENERGY_ACCUMULATION:
         return 1.0 / SECONDS_PER_DAY
     if var.kind is Kind.WATER_ACCUMULATION:
@@ -89,7 +95,7 @@ def to_five_day(
     daily = _full_days(ds)
     t = pd.DatetimeIndex(daily["time"].values)
     keys = pd.MultiIndex.from_arrays([t.year, step_of_year(t)], names=["year", "step"])
-    frame = pd.DataFrame({v: daily[v].values * _factor(cat[v]) for v in variables}, index=keys)
+    frame = pd.DataFrame({v: daily[v].values * processed_factor(cat[v]) for v in variables}, index=keys)
     grouped = frame.groupby(level=["year", "step"])
     mean = grouped.mean()
     missing = grouped.size().to_numpy()[:, None] - grouped.count().to_numpy()

@@ -307,29 +307,3 @@ def record_years(first: int, last: int, quick: bool) -> tuple[int, int, int]:
     """
     start = max(first, last - 30) if quick else first
     return start, last - 1, last
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m clvlib.canonical PATH`` checks what ``make run DATA=PATH`` would read."""
-    import argparse
-    import sys
-
-    from clvlib.sources import load_user_data  # sources imports this module
-
-    parser = argparse.ArgumentParser(description="Check what make run DATA=... would read (canonical netCDF, raw ERA5 "
-                                                 "download or GEMB output).")
-    parser.add_argument("path", type=Path)
-    args = parser.parse_args(argv)
-    try:
-        _, data = load_user_data(args.path)
-    except InputDataError as err:
-        print(f"ERROR: {err}", file=sys.stderr)
-        return 2
-    first, last = data.years
-    print(f"{data.source}: {len(data.variables)} variables, step {data.step}, complete years {first}-{last}, "
-          f"melt variable {data.melt_variable or 'none'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -179,9 +179,24 @@ def expanded(paths: Sequence[Path], work_dir: Path | None = None) -> Iterator[li
         folder = Path(work_dir) if work_dir is not None else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         files: list[Path] = []
+        origin: dict[str, str] = {}  # extracted file -> "<zip> (member <name>)", for messages
         for path in map(Path, paths):
-            files.extend(_extract_zip(path, folder) if sniff(path) == "zip" else [path])
-        yield files
+            members = _extract_zip(path, folder) if sniff(path) == "zip" else [path]
+            if members != [path]:
+                origin |= {str(m): f"{path} (member {m.name.split('__', 1)[1]})" for m in members}
+            files.extend(members)
+        zips = [p for p in map(Path, paths) if str(p) not in files and sniff(p) == "zip"]
+        if len(zips) == 1 and len(paths) == 1:
+            origin[str(folder)] = str(zips[0])  # messages about "the files" of one ZIP
+        try:
+            yield files
+        except InputDataError as err:
+            text = str(err)
+            for extracted, shown in origin.items():
+                text = text.replace(extracted, shown)
+            if text == str(err):
+                raise
+            raise InputDataError(text) from err
 
 
 def _expver_number(value: object) -> int:
@@ -223,6 +238,22 @@ def _combine_expver(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def is_point_series(ds: xr.Dataset) -> bool:
+    """True for the CDS "ERA5 hourly time-series data on single levels" layout: one time dimension, scalar lat/lon.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-01-01", periods=3, freq="h")
+    >>> point = xr.Dataset({"t2m": ("valid_time", [270.0, 271, 272])},
+    ...                    coords={"valid_time": t, "latitude": 48.75, "longitude": 2.25})
+    >>> is_point_series(point), is_point_series(point.expand_dims(["latitude", "longitude"]))
+    (True, False)
+    """
+    time = [d for d in ("time", "valid_time") if d in ds.dims]
+    scalar = all(name in ds.variables and ds[name].ndim == 0 for name in ("latitude", "longitude"))
+    return len(time) == 1 and set(ds.dims) == set(time) and scalar
+
+
 def normalize(ds: xr.Dataset, source: str, variables: Sequence[str]) -> xr.Dataset:
     """One ERA5 file in any CDS netCDF layout as dims (time, latitude, longitude), lon in -180..180.
 
@@ -236,6 +267,9 @@ def normalize(ds: xr.Dataset, source: str, variables: Sequence[str]) -> xr.Datas
     """
     rename = {k: v for k, v in {"valid_time": "time", "lat": "latitude", "lon": "longitude"}.items() if k in ds.variables}
     ds = ds.rename(rename)
+    if is_point_series(ds):  # the CDS time-series product: one site, scalar latitude and longitude
+        ds = ds.set_coords([c for c in ("latitude", "longitude") if c in ds.data_vars])
+        ds = ds.expand_dims(["latitude", "longitude"])
     if "time" not in ds.dims or "latitude" not in ds.dims or "longitude" not in ds.dims:
         raise InputDataError(
             f"{source}: expected an ERA5 file with dimensions 'valid_time' (or 'time'), 'latitude' and "
@@ -334,8 +368,29 @@ def _holder(infos: list[_FileInfo], t: np.datetime64) -> Path:
     return next(i.path for i in infos if i.time[0] <= t <= i.time[-1])
 
 
-def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> None:
-    """Overlaps of the same data version, non-hourly steps and (unless allowed) gaps."""
+def describe_step(hours: float) -> str:
+    """What a time step says about an ERA5 file, in words.
+
+    Examples
+    --------
+    >>> describe_step(6), describe_step(24), describe_step(24 * 30.4)
+    ('6-hourly samples (step 6 h)', 'daily values (step 24 h)', 'monthly means (step about 30 days)')
+    """
+    if hours >= 24 * 27:
+        return f"monthly means (step about {hours / 24:.0f} days)"
+    if hours > 24:
+        return f"values every {hours / 24:g} days"
+    if hours == 24:
+        return "daily values (step 24 h)"
+    return f"{hours:g}-hourly samples (step {hours:g} h)"
+
+
+def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> int:
+    """Overlaps of the same data version, steps and (unless allowed) gaps; returns the values per day.
+
+    Accumulations must be hourly; instantaneous variables may be sampled every 1, 2, 3, 4, 6, 8 or
+    12 hours (their daily mean is the mean of the day's samples).
+    """
     infos = sorted(infos, key=lambda i: i.time[0])
     for a, b in itertools.pairwise(infos):
         common, ia, ib = np.intersect1d(a.time, b.time, return_indices=True)
@@ -349,22 +404,34 @@ def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> None:
     step = np.diff(t)
     if step.size and (step < _HOUR).any():
         raise InputDataError(f"{infos[0].path}: '{name}' has time steps shorter than one hour; expected hourly ERA5.")
-    if step.size and (step > _HOUR).all():
+    base = step.min() if step.size else _HOUR
+    hours = float(base / _HOUR)
+    if hours != 1 and catalogue()[name].kind in _ACCUMULATIONS:
         raise InputDataError(
-            f"{infos[0].path}: '{name}' is not hourly (step {step[0] / _HOUR:g} h); request every hour "
-            "00:00..23:00 (accumulations are per hour and need all 24 hours)."
+            f"{infos[0].path}: '{name}' is an accumulation given as {describe_step(hours)}. ERA5 accumulates it over "
+            f"the hour ending at each valid time, so these values miss {hours - 1:g} of every {hours:g} hours and cannot "
+            "give daily totals. Request every hour 00:00..23:00 for the accumulated variables (instantaneous ones may "
+            "be 1-, 3- or 6-hourly)."
         )
-    gaps = np.flatnonzero(step > _HOUR)
+    if hours != 1 and (hours > 12 or HOURS_PER_DAY % hours):
+        raise InputDataError(
+            f"{infos[0].path}: '{name}' is not hourly: {describe_step(float(np.median(step) / _HOUR))}. The pipeline "
+            "reads ERA5 hourly data on single levels (instantaneous variables may also be 3- or 6-hourly): request "
+            "every hour 00:00..23:00, or the CDS point product 'ERA5 hourly time-series data on single levels' for a "
+            "site."
+        )
+    gaps = np.flatnonzero(step > base)
     if gaps.size and not allow_gaps:
         i = gaps[0]
         before, after = _holder(infos, t[i]), _holder(infos, t[i + 1])
         where = f"inside {before}" if before == after else f"between {before} and {after}"
         raise InputDataError(
-            f"'{name}' has {int(step[i] / _HOUR) - 1} missing hour(s) {where}, from "
-            f"{pd.Timestamp(t[i] + _HOUR):%Y-%m-%d %H:%M} to {pd.Timestamp(t[i + 1] - _HOUR):%Y-%m-%d %H:%M} "
+            f"'{name}' has {int(step[i] / base) - 1} missing {'hour' if hours == 1 else f'{hours:g}-hourly value'}(s) "
+            f"{where}, from {pd.Timestamp(t[i] + base):%Y-%m-%d %H:%M} to {pd.Timestamp(t[i + 1] - base):%Y-%m-%d %H:%M} "
             f"({gaps.size} gap(s) in all). Download the missing period, or set Era5Config(allow_gaps=True) to get "
             "NaN for the days they touch."
         )
+    return int(round(HOURS_PER_DAY / hours))
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,13 +492,16 @@ def hourly_regional_means(files: list[Path], config: Era5Config = Era5Config()) 
     _check_grids(infos)
     _check_variables(infos, config.variables)
     mask = load_mask(config.mask_file, config.mask_variable) if config.mask_file is not None else None
-    means = []
+    means, per_day = [], {}
     for name in config.variables:
         having = sorted((i for i in infos if name in i.variables), key=lambda i: i.time[0])
-        _check_times(having, name, config.allow_gaps)
+        per_day[name] = _check_times(having, name, config.allow_gaps)
         ds = _open_variable([i.path for i in having], name, config)
         means.append(regional_mean(ds.drop_vars("expver"), config.region, str(having[0].path), mask, config.mask_threshold))
-    return xr.merge(means, join="outer", combine_attrs="drop"), infos
+    merged = xr.merge(means, join="outer", combine_attrs="drop")
+    for name, n in per_day.items():
+        merged[name].attrs["values_per_day"] = n  # 24 for hourly, 4 for 6-hourly states (hourly_to_daily)
+    return merged, infos
 
 
 def _compute_blocks(means: xr.Dataset, infos: list[_FileInfo], config: Era5Config) -> xr.Dataset:
@@ -461,7 +531,9 @@ def hourly_to_daily(hourly: xr.Dataset) -> xr.Dataset:
     """Daily values of hourly ERA5 series (see the module's accumulation convention).
 
     Accumulations (J m-2 or m per hour) are summed over the valid times D 01:00 .. D+1 00:00;
-    states are averaged over D 00:00 .. D 23:00; a day missing any hour is NaN. Leading and
+    states are averaged over D 00:00 .. D 23:00; a day missing any hour is NaN. A state sampled
+    less often says so in its ``values_per_day`` attribute (4 for 6-hourly data): a day then
+    needs that many values. Leading and
     trailing days that are NaN in every variable are dropped.
 
     Parameters
@@ -497,7 +569,7 @@ def hourly_to_daily(hourly: xr.Dataset) -> xr.Dataset:
         grouped = pd.Series(hourly[name].values.astype(float), index=day).groupby(level=0)
         total, count = grouped.sum(min_count=1), grouped.count()
         value = total if accumulated else total / count
-        columns[name] = value.where(count == HOURS_PER_DAY)
+        columns[name] = value.where(count == int(hourly[name].attrs.get("values_per_day", HOURS_PER_DAY)))
     frame = pd.DataFrame(columns)
     frame = frame.reindex(pd.date_range(frame.index.min(), frame.index.max(), freq="D"))
     filled = frame.notna().any(axis=1).to_numpy()

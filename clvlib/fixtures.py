@@ -8,6 +8,8 @@ with made-up but plausible numbers:
   hours since 1900, optional ``expver`` dimension);
 * :func:`write_cds_zip`: the ZIP of ``...stepType-instant.nc`` and ``...stepType-accum.nc`` that a
   request mixing instantaneous and accumulated variables returns;
+* :func:`write_point_timeseries_zip`: the CDS point product "ERA5 hourly time-series data on single
+  levels" (a ZIP of one netCDF on ``valid_time`` with scalar latitude and longitude);
 * :func:`write_nsidc0533`: MEaSUREs Greenland Surface Melt daily codes on EASE-Grid 2.0 North;
 * :func:`write_gemb_mat`: GEMB output as a MATLAB v7.3 MAT-file (HDF5 with a MATLAB header).
 
@@ -166,6 +168,35 @@ def write_cds_zip(ds: xr.Dataset, path: Path, extra_member: tuple[str, bytes] | 
                 archive.write(member, member.name)
         if extra_member is not None:
             archive.writestr(*extra_member)
+    return Path(path)
+
+
+def write_point_timeseries_zip(ds: xr.Dataset, path: Path, lat: float, lon: float) -> Path:
+    """Write the ZIP of the CDS "ERA5 hourly time-series data on single levels" product at one site.
+
+    One member ``reanalysis-era5-single-levels-timeseries-sfc<8 characters>.nc``: dimension
+    ``valid_time`` only (int64 seconds since 1970), scalar ``latitude`` and ``longitude`` (the
+    nearest grid node, 0.25 degrees), uncompressed float32 values, ERA5 unit spellings. ``ds``
+    holds series along ``time`` (e.g. one cell of :func:`hourly_fields`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fields = hourly_fields("2001-01-01", 48, n_lat=1, n_lon=1, variables=("t2m", "tp"))
+    >>> series = fields.isel(latitude=0, longitude=0, drop=True)
+    >>> path = write_point_timeseries_zip(series, Path(tempfile.mkdtemp()) / "ts.zip", 67.0, -50.75)
+    >>> zipfile.ZipFile(path).namelist()
+    ['reanalysis-era5-single-levels-timeseries-sfcab12cd34.nc']
+    """
+    out = _cds_attrs(ds.astype("float32")).rename({"time": "valid_time"})
+    out = out.assign_coords(latitude=np.float64(lat), longitude=np.float64(lon))
+    encoding = {name: {"dtype": "float32", "zlib": False} for name in out.data_vars}
+    encoding["valid_time"] = {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}
+    out.attrs = {"GRIB_centre": "ecmf", "Conventions": "CF-1.7", "history": "fixture: CDS ARCO point time series"}
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w") as archive:
+        member = Path(tmp) / "reanalysis-era5-single-levels-timeseries-sfcab12cd34.nc"
+        out.to_netcdf(member, format="NETCDF4", engine="netcdf4", encoding=encoding)
+        archive.write(member, member.name)
     return Path(path)
 
 

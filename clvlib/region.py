@@ -17,6 +17,10 @@ import xarray as xr
 from clvlib.checks import InputDataError
 
 
+#: Name of :meth:`Region.every_cell` (what ``REGION=file`` selects).
+EVERY_CELL = "every grid cell of the files"
+
+
 @dataclass(frozen=True)
 class Region:
     """A latitude/longitude box (degrees north, degrees east in -180..180).
@@ -55,6 +59,17 @@ class Region:
             raise ValueError(f"Region needs -90 <= lat_min < lat_max <= 90, got {self.lat_min}..{self.lat_max}")
         if not (-180.0 <= self.lon_min < self.lon_max <= 180.0):
             raise ValueError(f"Region needs -180 <= lon_min < lon_max <= 180 (west negative), got {self.lon_min}..{self.lon_max}")
+
+    @classmethod
+    def every_cell(cls) -> Region:
+        """The whole globe: every grid cell of the files (``REGION=file``, for a point or a box downloaded on purpose).
+
+        Examples
+        --------
+        >>> Region.every_cell().contains(np.array([-89.0, 48.75]), np.array([359.0, 2.25])).tolist()
+        [True, True]
+        """
+        return cls(-90.0, 90.0, -180.0, 180.0, name=EVERY_CELL)
 
     def area_request(self) -> list[float]:
         """The box as the CDS ``area`` keyword: [north, west, south, east]."""
@@ -105,7 +120,8 @@ def select_box(ds: xr.Dataset, region: Region, source: str) -> xr.Dataset:
             f"{source}: no grid point inside the region {region.lat_min}..{region.lat_max} N, "
             f"{region.lon_min}..{region.lon_max} E; the file covers {float(ds['latitude'].min()):g}.."
             f"{float(ds['latitude'].max()):g} N, {float(lon_v.min()):g}..{float(lon_v.max()):g} E. "
-            "Download data for the region or choose a Region inside the file's grid."
+            "Download data for the region, choose a region inside the file's grid (REGION=lat_min,lat_max,lon_min,lon_max), "
+            "or average every grid cell of the files (REGION=file, for a point or a box downloaded on purpose)."
         )
     return ds.isel(latitude=lat_in, longitude=lon_in)
 

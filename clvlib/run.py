@@ -8,7 +8,8 @@ Command line (what ``make run DATA=... OUT=...`` calls)::
 (:mod:`clvlib.canonical`), a raw ERA5 download from the CDS (netCDF, ZIP, or a folder of them;
 reduced by :func:`clvlib.era5.load_era5`, with ``era5_invariant.nc`` in the folder as the mask) or
 GEMB output (MATLAB v7.3 ``.mat`` or netCDF; :func:`clvlib.gemb.load_gemb`). It is loaded and
-checked against the contract of :mod:`clvlib.canonical` before anything else runs, so a
+checked against the contract of :mod:`clvlib.canonical` and preprocessed as notebook 01 will
+(:func:`clvlib.inputcheck.check_input`, what ``make check`` runs) before anything else, so a
 non-conforming input fails with a message, never after training. ``DIR`` then receives:
 
 * ``scores.csv``: time, score, threshold, anomaly (one row per 5-day step; threshold empty
@@ -46,12 +47,12 @@ from papermill.exceptions import PapermillExecutionError
 from clvlib.checks import InputDataError
 from clvlib.config import PROFILES, Paths
 from clvlib.files import atomic_write
+from clvlib.inputcheck import check_input
 from clvlib.model import CONFIGURATIONS
 from clvlib.notebooks import failure_message, run_notebook
 from clvlib.report import build_report
 from clvlib.scores import read_scores
 from clvlib.signals import RunTerminated, stop_children_on_signal
-from clvlib.sources import load_user_data
 
 __all__ = ["DEFAULT_METHOD", "METHOD_STAGES", "RUN_MARKER", "STAGES", "check_out", "export_scores", "export_tables",
            "importance_table", "main", "publish_run", "run_own_data", "staging_folder"]
@@ -233,11 +234,11 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
         raise ValueError(f"unknown method {method!r}: expected one of {CONFIGURATIONS}")
     data, out = Path(data).resolve(), Path(out).resolve()
     check_out(out)
-    source, checked = load_user_data(data)
-    first, last = checked.years
+    check = check_input(data, profile, dataset)  # every check of notebook 01 (make check), before any training
+    source, checked, c = check.source, check.data, check.config
     print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
-          f"complete years {first}-{last}; melt variable {checked.melt_variable or 'none'}; "
-          f"detector: the CLV's '{method}' configuration")
+          f"years {c.first_year}-{c.last_train_year} for training, {c.test_year} held out; melt variable "
+          f"{checked.melt_variable or 'none'}; detector: the CLV's '{method}' configuration")
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_stagings(out)
     staging = staging_folder(out)

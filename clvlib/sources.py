@@ -26,12 +26,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from clvlib.canonical import CanonicalData, canonical_daily, load_canonical
 from clvlib.checks import InputDataError, check_netcdf_complete, file_head
+from clvlib.era5 import is_point_series
 from clvlib.region import Region
+from clvlib.variables import ERA5_VARIABLES
 
 #: Environment variable naming a GEMB output file (``make paper GEMB_OUTPUT=...``).
 GEMB_ENV = "GEMB_OUTPUT"
@@ -70,30 +73,45 @@ class Source:
     mask: Path | None = None
 
     @property
+    def label(self) -> str:
+        """The file, or the folder of several files, for messages.
+
+        Examples
+        --------
+        >>> Source("user", "era5", (Path("/d/a.nc"), Path("/d/b.nc")), "x").label
+        '/d'
+        """
+        return str(self.paths[0] if len(self.paths) == 1 else self.paths[0].parent)
+
+    @property
     def inputs(self) -> list[Path]:
         """Every file read (data and mask), for the provenance registry."""
         return [*self.paths, *([self.mask] if self.mask is not None else [])]
 
 
 def region_from_env(environ: Mapping[str, str] | None = None) -> Region:
-    """The region of ``$REGION`` (``lat_min,lat_max,lon_min,lon_max``), else the default box.
+    """The region of ``$REGION`` (``lat_min,lat_max,lon_min,lon_max``, or ``file``: every grid cell), else the default box.
 
     Examples
     --------
     >>> region_from_env({}).name, region_from_env({"REGION": "66,68,-51,-47"}).lat_min
     ('southwest Greenland', 66.0)
+    >>> region_from_env({"REGION": "file"}).name
+    'every grid cell of the files'
     """
     environ = os.environ if environ is None else environ
     text = environ.get(REGION_ENV, "").strip()
     if not text:
         return Region()
+    if text.lower() == "file":
+        return Region.every_cell()
     try:
         lat_min, lat_max, lon_min, lon_max = map(float, text.split(","))
         return Region(lat_min, lat_max, lon_min, lon_max, name=f"box {text}")
     except ValueError as err:
         raise InputDataError(
             f"{REGION_ENV}={text!r}: expected four numbers lat_min,lat_max,lon_min,lon_max (degrees north and east, "
-            f"west negative), e.g. REGION=60,70,-55,-40 ({err})."
+            f"west negative), e.g. REGION=60,70,-55,-40, or REGION=file for every grid cell of the files ({err})."
         ) from err
 
 
@@ -295,10 +313,13 @@ def detect_layout(path: Path) -> str:
     try:
         with xr.open_dataset(path, decode_times=False) as ds:
             dims, names = set(ds.sizes), set(ds.data_vars)
+            point_series = is_point_series(ds) and bool(names & {v.name for v in ERA5_VARIABLES})
     except Exception as err:  # netCDF4/h5netcdf raise many types for a corrupt file
         raise InputDataError(f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
                              "The file may be truncated; download or write it again.") from err
     if {"latitude", "longitude"} <= dims or {"lat", "lon"} <= dims:  # a series without a grid is canonical
+        return "era5"
+    if point_series:  # the CDS point time-series product (scalar latitude and longitude)
         return "era5"
     from clvlib.variables import GEMB_NAMES, catalogue
 
@@ -369,11 +390,35 @@ def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
                                      "The file may be truncated; delete it and download it again.") from err
     found = tuple(v.name for v in ERA5_VARIABLES if v.name in names)
     if not found:
+        where = paths[0] if len(paths) == 1 else paths[0].parent
         raise InputDataError(
-            f"{paths[0].parent}: no ERA5 variable ({', '.join(v.name for v in ERA5_VARIABLES)}) in {len(paths)} file(s). "
-            "Download ERA5 hourly single levels as netCDF (make data)."
+            f"{where}: holds {', '.join(sorted(names)) or 'no data variable'}, none of the ERA5 variables the pipeline "
+            f"reads ({', '.join(v.name for v in ERA5_VARIABLES)}){_time_description(paths)}. Download ERA5 hourly "
+            "data on single levels with some of those variables (make data, or the CDS point product 'ERA5 hourly "
+            "time-series data on single levels' for a site)."
         )
     return found
+
+
+def _time_description(paths: tuple[Path, ...]) -> str:
+    """``"; its times are monthly means (...)"`` for the first plain netCDF file with a time axis, else ``""``."""
+    from clvlib.era5 import describe_step, sniff
+
+    for path in paths:
+        if sniff(path) != "netcdf":
+            continue
+        try:
+            with xr.open_dataset(path) as ds:
+                name = next((n for n in ("valid_time", "time", "date") if n in ds.variables), None)
+                values = ds[name].values if name is not None else None
+        except Exception:  # the description is a courtesy: the message stands without it
+            return ""
+        if values is None or values.size < 2 or not pd.api.types.is_datetime64_any_dtype(values):
+            return ""
+        t = pd.DatetimeIndex(values)
+        hours = float(np.median(np.diff(t.asi8))) / 3.6e12
+        return f"; its {len(t)} times, {t[0]:%Y-%m-%d} to {t[-1]:%Y-%m-%d}, are {describe_step(hours)}"
+    return ""
 
 
 def user_source(path: Path) -> Source:

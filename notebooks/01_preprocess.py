@@ -51,7 +51,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.canonical import record_years
+from clvlib.inputcheck import user_config
 from clvlib.config import Paths, PreprocessConfig, get_profile
 from clvlib.outputs import set_style
 from clvlib.plots import plot_overview
@@ -89,8 +89,7 @@ if synthetic:
 else:
     loaded = load_raw(source)
     daily, variable_info, melt = loaded.daily, loaded.variable_info, loaded.melt_variable
-    first_year, last_train_year, test_year = record_years(*loaded.years, quick=profile == "quick")
-    config = PreprocessConfig(dataset=dataset, first_year=first_year, last_train_year=last_train_year, test_year=test_year)
+    config = user_config(loaded, dataset, profile)  # the last complete year held out (make check uses the same)
     variables = tuple(variable_info)
     truth = None
     description = f"{source.kind} data: {source.description}" + (f"; {loaded.source}" if source.layout == "era5" else "")
@@ -105,8 +104,7 @@ config
 # ## Aggregate, filter, scale
 
 # %%
-result = preprocess(daily, variables, config, source=str(source.paths[0] if len(source.paths) == 1 else source.paths[0].parent),
-                    variable_info=variable_info)
+result = preprocess(daily, variables, config, source=source.label, variable_info=variable_info)
 features = result.features
 print(f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
       f"training steps: {int(features['is_train'].sum())}, held-out steps ({config.test_year}): "

@@ -214,7 +214,7 @@ def test_overlapping_and_missing_hours(fields, tmp_path):
 
 
 def test_box_with_no_grid_points(layouts):
-    with pytest.raises(InputDataError, match=r"no grid point inside the region.*choose a Region"):
+    with pytest.raises(InputDataError, match=r"no grid point inside the region.*choose a region inside the file.s grid"):
         load_era5(layouts["new"][:1], Era5Config(progress=False, region=Region(10.0, 20.0, 0.0, 10.0)))
 
 

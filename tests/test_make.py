@@ -48,7 +48,7 @@ def tree(tmp_path) -> Path:
     """A project copy in which ``make paper`` is up to date (marked with make -t)."""
     tree = tmp_path / "project"
     tree.mkdir()
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
         shutil.copy2(ROOT / name, tree / name)
     for folder, pattern in (("clvlib", "*.py"), ("notebooks", "*.py")):
         (tree / folder).mkdir()
