@@ -101,24 +101,60 @@ def test_publishing_replaces_an_earlier_run_as_a_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_a_run_that_fails_in_notebook_01_leaves_the_earlier_out_exactly_as_it_was(canonical_file, tmp_path):
-    bad = tmp_path / "gap.nc"
-    ds = xr.load_dataset(canonical_file)
-    ds["t2m"].loc[{"time": slice("2016-06-01", "2016-06-30")}] = np.nan  # passes the contract, fails notebook 01
-    ds.to_netcdf(bad)
-    out = tmp_path / "out"
+def _earlier_run(out: Path) -> dict[str, bytes]:
+    """A finished make run output in ``out``; returns its bytes."""
     (out / "notebooks").mkdir(parents=True)
     (out / RUN_MARKER).write_text(json.dumps({"data": "earlier.nc"}))
     (out / "scores.csv").write_text("time,score\n2020-01-01,0.5\n")
     (out / "notebooks" / "01_preprocess.ipynb").write_text("{}")
-    before = _snapshot(out)
+    return _snapshot(out)
+
+
+def test_a_run_refused_by_the_check_leaves_the_earlier_out_exactly_as_it_was(canonical_file, tmp_path):
+    bad = tmp_path / "gap.nc"
+    ds = xr.load_dataset(canonical_file)
+    ds["t2m"].loc[{"time": slice("2016-06-01", "2016-06-30")}] = np.nan  # passes the contract, not notebook 01's gaps
+    ds.to_netcdf(bad)
+    out = tmp_path / "out"
+    before = _earlier_run(out)
     result = _make("run", f"DATA={bad}", f"OUT={out}", "PROFILE=quick")
-    assert result.returncode != 0 and "Error 1" in result.stderr  # the run's status 1: a notebook failed
-    assert "has a gap of 6 five-day steps" in result.stdout
-    assert f"OUT={out} was left as it was" in result.stdout
+    assert result.returncode != 0 and "has a gap of 6 five-day steps" in result.stdout
     assert _snapshot(out) == before
-    assert (tmp_path / "out.failed" / "notebooks" / ".01_preprocess.failed.ipynb").exists()
-    assert not list(tmp_path.glob(".out.*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gap.nc", "out"]  # no staging folder, nothing trained
+
+
+def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was(canonical_file, tmp_path, monkeypatch,
+                                                                                capsys):
+    """The second stage fails after the first wrote its outputs: OUT keeps the earlier run, OUT.failed the new one."""
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+
+    import clvlib.run as run
+
+    def fake_notebook(source, output, params, progress=True):
+        if Path(source).stem == "02_cluster":
+            failed = Path(output).with_name(".02_cluster.failed.ipynb")
+            nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("cluster()", execution_count=3)]),
+                           failed)
+            err = PapermillExecutionError(1, 3, "cell", "ValueError", "boom", [])
+            err.failed_notebook, err.source_notebook = failed, source
+            raise err
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text("executed")
+        (Path(params["root"]) / "scores.csv").write_text("the second run's")
+
+    monkeypatch.setattr(run, "run_notebook", fake_notebook)
+    out = tmp_path / "out"
+    before = _earlier_run(out)
+    status = run.main(["--data", str(canonical_file), "--out", str(out), "--profile", "quick", "--no-progress"])
+    message = capsys.readouterr().err
+    assert status == 1 and "ValueError: boom" in message and "cluster()" in message
+    assert f"OUT={out} was left as it was; the failed run is in {tmp_path / 'out.failed'}" in message
+    assert _snapshot(out) == before
+    failed = tmp_path / "out.failed"
+    assert (failed / "scores.csv").read_text() == "the second run's"
+    assert f"The partly executed notebook is {failed / 'notebooks' / '.02_cluster.failed.ipynb'}" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.failed"]
 
 
 def _ipykernels() -> set[int]:
