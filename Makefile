@@ -16,6 +16,7 @@ SEED ?= 0
 METHOD ?= paper
 YEARS ?= 1951-2021
 REGION ?=
+SITE ?=
 GEMB_OUTPUT ?=
 NAME ?= custom
 SEEDS ?= 0,4,5
@@ -23,7 +24,7 @@ SEEDS ?= 0,4,5
 # Values given on the command line are data, never make or shell text: each is taken literally
 # (a '$$(shell ...)' in DATA stays those characters) and reaches a recipe only single-quoted by
 # $$(call q,...), so a path holding quotes, backticks or '$$(...)' runs nothing (tests/test_make_safety.py).
-USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION GEMB_OUTPUT
+USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION SITE GEMB_OUTPUT
 $(foreach v,$(USER_VARIABLES),$(eval override $(v) := $$(value $(v))))
 q = '$(subst ','\'',$(1))'
 ifeq ($(filter-out full quick,$(PROFILE)),)
@@ -147,8 +148,9 @@ data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
 
 # Resumable: files whose SHA-256 matches data/raw/<set>/manifest.json are skipped. Missing credentials or
 # download clients end with a message saying what to do (clvlib/download.py), never a traceback.
-data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=...]
-	@$(PY) -m clvlib.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION)))
+data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=... or SITE=lat,lon for the point product]
+	@$(PY) -m clvlib.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION))) \
+	  $(if $(SITE),--site $(call q,$(SITE)))
 
 # 07 compares the two data sets, so it has no dataset parameter.
 $(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) build/method.txt $(STAMP)

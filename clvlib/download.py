@@ -2,13 +2,16 @@
 
 Command line (``make data``)::
 
-    python -m clvlib.download --what era5|measures|all --years 1951-2021 --out data/raw
+    python -m clvlib.download --what era5|measures|all --years 1951-2021 --out data/raw [--site LAT,LON]
 
 ERA5 is requested per year and variable group (instantaneous / accumulated, so no request
 returns a mixed ZIP), for the box of :class:`clvlib.region.Region`, every hour, as netCDF; the
 files are ``<out>/era5/era5_<group>_<year>.nc`` plus ``era5_invariant.nc`` (land-sea mask). The
 SHA-256 of every finished file is recorded in ``<out>/era5/manifest.json``; a rerun skips files
-whose checksum matches the record, so an interrupted download resumes. MEaSUREs (1979-2012 only)
+whose checksum matches the record, so an interrupted download resumes. With ``--site LAT,LON``
+(``make data SITE=...``) ERA5 comes instead from the CDS point product "ERA5 hourly time-series data
+on single levels": one request for the whole period at that site, ``era5_point_<lat>_<lon>_<years>.zip``,
+with the variables of :data:`POINT_VARIABLES`. MEaSUREs (1979-2012 only)
 goes to ``<out>/measures/`` with its own manifest.
 
 The clients are optional (the pipeline never imports them) and not among the pinned
@@ -156,6 +159,48 @@ def era5_requests(years: Sequence[int], region: Region | None = None, with_mask:
     return out
 
 
+#: The CDS point product "ERA5 hourly time-series data on single levels" (one site, decades in one request).
+POINT_DATASET = "reanalysis-era5-single-levels-timeseries"
+#: Catalogue variables requested from it: those the product is known to serve (it has fewer than the gridded
+#: data set; strd, the net fluxes, snowmelt and albedo are not requested).
+POINT_VARIABLES: tuple[str, ...] = ("t2m", "d2m", "ssrd", "tcc", "tp", "sp", "u10", "v10")
+
+
+def parse_site(text: str) -> tuple[float, float]:
+    """Latitude and longitude from ``"67.0,-50.7"`` (degrees north and east, west negative).
+
+    Examples
+    --------
+    >>> parse_site("67.0, -50.7")
+    (67.0, -50.7)
+    """
+    try:
+        lat, lon = (float(v) for v in text.split(","))
+    except ValueError as err:
+        raise ValueError(f"SITE={text!r}: expected 'lat,lon' in degrees north and east, e.g. SITE=67.0,-50.7") from err
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+        raise ValueError(f"SITE={text!r}: latitude must lie in -90..90 and longitude in -180..360")
+    return lat, lon
+
+
+def point_request(years: Sequence[int], lat: float, lon: float) -> Request:
+    """The CDS request of the point product for ``years`` at one site (a ZIP holding one netCDF).
+
+    The period runs to 1 January 00:00 after the last year, which closes the last day's
+    accumulations (ERA5 accumulates over the hour ending at each valid time).
+
+    Examples
+    --------
+    >>> r = point_request(range(1951, 2022), 67.0, -50.7)
+    >>> r.dataset, r.target, r.request["date"], r.request["location"]
+    ('reanalysis-era5-single-levels-timeseries', 'era5_point_67.0_-50.7_1951-2021.zip', ['1951-01-01/2022-01-01'], {'longitude': -50.7, 'latitude': 67.0})
+    """
+    first, last = min(years), max(years)
+    request = {"variable": [CDS_NAMES[n] for n in POINT_VARIABLES], "location": {"longitude": lon, "latitude": lat},
+               "date": [f"{first}-01-01/{last + 1}-01-01"], "data_format": "netcdf"}
+    return Request(POINT_DATASET, request, f"era5_point_{lat}_{lon}_{first}-{last}.zip")
+
+
 def parse_years(text: str) -> list[int]:
     """Years from ``"1951-2021"``, ``"2012"`` or ``"1979,1980"``.
 
@@ -226,8 +271,13 @@ def is_complete(folder: Path, name: str, manifest: dict) -> bool:
     return path.exists() and entry is not None and sha256(path) == entry["sha256"]
 
 
-def download_era5(years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True) -> list[Path]:
-    """Download ERA5 for ``years`` into ``out/era5`` (resumable; see the module docstring)."""
+def download_era5(years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True,
+                  site: tuple[float, float] | None = None) -> list[Path]:
+    """Download ERA5 for ``years`` into ``out/era5`` (resumable; see the module docstring).
+
+    With ``site`` (latitude, longitude) the point product is requested instead of the box: one ZIP
+    (:func:`point_request`), read by :func:`clvlib.era5.load_era5` as a one-cell download.
+    """
     cdsapi = import_client("cdsapi")  # lazy: only needed for downloads
     check_cds_credentials()
 
@@ -236,7 +286,8 @@ def download_era5(years: Sequence[int], out: Path, region: Region | None = None,
     manifest = read_manifest(folder)
     client = cdsapi.Client(progress=False)
     paths = []
-    for req in tqdm(era5_requests(years, region), desc="ERA5 requests", unit="file", disable=not progress):
+    requests = [point_request(years, *site)] if site is not None else era5_requests(years, region)
+    for req in tqdm(requests, desc="ERA5 requests", unit="file", disable=not progress):
         if not is_complete(folder, req.target, manifest):
             atomic_write(folder / req.target, lambda p, r=req: client.retrieve(r.dataset, r.request, str(p)))
             _record(folder, manifest, req.target, req.request)
@@ -273,18 +324,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", default="1951-2021", help="e.g. 1951-2021, 2012 or 1979,1980")
     parser.add_argument("--out", type=Path, default=Path("data/raw"))
     parser.add_argument("--region", default=None, help="lat_min,lat_max,lon_min,lon_max (default 60,70,-55,-40)")
+    parser.add_argument("--site", default=None, help="lat,lon: the CDS point time-series product at one site instead of "
+                                                     "the box (fewer variables, much faster)")
     parser.add_argument("--dry-run", action="store_true", help="print the ERA5 requests and exit")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     years = parse_years(args.years)
     region = Region(*map(float, args.region.split(","))) if args.region else Region()
+    try:
+        site = parse_site(args.site) if args.site else None
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     if args.dry_run:
-        for req in era5_requests(years, region):
+        for req in [point_request(years, *site)] if site is not None else era5_requests(years, region):
             print(json.dumps({"dataset": req.dataset, "target": req.target, "request": req.request}))
         return
     try:
         if args.what in ("era5", "all"):
-            paths = download_era5(years, args.out, region, progress=not args.no_progress)
+            paths = download_era5(years, args.out, region, progress=not args.no_progress, site=site)
             print(f"ERA5: {len(paths)} files in {args.out / 'era5'} (manifest.json holds their SHA-256)")
         if args.what in ("measures", "all"):
             paths = download_measures(years, args.out, region, progress=not args.no_progress)
