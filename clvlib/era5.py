@@ -428,8 +428,8 @@ def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> int:
         raise InputDataError(
             f"'{name}' has {int(step[i] / base) - 1} missing {'hour' if hours == 1 else f'{hours:g}-hourly value'}(s) "
             f"{where}, from {pd.Timestamp(t[i] + base):%Y-%m-%d %H:%M} to {pd.Timestamp(t[i + 1] - base):%Y-%m-%d %H:%M} "
-            f"({gaps.size} gap(s) in all). Download the missing period, or set Era5Config(allow_gaps=True) to get "
-            "NaN for the days they touch."
+            f"({gaps.size} gap(s) in all). Download the missing period (from Python, Era5Config(allow_gaps=True) "
+            "gives NaN for the days they touch)."
         )
     return int(round(HOURS_PER_DAY / hours))
 
