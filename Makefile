@@ -20,6 +20,7 @@ SITE ?=
 GEMB_OUTPUT ?=
 NAME ?= custom
 SEEDS ?= 0,4,5
+SELECT_SEEDS ?= 1,2,3
 
 # Values given on the command line are data, never make or shell text: each is taken literally
 # (a '$$(shell ...)' in DATA stays those characters) and reaches a recipe only single-quoted by
@@ -195,7 +196,7 @@ check: $(STAMP) ## load and check an input as make run would, without training: 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
 select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
-	$(PY) -m clvlib.selection --seeds $(call q,$(or $(SELECT_SEEDS),1,2,3)) --profile full
+	$(PY) -m clvlib.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
 
 bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
