@@ -346,7 +346,9 @@ def test_missing_credentials_say_how_to_set_them_up(tmp_path):
     check_earthdata_credentials({}, tmp_path)
 
 
-def test_downloads_resume_from_the_manifest(tmp_path, monkeypatch):
+@pytest.fixture
+def cds_calls(monkeypatch) -> list[tuple[str, dict]]:
+    """A fake ``cdsapi`` client and credentials; each retrieve appends (dataset, request) and writes the request."""
     calls = []
 
     class FakeClient:
@@ -354,7 +356,7 @@ def test_downloads_resume_from_the_manifest(tmp_path, monkeypatch):
             pass
 
         def retrieve(self, dataset, request, target):
-            calls.append(request["year"][0])
+            calls.append((dataset, request))
             with open(target, "wb") as f:
                 f.write(repr(request).encode())
 
@@ -362,45 +364,34 @@ def test_downloads_resume_from_the_manifest(tmp_path, monkeypatch):
     sys.modules["cdsapi"].Client = FakeClient
     monkeypatch.setenv("CDSAPI_URL", "https://example")
     monkeypatch.setenv("CDSAPI_KEY", "k")
+    return calls
+
+
+def test_downloads_resume_from_the_manifest(tmp_path, cds_calls):
     from clvlib.download import download_era5
 
     download_era5([2000, 2001], tmp_path, progress=False)
-    assert len(calls) == 5
+    assert len(cds_calls) == 5
     manifest = read_manifest(tmp_path / "era5")
     assert all(is_complete(tmp_path / "era5", name, manifest) for name in manifest["files"])
     (tmp_path / "era5" / "era5_accum_2001.nc").write_bytes(b"truncated")
-    calls.clear()
+    cds_calls.clear()
     download_era5([2000, 2001], tmp_path, progress=False)
-    assert calls == ["2001"]
+    assert [r["year"][0] for _, r in cds_calls] == ["2001"]
     assert zipfile.is_zipfile(tmp_path / "era5" / "era5_accum_2001.nc") is False
 
 
-def test_make_data_site_requests_the_point_product_and_resumes(tmp_path, monkeypatch):
+def test_make_data_site_requests_the_point_product_and_resumes(tmp_path, cds_calls):
     from clvlib.download import POINT_DATASET, download_era5, parse_site, point_request
 
-    calls = []
-
-    class FakeClient:
-        def __init__(self, **kwargs):
-            pass
-
-        def retrieve(self, dataset, request, target):
-            calls.append((dataset, request["date"][0]))
-            with open(target, "wb") as f:
-                f.write(repr(request).encode())
-
-    monkeypatch.setitem(sys.modules, "cdsapi", type(sys)("cdsapi"))
-    sys.modules["cdsapi"].Client = FakeClient
-    monkeypatch.setenv("CDSAPI_URL", "https://example")
-    monkeypatch.setenv("CDSAPI_KEY", "k")
     site = parse_site("67.0,-50.7")
     paths = download_era5(range(1951, 2022), tmp_path, progress=False, site=site)
-    assert calls == [(POINT_DATASET, "1951-01-01/2022-01-01")]
+    assert [(d, r["date"][0]) for d, r in cds_calls] == [(POINT_DATASET, "1951-01-01/2022-01-01")]
     assert [p.name for p in paths] == ["era5_point_67.0_-50.7_1951-2021.zip"]
     request = point_request(range(1951, 2022), *site).request
     assert request["location"] == {"longitude": -50.7, "latitude": 67.0} and request["data_format"] == "netcdf"
     assert "surface_solar_radiation_downwards" in request["variable"] and "2m_temperature" in request["variable"]
     download_era5(range(1951, 2022), tmp_path, progress=False, site=site)
-    assert len(calls) == 1  # resumed: the file matches its recorded checksum
+    assert len(cds_calls) == 1  # resumed: the file matches its recorded checksum
     with pytest.raises(ValueError, match="expected 'lat,lon'"):
         parse_site("Kangerlussuaq")
