@@ -184,10 +184,9 @@ def expanded(paths: Sequence[Path], work_dir: Path | None = None) -> Iterator[li
             members = _extract_zip(path, folder) if sniff(path) == "zip" else [path]
             if members != [path]:
                 origin |= {str(m): f"{path} (member {m.name.split('__', 1)[1]})" for m in members}
+                if len(paths) == 1:
+                    origin[str(folder)] = str(path)  # messages about "the files" of one ZIP
             files.extend(members)
-        zips = [p for p in map(Path, paths) if str(p) not in files and sniff(p) == "zip"]
-        if len(zips) == 1 and len(paths) == 1:
-            origin[str(folder)] = str(zips[0])  # messages about "the files" of one ZIP
         try:
             yield files
         except InputDataError as err:
