@@ -61,3 +61,20 @@ def test_planted_anomaly_exceeds_the_threshold():
 def test_alpha_is_validated():
     with pytest.raises(ValueError, match="alpha"):
         PotConfig(quantile=0.9, alpha=0.2)
+
+
+def test_cached_gpd_fit_equals_scipy_and_serves_every_alpha():
+    from scipy.stats import genpareto
+
+    from clvlib.threshold import gpd_fit
+
+    excess = np.random.default_rng(3).pareto(4.0, size=200)
+    shape, _, scale = genpareto.fit(excess, floc=0.0)
+    assert gpd_fit(excess.tobytes()) == (shape, scale)
+    scores = np.random.default_rng(4).gamma(2.0, size=900)
+    gpd_fit.cache_clear()
+    low = pot_threshold(scores, PotConfig(alpha=0.02))
+    fits = gpd_fit.cache_info().misses
+    high = pot_threshold(scores, PotConfig(alpha=0.05))
+    assert gpd_fit.cache_info().misses == fits and fits > 0  # the second alpha refits nothing
+    assert np.all((low > high) | np.isnan(low))
