@@ -7,7 +7,8 @@ are then compared with the CLV attribution ranking:
 * ``gain`` (XGBoost, total gain of the splits on a feature) or ``impurity`` (Random Forest,
   mean decrease in impurity);
 * ``permutation``: the drop of the held-out score when a feature is shuffled
-  (``sklearn.inspection.permutation_importance``, seeded);
+  (:func:`permutation_importance`: the permutations and numbers of
+  ``sklearn.inspection.permutation_importance``, seeded, with one prediction over all of them);
 * ``shap``: mean |SHAP value| over the held-out steps from ``shap.TreeExplainer`` (exact for trees;
   for the classifier, in log-odds).
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shap
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.inspection import permutation_importance
+from sklearn.utils import check_random_state
 from sklearn.metrics import average_precision_score, r2_score
 from xgboost import XGBClassifier, XGBRegressor
 
@@ -68,6 +69,42 @@ def shap_values(model, X: pd.DataFrame) -> shap.Explanation:
     return explanation
 
 
+def _skill(model, X: pd.DataFrame, y: np.ndarray, task: str) -> float:
+    """Held-out skill: average precision of the positive class (anomaly) or R^2 (melt)."""
+    if task == "anomaly":
+        return float(average_precision_score(y, model.predict_proba(X)[:, 1]))
+    return float(r2_score(y, model.predict(X)))
+
+
+def permutation_importance(model, X: pd.DataFrame, y: np.ndarray, task: str, n_repeats: int,
+                           random_state: int) -> np.ndarray:
+    """Mean drop of the skill when one feature is shuffled, over ``n_repeats`` shuffles, per feature.
+
+    The same shuffles and numbers as ``sklearn.inspection.permutation_importance(model, X, y,
+    scoring=..., n_repeats=n_repeats, random_state=random_state).importances_mean`` (average
+    precision for ``anomaly``, R^2 for ``melt``), but the model predicts all ``n_features *
+    n_repeats`` shuffled copies of ``X`` in one call instead of one call each: a forest's trees
+    are then walked once (scikit-learn's loop costs ~0.1 s per call for 300 trees). A tree
+    ensemble predicts every row on its own, so the predictions, and the result, are identical
+    (tests/test_surrogate.py).
+    """
+    values, y = X.to_numpy(), np.asarray(y)
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)  # as scikit-learn draws it
+    copies = []
+    for col in range(values.shape[1]):
+        rng, order, shuffled = check_random_state(seed), np.arange(len(values)), values.copy()
+        for _ in range(n_repeats):
+            rng.shuffle(order)
+            shuffled[:, col] = shuffled[order, col]  # shuffles compound, as in scikit-learn
+            copies.append(shuffled.copy())
+    stacked = pd.DataFrame(np.concatenate(copies), columns=X.columns).astype(X.dtypes.to_dict())
+    predicted = model.predict_proba(stacked)[:, 1] if task == "anomaly" else model.predict(stacked)
+    metric = average_precision_score if task == "anomaly" else r2_score
+    baseline = _skill(model, X, y, task)
+    drops = np.array([baseline - metric(y, part) for part in np.split(predicted, len(copies))])
+    return drops.reshape(values.shape[1], n_repeats).mean(axis=1)
+
+
 def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateConfig = SurrogateConfig(),
                    random_state: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Fit both surrogates for ``task`` and compute every importance.
@@ -98,12 +135,8 @@ def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateC
     rows, skill, explanations = [], [], {}
     for name, model in _models(task, config, random_state).items():
         model.fit(X_train, y_train)
-        if task == "anomaly":
-            score = average_precision_score(y_test, model.predict_proba(X_test)[:, 1])
-            scoring = "average_precision"
-        else:
-            score = r2_score(y_test, model.predict(X_test))
-            scoring = "r2"
+        score = _skill(model, X_test, y_test, task)
+        scoring = "average_precision" if task == "anomaly" else "r2"
         skill.append({"task": task, "model": name, "metric": scoring, "held_out_skill": float(score),
                       "n_train": len(X_train), "n_test": len(X_test), "positive_share": float(np.mean(y)) if task == "anomaly" else np.nan})
         if name == "XGBoost":
@@ -112,8 +145,7 @@ def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateC
             native_name = "gain"
         else:
             native, native_name = model.feature_importances_, "impurity"
-        perm = permutation_importance(model, X_test, y_test, scoring=scoring, n_repeats=config.n_repeats,
-                                      random_state=random_state, n_jobs=1).importances_mean
+        perm = permutation_importance(model, X_test, y_test, task, config.n_repeats, random_state)
         explanation = shap_values(model, X_test)
         explanations[name] = explanation
         mean_abs = np.abs(explanation.values).mean(axis=0)

@@ -86,3 +86,26 @@ def test_shap_beeswarm_is_the_same_figure_twice_and_leaves_the_global_random_sta
         plt.close(fig)
         images.append(buffer.getvalue())
     assert images[0] == images[1]
+
+
+@pytest.mark.parametrize("task", ["anomaly", "melt"])
+def test_batched_permutation_importance_equals_scikit_learn(task):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.inspection import permutation_importance as sklearn_permutation_importance
+    from xgboost import XGBClassifier, XGBRegressor
+
+    from clvlib.surrogate import permutation_importance
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(240, 4)), columns=list("abcd"))
+    signal = X["a"] + 0.5 * X["c"] + 0.3 * rng.normal(size=240)
+    y = (signal > 1.0).astype(int).to_numpy() if task == "anomaly" else signal.to_numpy()
+    models = ((XGBClassifier, RandomForestClassifier) if task == "anomaly" else (XGBRegressor, RandomForestRegressor))
+    for model in (cls(n_estimators=20, max_depth=4, random_state=1, n_jobs=1) for cls in models):
+        model.fit(X[:160], y[:160])
+        ours = permutation_importance(model, X[160:], y[160:], task, n_repeats=3, random_state=2)
+        scoring = "average_precision" if task == "anomaly" else "r2"
+        theirs = sklearn_permutation_importance(model, X[160:], y[160:], scoring=scoring, n_repeats=3, random_state=2,
+                                                n_jobs=1).importances_mean
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.argmax() == 0
