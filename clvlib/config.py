@@ -11,6 +11,10 @@ from pathlib import Path
 
 PROFILES: tuple[str, ...] = ("quick", "full")
 
+#: The three named CLV configurations reported side by side (:meth:`clvlib.model.CLVConfig.named`): the
+#: author's settings, the paper's method with the known defects fixed, and the one chosen on tuning seeds.
+CONFIGURATIONS: tuple[str, ...] = ("original", "paper", "best")
+
 #: Seeds of the embedded default on which the ``best`` configuration and the recommended attribution
 #: are chosen (:mod:`clvlib.selection`); their numbers never go into the paper's tables.
 TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)

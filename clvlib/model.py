@@ -29,11 +29,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from clvlib.checks import InputDataError
+from clvlib.config import CONFIGURATIONS
 from clvlib.files import atomic_write, sha256
-
-#: The three named configurations reported side by side (:meth:`CLVConfig.named`): the author's
-#: settings, the paper's method with the known defects fixed, and the one chosen on tuning seeds.
-CONFIGURATIONS: tuple[str, ...] = ("original", "paper", "best")
 
 #: Folders of the unclustered ablation of each configuration (notebook 03): one cluster, the same total latent size.
 UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)

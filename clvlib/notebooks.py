@@ -17,10 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import jupytext
-import papermill as pm
-from papermill.exceptions import PapermillExecutionError
-
 from clvlib.signals import RunTerminated, stop_children_on_signal
 
 
@@ -42,6 +38,10 @@ def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None 
     PapermillExecutionError
         When a cell raises; the partial notebook is kept as ``.<output name>.failed.ipynb``.
     """
+    import jupytext  # papermill and jupytext take seconds to import: only when a notebook runs
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     source, output = Path(source), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
@@ -67,6 +67,8 @@ def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None 
 
 def _failing_cell(notebook: Path, exec_count: int) -> str:
     """Source of the cell with execution count ``exec_count`` in a failed notebook."""
+    import jupytext
+
     nb = jupytext.read(notebook)
     for cell in nb.cells:
         if cell.get("execution_count") == exec_count:
@@ -74,7 +76,7 @@ def _failing_cell(notebook: Path, exec_count: int) -> str:
     return "(cell not found)"
 
 
-def failure_message(err: PapermillExecutionError) -> str:
+def failure_message(err: Exception) -> str:
     """What to print when a notebook failed: the notebook, the failing cell's source and the error."""
     failed = getattr(err, "failed_notebook", None)
     cell = _failing_cell(failed, err.exec_count) if failed is not None else "(cell not recorded)"
@@ -93,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats", type=Path, help="append wall time and peak memory of the run to this JSON-lines file")
     args = parser.parse_args(argv)
     params = {k: _parse_value(v) for k, v in args.parameter}
+    from papermill.exceptions import PapermillExecutionError
+
     start = time.perf_counter()
     try:
         with stop_children_on_signal():

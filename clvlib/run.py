@@ -42,15 +42,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from papermill.exceptions import PapermillExecutionError
 
 from clvlib.checks import InputDataError
-from clvlib.config import PROFILES, Paths
+from clvlib.config import CONFIGURATIONS, PROFILES, Paths
 from clvlib.files import atomic_write
 from clvlib.inputcheck import check_input
-from clvlib.model import CONFIGURATIONS
 from clvlib.notebooks import failure_message, run_notebook
-from clvlib.report import build_report
 from clvlib.scores import read_scores
 from clvlib.signals import RunTerminated, stop_children_on_signal
 
@@ -211,7 +208,7 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
         Show papermill's progress bars.
     method : {"paper", "best", "original"}
         The CLV configuration whose detections, events and attribution are written
-        (:data:`clvlib.model.CONFIGURATIONS`); all three are trained and compared in the tables.
+        (:data:`clvlib.config.CONFIGURATIONS`); all three are trained and compared in the tables.
 
     Returns
     -------
@@ -239,6 +236,8 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
           f"years {c.first_year}-{c.last_train_year} for training, {c.test_year} held out; melt variable "
           f"{checked.melt_variable or 'none'}; detector: the CLV's '{method}' configuration")
+    from papermill.exceptions import PapermillExecutionError  # after the checks: a refused input answers at once
+
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_stagings(out)
     staging = staging_folder(out)
@@ -275,6 +274,8 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
         if stage in METHOD_STAGES:
             params["method"] = method
         run_notebook(NOTEBOOKS / f"{stage}.py", out / "notebooks" / f"{stage}.ipynb", params, progress=progress)
+    from clvlib.report import build_report  # matplotlib and seaborn: only once the notebooks have run
+
     written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
     report = build_report(out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}",
                           claims=False)
@@ -309,13 +310,17 @@ def main(argv: list[str] | None = None) -> int:
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2
-    except PapermillExecutionError as err:
-        print(failure_message(err) + f"\n{kept[0].upper() + kept[1:]}; the failed run is in {out.parent / (out.name + '.failed')}.",
-              file=sys.stderr)
-        return 1
     except RunTerminated as err:
         print(f"\nmake run {err}: its notebook kernel was stopped and {kept}.", file=sys.stderr)
         return 128 + err.signum
+    except Exception as err:
+        from papermill.exceptions import PapermillExecutionError
+
+        if not isinstance(err, PapermillExecutionError):
+            raise
+        print(failure_message(err) + f"\n{kept[0].upper() + kept[1:]}; the failed run is in {out.parent / (out.name + '.failed')}.",
+              file=sys.stderr)
+        return 1
     return 0
 
 
