@@ -4,6 +4,7 @@ Runs on a fresh clone (seeded synthetic series of 71 years x 73 five-day steps x
 six clusters of 1-4 features, the default :class:`clvlib.model.CLVConfig`, one torch thread):
 
     python bench/training.py [--repeats 3] [--epochs 2]
+    python bench/training.py --torch-profile   # torch operators of 10 training steps, by own time
 
 Training throughput is training windows per second over ``epochs`` epochs of
 :meth:`ClusterLSTMVAE.fit` (median of the repeats); the reference is
@@ -18,9 +19,10 @@ import argparse
 from dataclasses import replace
 
 import numpy as np
+import torch
 
 from clvlib.benchmark import figure, format_table, seasonal_series, timed, torch_threads
-from clvlib.model import ClusterLSTMVAE, CLVConfig, _windows
+from clvlib.model import ClusterLSTMVAE, CLVConfig, _windows, loss_terms
 from clvlib.model_reference import LoopedClusterLSTMVAE, to_looped_state
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
@@ -72,13 +74,40 @@ def run(repeats: int = 3, epochs: int = 2) -> list[dict]:
     ]
 
 
+def operator_profile(steps: int = 10, rows: int = 25) -> str:
+    """torch.profiler table of ``steps`` training steps (batch 64, the default config, six clusters, one thread)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    config = CLVConfig()
+    x = torch.as_tensor(_windows(seasonal_series(64 + config.window - 1), config.window))
+    with torch_threads(1):
+        model = ClusterLSTMVAE(CLUSTERS, config, progress=False)
+        model._build(x.shape[2])
+        optimizer = torch.optim.Adam(model.net_.parameters(), lr=config.learning_rate)
+
+        def step() -> None:
+            recon, mu, logvar = model.net_(x, sample=True)
+            mse, kl = loss_terms(recon, x, mu, logvar)
+            optimizer.zero_grad()
+            (mse + config.kl_weight * kl).backward()
+            optimizer.step()
+
+        step()
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            for _ in range(steps):
+                step()
+    return prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=rows,
+                                                              max_name_column_width=45, max_shapes_column_width=50)
+
+
 def main() -> None:
     """Command line: print the rows as a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--torch-profile", action="store_true", help="print the torch operators of 10 training steps")
     args = parser.parse_args()
-    print(format_table(run(args.repeats, args.epochs)))
+    print(operator_profile() if args.torch_profile else format_table(run(args.repeats, args.epochs)))
 
 
 if __name__ == "__main__":

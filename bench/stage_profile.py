@@ -4,7 +4,7 @@ The notebook (a jupytext ``.py`` file) is run as a plain script under :mod:`cPro
 parameters cell replaced, in an existing project tree whose earlier stages have run (for example a
 ``make paper PROFILE=quick`` copy), one torch thread as ``make`` uses::
 
-    .venv/bin/python -m bench.profile 05_attribute --root /tmp/tree --dataset era5 --profile quick [--top 30]
+    .venv/bin/python -m bench.stage_profile 05_attribute --root /tmp/tree --dataset era5 --profile quick [--top 30]
 
 It prints the functions with the largest cumulative time (``clvlib`` functions, then every
 function), so a slow stage can be traced to the call that makes it slow. For the torch operators
