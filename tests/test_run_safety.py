@@ -157,21 +157,32 @@ def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.failed"]
 
 
-def _ipykernels() -> set[int]:
-    out = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True).stdout
-    return {int(line.split()[0]) for line in out.splitlines() if "ipykernel_launcher" in line}
+def _ipykernels(ancestor: int | None = None) -> set[int]:
+    """Notebook kernels running now; with ``ancestor``, only those it started (other test workers run kernels too)."""
+    rows = [line.split(maxsplit=2) for line in subprocess.run(["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True,
+                                                                text=True).stdout.splitlines()]
+    parent = {int(pid): int(ppid) for pid, ppid, *_ in rows}
+    kernels = {int(pid) for pid, _, *args in rows if args and "ipykernel_launcher" in args[0]}
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parent.get(pid, 0)
+            if pid == ancestor:
+                return True
+        return False
+
+    return kernels if ancestor is None else {pid for pid in kernels if descends(pid)}
 
 
 def test_terminating_make_stops_the_run_and_its_kernel(canonical_file, tmp_path):
     out = tmp_path / "out"
-    before = _ipykernels()
     proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={canonical_file}", f"OUT={out}",
                              "PROFILE=quick"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 240
     while not list(tmp_path.glob(".out.partial-*/notebooks/01_preprocess.ipynb")) and time.time() < deadline:
         time.sleep(0.5)
     assert list(tmp_path.glob(".out.partial-*")), "the run did not get to notebook 02"
-    kernels = _ipykernels() - before
+    kernels = _ipykernels(ancestor=proc.pid)
     assert kernels, "no notebook kernel was running"
     os.kill(proc.pid, signal.SIGTERM)  # make only, as `kill <pid of make>` does
     output, _ = proc.communicate(timeout=60)
