@@ -201,8 +201,10 @@ select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning
 bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
 
+# pytest-xdist runs the test files on JOBS workers (a file's tests stay together on one: the notebook tests
+# share their project folder); pytest -m "not slow" skips the end-to-end runs for an edit loop of about a minute.
 test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadfile
 
 lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 	mkdir -p $(VENV)/share/jupyter/lab/settings
