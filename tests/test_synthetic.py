@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from clvlib.physics import daily_insolation
+from clvlib.snowpack import ColumnParams, run_column, run_column_reference
 from clvlib.synthetic import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
 
 SHORT = SyntheticConfig(start="2000-01-01", end="2003-12-31")
@@ -114,3 +115,19 @@ def test_same_seed_same_arrays_other_seed_different():
 def test_no_missing_values(climate, name):
     ds = getattr(climate, name)
     assert all(np.isfinite(ds[v].values).all() for v in ds.data_vars)
+
+
+@pytest.mark.parametrize("params", [ColumnParams.era5_like(), ColumnParams.true_snowpack()], ids=["no refreeze", "refreeze"])
+def test_snowpack_on_floats_is_bit_identical_to_the_array_reference(params):
+    rng = np.random.default_rng(8)
+    days = 3 * 365
+    shape = (days, 3)
+    season = np.sin(2 * np.pi * np.arange(days) / 365)[:, None]
+    args = (80.0 * season - 20.0 + 30.0 * rng.normal(size=shape), np.clip(250.0 * season + 120.0, 0, None) * np.ones(shape),
+            np.clip(rng.normal(1.0, 2.0, shape), 0, None), np.clip(rng.normal(0.0, 1.0, shape), 0, None), params)
+    offset = np.where(rng.random((days, 1)) < 0.05, -0.2, 0.0)
+    for kwargs in ({}, {"albedo_offset": offset, "firn_air_initial": 3.0}):
+        fast, reference = run_column(*args, **kwargs), run_column_reference(*args, **kwargs)
+        for field in ("melt", "refreeze", "runoff", "albedo", "energy", "firn_air"):
+            np.testing.assert_array_equal(getattr(fast, field).view(np.int64), getattr(reference, field).view(np.int64))
+        assert fast.melt.max() > 0 and (fast.refreeze.max() > 0) == params.refreeze
