@@ -260,6 +260,7 @@ def _threshold(model) -> float:
     return float(np.quantile(model.score(_series(2)), 0.9))
 
 
+@pytest.mark.slow
 def test_counterfactual_brings_a_planted_anomaly_under_its_threshold_with_a_change_of_the_planted_feature(model):
     x, t = _series(2), 73 * 7 + 40
     x[t, 1] += 4.0
@@ -276,6 +277,7 @@ def test_counterfactual_brings_a_planted_anomaly_under_its_threshold_with_a_chan
     assert model.score(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
 
 
+@pytest.mark.slow
 def test_counterfactual_is_deterministic_batched_equals_looped_and_scores_like_the_model(model):
     x, t = _series(2), 73 * 7 + 40
     x[t, 1] += 4.0

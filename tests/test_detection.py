@@ -79,6 +79,7 @@ def test_events_intensity_extremes_and_matching():
     assert row["n_events"] == len(events) and row["n_extreme"] == int(events["extreme"].sum())
 
 
+@pytest.mark.slow
 def test_a_planted_anomaly_is_flagged_by_the_trained_clv():
     time = _time(8)
     rng = np.random.default_rng(0)

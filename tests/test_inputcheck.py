@@ -33,6 +33,7 @@ def _check(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_the_point_product_is_checked_as_a_site_series(tmp_path, monkeypatch):
     path, series = write_point_product(tmp_path / "kangerlussuaq.zip")
     monkeypatch.setenv("REGION", "file")
@@ -46,6 +47,7 @@ def test_the_point_product_is_checked_as_a_site_series(tmp_path, monkeypatch):
     assert row.loc["ssrd", "units"] == "W m-2" and 20.0 < row.loc["ssrd", "mean"] < 300.0
 
 
+@pytest.mark.slow
 def test_every_kind_of_input_is_checked_without_training(tmp_path):
     canonical = tmp_path / "series.nc"
     _file().to_netcdf(canonical)
@@ -67,6 +69,7 @@ def test_an_input_that_meets_the_contract_but_fails_notebook_01_fails_the_check(
         check_input(path)
 
 
+@pytest.mark.slow
 def test_make_check_prints_the_table_or_the_reason_and_sets_the_exit_status(tmp_path):
     path, _ = write_point_product(tmp_path / "site.zip")
     good = _check(f"DATA={path}", "REGION=file")
@@ -83,6 +86,7 @@ def test_make_check_prints_the_table_or_the_reason_and_sets_the_exit_status(tmp_
     assert usage.returncode != 0 and "usage: make check DATA=" in usage.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_make_run_on_the_point_product(tmp_path):
     path, _ = write_point_product(tmp_path / "site.zip", first=2012, years=9)

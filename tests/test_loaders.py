@@ -76,6 +76,7 @@ def test_new_layout_gives_a_checked_daily_dataset(daily_new):
     assert daily_new["ssrd"].attrs["units"] == "J m-2" and daily_new["tp"].attrs["units"] == "m"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["legacy", "zip"])
 def test_layouts_give_the_same_five_day_features(layouts, daily_new, layout):
     other = load_era5(layouts[layout][::-1], QUIET)  # order of the files does not matter
@@ -137,6 +138,7 @@ def test_accumulation_window_is_01_to_00_and_missing_hours_give_nan():
     assert daily["tp"].sel(time="2001-01-01").item() == 1.0
 
 
+@pytest.mark.slow
 def test_dask_and_in_memory_reductions_agree(layouts, daily_new):
     in_memory = load_era5(layouts["new"], Era5Config(progress=False, chunk_hours=None))
     xr.testing.assert_allclose(in_memory, daily_new, rtol=1e-12)

@@ -166,6 +166,7 @@ raise ValueError(f"boom: total is {total}")
 '''
 
 
+@pytest.mark.slow
 def test_a_failing_notebook_shows_the_cell_and_the_error_in_the_make_output(tree):
     (tree / "notebooks" / "07_compare.py").write_text(FAILING)
     result = _make(tree, "build/notebooks/07_compare.ipynb", check=False)
@@ -189,6 +190,7 @@ time.sleep(120)
 '''
 
 
+@pytest.mark.slow
 def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_path):
     source, output = tmp_path / "slow.py", tmp_path / "out" / "slow.ipynb"
     source.write_text(SLOW)

@@ -230,6 +230,7 @@ def test_paper_score_is_the_plain_mean_squared_error(fitted):
     np.testing.assert_array_equal(fitted.decision_function(x), fitted.feature_errors(x).mean(axis=1))
 
 
+@pytest.mark.slow
 def test_with_score_equals_training_with_that_score_and_survives_save_load(fitted, tmp_path):
     x = _series()
     direct = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(**{**FAST.__dict__, "score": "standardized"}),

@@ -21,6 +21,8 @@ from clvlib.report import build_report
 from clvlib.scores import read_scores
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 
 def _run(project_root, stage: str, dataset: str) -> None:
     out = project_root / "build" / f"{stage}_{dataset}.ipynb"

@@ -36,6 +36,7 @@ def _make_run(data, out, *extra) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp_path):
     data, out = tmp_path / "mine.nc", tmp_path / "out"
@@ -75,6 +76,7 @@ def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp
     np.testing.assert_allclose(scores["score"], paper.feature_errors(features["za"].values).mean(axis=1), rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_make_run_method_best_writes_the_best_configuration(climate, tmp_path):
     """METHOD=best: the events and scores are those of the configuration chosen on the tuning seeds."""
@@ -126,6 +128,7 @@ def test_importance_table_joins_the_clv_ranking_and_the_surrogates():
     assert table.loc[table["method"] == "Random Forest impurity, melt variable", "rank"].tolist() == [1]
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_make_run_on_a_folder_of_raw_cds_files_writes_the_four_csvs(tmp_path):
     from test_sources import write_cds_years

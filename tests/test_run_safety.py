@@ -39,6 +39,7 @@ def canonical_file(climate, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_arguments_of_make_run_are_never_run_as_commands(tmp_path):
     sentinel = tmp_path / "PWNED"
     in_root = f"PWNED-{os.getpid()}"  # a command in a file name runs in make's folder (no '/' in a name)
@@ -174,6 +175,7 @@ def _ipykernels(ancestor: int | None = None) -> set[int]:
     return kernels if ancestor is None else {pid for pid in kernels if descends(pid)}
 
 
+@pytest.mark.slow
 def test_terminating_make_stops_the_run_and_its_kernel(canonical_file, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={canonical_file}", f"OUT={out}",

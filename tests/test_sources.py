@@ -179,6 +179,7 @@ def test_make_data_without_credentials_says_what_to_do(tmp_path):
     assert "cdsapi==" in out or "cds.climate.copernicus.eu" in out
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_notebook_01_reads_real_files_under_data_raw_and_records_them(tmp_path):
     import json

@@ -15,6 +15,7 @@ def _scores(seed: int = 0, n: int = 400) -> np.ndarray:
     return np.random.default_rng(seed).gamma(2.0, 1.0, n)
 
 
+@pytest.mark.slow
 def test_block_fit_agrees_with_per_point_reference():
     s = _scores()
     per_point = pot_threshold_per_point(s, SMALL)
