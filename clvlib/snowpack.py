@@ -188,26 +188,10 @@ def run_column_reference(
     albedo_offset: np.ndarray | None = None,
     firn_air_initial: float = 10.0,
 ) -> ColumnOutput:
-    """Reference for :func:`run_column`: the same day-by-day update on arrays of columns (numpy per day).
+    """Reference for :func:`run_column` (same parameters and result): the day-by-day update on arrays of columns.
 
-    Parameters
-    ----------
-    energy_no_sw : ndarray, shape (n_days, n_columns)
-        ``LWnet + H + LE`` of a surface at 0 C (W m-2).
-    shortwave_down : ndarray, shape (n_days, n_columns)
-        Downward shortwave (W m-2).
-    snowfall, rain : ndarray, shape (n_days, n_columns)
-        kg m-2 per day.
-    params : ColumnParams
-        Snowpack parameters.
-    albedo_offset : ndarray, optional
-        Added to the albedo state each day (dark-surface events); not carried to the next day.
-    firn_air_initial : float
-        Firn air content at the start (m).
-
-    Returns
-    -------
-    ColumnOutput
+    Every operation of a day runs once on all columns with numpy; :func:`run_column` runs the same
+    operations on Python floats, column by column, and must give the same bits (tests/test_synthetic.py).
     """
     n_days, n_cols = energy_no_sw.shape
     offset = np.zeros_like(energy_no_sw) if albedo_offset is None else albedo_offset
