@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import shap
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.utils import check_random_state
 from sklearn.metrics import average_precision_score, r2_score
+from sklearn.utils import check_random_state
 from xgboost import XGBClassifier, XGBRegressor
 
 TASKS: tuple[str, ...] = ("anomaly", "melt")
@@ -82,27 +82,27 @@ def permutation_importance(model, X: pd.DataFrame, y: np.ndarray, task: str, n_r
 
     The same shuffles and numbers as ``sklearn.inspection.permutation_importance(model, X, y,
     scoring=..., n_repeats=n_repeats, random_state=random_state).importances_mean`` (average
-    precision for ``anomaly``, R^2 for ``melt``), but the model predicts all ``n_features *
-    n_repeats`` shuffled copies of ``X`` in one call instead of one call each: a forest's trees
-    are then walked once (scikit-learn's loop costs ~0.1 s per call for 300 trees). A tree
-    ensemble predicts every row on its own, so the predictions, and the result, are identical
-    (tests/test_surrogate.py).
+    precision for ``anomaly``, R^2 for ``melt``), but the model predicts the ``n_repeats``
+    shuffled copies of ``X`` for a feature in one call instead of one call each: a forest's trees
+    are walked once per feature (scikit-learn's loop over trees costs ~0.1 s per call for 300
+    trees), while memory stays ``n_repeats`` times that of ``X``. A tree ensemble predicts every
+    row on its own, so the predictions, and the result, are identical (tests/test_surrogate.py).
     """
     values, y = X.to_numpy(), np.asarray(y)
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)  # as scikit-learn draws it
-    copies = []
+    metric = average_precision_score if task == "anomaly" else r2_score
+    baseline = _skill(model, X, y, task)
+    importance = np.empty(values.shape[1])
     for col in range(values.shape[1]):
-        rng, order, shuffled = check_random_state(seed), np.arange(len(values)), values.copy()
+        rng, order, shuffled, copies = check_random_state(seed), np.arange(len(values)), values.copy(), []
         for _ in range(n_repeats):
             rng.shuffle(order)
             shuffled[:, col] = shuffled[order, col]  # shuffles compound, as in scikit-learn
             copies.append(shuffled.copy())
-    stacked = pd.DataFrame(np.concatenate(copies), columns=X.columns).astype(X.dtypes.to_dict())
-    predicted = model.predict_proba(stacked)[:, 1] if task == "anomaly" else model.predict(stacked)
-    metric = average_precision_score if task == "anomaly" else r2_score
-    baseline = _skill(model, X, y, task)
-    drops = np.array([baseline - metric(y, part) for part in np.split(predicted, len(copies))])
-    return drops.reshape(values.shape[1], n_repeats).mean(axis=1)
+        stacked = pd.DataFrame(np.concatenate(copies), columns=X.columns).astype(X.dtypes.to_dict())
+        predicted = model.predict_proba(stacked)[:, 1] if task == "anomaly" else model.predict(stacked)
+        importance[col] = np.mean([baseline - metric(y, part) for part in np.split(predicted, n_repeats)])
+    return importance
 
 
 def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateConfig = SurrogateConfig(),

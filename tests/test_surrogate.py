@@ -103,9 +103,9 @@ def test_batched_permutation_importance_equals_scikit_learn(task):
     models = ((XGBClassifier, RandomForestClassifier) if task == "anomaly" else (XGBRegressor, RandomForestRegressor))
     for model in (cls(n_estimators=20, max_depth=4, random_state=1, n_jobs=1) for cls in models):
         model.fit(X[:160], y[:160])
-        ours = permutation_importance(model, X[160:], y[160:], task, n_repeats=3, random_state=2)
+        ours = permutation_importance(model, X[160:], y[160:], task, n_repeats=10, random_state=2)
         scoring = "average_precision" if task == "anomaly" else "r2"
-        theirs = sklearn_permutation_importance(model, X[160:], y[160:], scoring=scoring, n_repeats=3, random_state=2,
+        theirs = sklearn_permutation_importance(model, X[160:], y[160:], scoring=scoring, n_repeats=10, random_state=2,
                                                 n_jobs=1).importances_mean
         np.testing.assert_array_equal(ours, theirs)
         assert ours.argmax() == 0
