@@ -198,7 +198,7 @@ check: $(STAMP) ## load and check an input as make run would, without training: 
 select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
 	$(PY) -m clvlib.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
 
-bench: $(STAMP) ## time and memory against references, one table + bench/results.json (about 20 min) [FAST=1: a few]
+bench: $(STAMP) ## time and memory against references and targets, with the builds' quality; one table + bench/results.json (about 1 h) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
 
 # pytest-xdist runs the test files on JOBS workers (a file's tests stay together on one: the notebook tests
