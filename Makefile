@@ -48,7 +48,7 @@ export MKL_NUM_THREADS ?= 1
 DATASETS := era5 gemb
 
 # Real inputs (README, 'Real data'): notebook 01 reads them instead of the synthetic default when
-# present (clvlib/sources.py). GEMB_OUTPUT names a GEMB output file; REGION=lat_min,lat_max,lon_min,lon_max
+# present (clvlib/io/sources.py). GEMB_OUTPUT names a GEMB output file; REGION=lat_min,lat_max,lon_min,lon_max
 # replaces the southwest Greenland box (ERA5 requests and regional means, NSIDC-0533 melt extent).
 export REGION GEMB_OUTPUT
 REAL_era5 := $(sort $(wildcard data/raw/era5/*.nc data/raw/era5/*.zip))
@@ -58,15 +58,15 @@ REAL_MEASURES := $(sort $(wildcard data/raw/measures/*.nc data/raw/measures/*.cs
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-LIB := $(wildcard clvlib/*.py)
-SYNTH_LIB := clvlib/synthetic.py clvlib/snowpack.py clvlib/physics.py clvlib/variables.py clvlib/rawdata.py
+LIB := $(wildcard clvlib/*.py clvlib/*/*.py)
+SYNTH_LIB := clvlib/synthetic/generator.py clvlib/synthetic/snowpack.py clvlib/synthetic/physics.py clvlib/variables.py clvlib/synthetic/rawdata.py
 RAW := data/raw/synthetic/seed-$(SEED)/manifest.json
 NB := build/notebooks
-RUN_NB := $(PY) -m clvlib.notebooks --no-progress --stats build/stats.jsonl
+RUN_NB := $(PY) -m clvlib.pipeline.notebooks --no-progress --stats build/stats.jsonl
 NOISE := grep -v -e "is ignored: it is neither a file nor a directory" -e "running over TCP without encryption" \
   -e "KeyboardInterrupt caught in kernel" || true
 # Appended to an 'exec'ed command: the shell is replaced by Python, so that make's SIGTERM reaches it
-# (and, through clvlib.signals, its notebook kernels), while the kernels' noise is filtered.
+# (and, through clvlib.pipeline.signals, its notebook kernels), while the kernels' noise is filtered.
 FILTERED := > >($(NOISE)) 2>&1
 
 # The run's parameters live in build/params.json, rewritten only when they change, so that
@@ -89,7 +89,7 @@ PARAMS := build/params.json
 
 # Stages per data set; each executed notebook is a target that depends on its source, the
 # previous stage of the same data set, the clvlib modules it imports (directly or through other
-# modules: build/deps.mk, written by clvlib/deps.py), the parameters and the environment. Editing
+# modules: build/deps.mk, written by clvlib/pipeline/deps.py), the parameters and the environment. Editing
 # one module reruns only the notebooks that import it and the stages after them.
 STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
 NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb)) $(NB)/07_compare.ipynb
@@ -106,14 +106,14 @@ $(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
 
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
-	@$(PYTHON) clvlib/deps.py --notebooks notebooks --package clvlib --out $@
+	@$(PYTHON) clvlib/pipeline/deps.py --notebooks notebooks --package clvlib --out $@
 ifeq ($(filter run check select bench test lab help env lock clean data,$(GOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
-# notebook, so it runs again instead of its broken output being used (clvlib/integrity.py).
+# notebook, so it runs again instead of its broken output being used (clvlib/pipeline/integrity.py).
 ifeq ($(MAKELEVEL),0)
-$(shell test -d $(NB) && $(PYTHON) clvlib/integrity.py --root . --notebooks $(NB))
+$(shell test -d $(NB) && $(PYTHON) clvlib/pipeline/integrity.py --root . --notebooks $(NB))
 endif
 endif
 
@@ -145,12 +145,12 @@ lock: ## rewrite requirements.lock from pyproject.toml (every package of the tre
 synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/synthetic/
 
 data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP)
-	$(PY) -m clvlib.rawdata --seed $* --out $(@D)
+	$(PY) -m clvlib.synthetic.rawdata --seed $* --out $(@D)
 
 # Resumable: files whose SHA-256 matches data/raw/<set>/manifest.json are skipped. Missing credentials or
-# download clients end with a message saying what to do (clvlib/download.py), never a traceback.
+# download clients end with a message saying what to do (clvlib/io/download.py), never a traceback.
 data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=... or SITE=lat,lon for the point product]
-	@$(PY) -m clvlib.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION))) \
+	@$(PY) -m clvlib.io.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION))) \
 	  $(if $(SITE),--site $(call q,$(SITE)))
 
 # 07 compares the two data sets, so it has no dataset parameter.
@@ -169,34 +169,34 @@ paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper
 	@$(MAKE) --no-print-directory paper/report.html
 	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
 
-VERIFY := $(PY) -m clvlib.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method $(METHOD)
+VERIFY := $(PY) -m clvlib.publish.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method $(METHOD)
 
 verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md) [STRICT=1: fail on a claim that does not hold]
 	$(VERIFY) $(if $(STRICT),--strict)
 
 # make paper runs the same verification whenever a notebook, the claims or their rules changed.
-paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/claims.py build/method.txt
+paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/publish/claims.py build/method.txt
 	$(VERIFY)
 
-paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/report.py
-	$(PY) -m clvlib.report --paper paper --notebooks $(NB)
+paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/publish/report.py
+	$(PY) -m clvlib.publish.report --paper paper --notebooks $(NB)
 
 notebooks: $(NOTEBOOKS)
 
 run: $(STAMP) ## notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...|file]
 	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
-	@exec $(PY) -m clvlib.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
+	@exec $(PY) -m clvlib.pipeline.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
 	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
 
 check: $(STAMP) ## load and check an input as make run would, without training: make check DATA=<file or folder> [PROFILE=full|quick REGION=...|file]
 	@test -n $(call q,$(DATA)) || { echo "usage: make check DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output> [REGION=...|file]" >&2; exit 2; }
-	@exec $(PY) -m clvlib.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
+	@exec $(PY) -m clvlib.io.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
 select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
-	$(PY) -m clvlib.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
+	$(PY) -m clvlib.pipeline.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
 
 bench: $(STAMP) ## time and memory against references and targets, with the builds' quality; one table + bench/results.json (about 1 h) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
@@ -216,7 +216,7 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
 seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,5 (never the tuning seeds 1-3) PROFILE=full|quick]
-	@exec $(PY) -m clvlib.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
+	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
 paper/claims.md: $(wildcard paper/tables/tab_seeds_claims.csv)

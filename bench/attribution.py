@@ -7,7 +7,7 @@ six clusters) and explains the steps with the highest scores:
     python bench/attribution.py [--repeats 3] [--steps 40] [--plain-steps 1] [--dataset era5]
 
 Times are per explained step, median of the repeats (the plain loop runs once): the batched
-:func:`clvlib.attribution.attribute` against the plain loop over (step, feature) pairs that
+:func:`clvlib.method.attribution.attribute` against the plain loop over (step, feature) pairs that
 rescores the whole series for each pair (``plain-steps`` steps, it is slow) and against the loop
 that rescores only the neighbourhood of the step (``steps`` steps). One torch thread.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.attribution import attribute, attribute_looped, baseline_values
-from clvlib.benchmark import figure, format_table, seasonal_series, timed, torch_threads
-from clvlib.model import ClusterLSTMVAE, CLVConfig
+from clvlib.method.attribution import attribute, attribute_looped, baseline_values
+from clvlib.testing.benchmark import figure, format_table, seasonal_series, timed, torch_threads
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
 
@@ -42,7 +42,7 @@ def _project_case(root: Path, dataset: str) -> tuple[ClusterLSTMVAE, np.ndarray,
     import xarray as xr
 
     from clvlib.config import Paths
-    from clvlib.scores import read_scores
+    from clvlib.method.scores import read_scores
 
     paths = Paths(root)
     features = xr.load_dataset(paths.processed(dataset) / "features.nc")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.benchmark import figure, format_table, timed
+from clvlib.testing.benchmark import figure, format_table, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Issue 13's targets on a quiet 2-core machine (seconds).

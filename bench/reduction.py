@@ -2,14 +2,14 @@
 
     python bench/reduction.py [--repeats 3] [--sizes 0.5,2.0]
 
-For each size, hourly ERA5 files in today's CDS netCDF layout (:func:`clvlib.fixtures.write_cds_netcdf`,
+For each size, hourly ERA5 files in today's CDS netCDF layout (:func:`clvlib.testing.fixtures.write_cds_netcdf`,
 one file per year and variable group, a 0.25 degree grid over the default southwest Greenland
 box, four variables: t2m and sp instantaneous, ssrd and tp accumulated) are written to a
 temporary folder (deleted afterwards). Each measurement runs in its own subprocess, which reports
 its wall time and its peak resident memory (``VmHWM``, see :func:`_peak_rss_mb`; unlike tracemalloc it
 counts the netCDF/HDF5 C allocations):
 
-* the loader: :func:`clvlib.era5.load_era5` (checks, dask regional mean, hourly to daily);
+* the loader: :func:`clvlib.io.era5.load_era5` (checks, dask regional mean, hourly to daily);
 * the plain read: ``xarray.open_dataset`` + ``.load()`` of each variable of each file, one at a time.
 
 Throughput is input bytes / median wall time. The memory target: the loader's peak memory on the
@@ -42,8 +42,8 @@ def write_files(folder: Path, size_gb: float) -> list[Path]:
     """Write about ``size_gb`` of hourly CDS-layout files (whole years) into ``folder``."""
     import pandas as pd
 
-    from clvlib.fixtures import hourly_fields, write_cds_netcdf
-    from clvlib.region import Region
+    from clvlib.testing.fixtures import hourly_fields, write_cds_netcdf
+    from clvlib.io.region import Region
 
     bytes_per_year = 8760 * _GRID[0] * _GRID[1] * 4 * len(VARIABLES)
     hours_total = round(size_gb * 1e9 / bytes_per_year * 8760)
@@ -64,7 +64,7 @@ def _child(kind: str, folder: Path) -> None:
     """One measurement in this process; prints JSON with seconds and peak RSS in MB."""
     import xarray as xr
 
-    from clvlib.era5 import Era5Config, load_era5
+    from clvlib.io.era5 import Era5Config, load_era5
 
     files = sorted(folder.glob("*.nc"))
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench import attribution, build, reduction, threshold, training
-from clvlib.benchmark import format_table
+from clvlib.testing.benchmark import format_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ Runs on a fresh clone (seeded gamma scores with a seasonal cycle, 71 years x 73 
 
     python bench/threshold.py [--repeats 3] [--reference-steps 1200]
 
-:func:`clvlib.threshold.pot_threshold` (one GPD fit per block of positions) runs on the whole
-series; the per-point reference :func:`clvlib.threshold.pot_threshold_per_point` (one fit per
+:func:`clvlib.method.threshold.pot_threshold` (one GPD fit per block of positions) runs on the whole
+series; the per-point reference :func:`clvlib.method.threshold.pot_threshold_per_point` (one fit per
 position, the original code's cost) runs once on the first ``reference-steps`` steps. Both windows
 are trailing (causal), so the reference's thresholds there are exactly those of a full run.
 Speeds are positions with a threshold per second; the agreement is measured on the shared positions.
@@ -17,8 +17,8 @@ import argparse
 
 import numpy as np
 
-from clvlib.benchmark import figure, format_table, timed
-from clvlib.threshold import PotConfig, gpd_fit, pot_threshold, pot_threshold_per_point
+from clvlib.testing.benchmark import figure, format_table, timed
+from clvlib.method.threshold import PotConfig, gpd_fit, pot_threshold, pot_threshold_per_point
 
 
 def seasonal_scores(n_time: int = 71 * 73, seed: int = 0) -> np.ndarray:
@@ -31,7 +31,7 @@ def seasonal_scores(n_time: int = 71 * 73, seed: int = 0) -> np.ndarray:
 
 
 def _uncached(fn):
-    """``fn()`` with every GPD fit computed, none served from :func:`clvlib.threshold.gpd_fit`'s cache."""
+    """``fn()`` with every GPD fit computed, none served from :func:`clvlib.method.threshold.gpd_fit`'s cache."""
     gpd_fit.cache_clear()
     return fn()
 

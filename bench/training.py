@@ -1,14 +1,14 @@
 """Benchmark: training and scoring throughput of the batched CLV against the looped reference.
 
 Runs on a fresh clone (seeded synthetic series of 71 years x 73 five-day steps x 17 features,
-six clusters of 1-4 features, the default :class:`clvlib.model.CLVConfig`, one torch thread):
+six clusters of 1-4 features, the default :class:`clvlib.method.model.CLVConfig`, one torch thread):
 
     python bench/training.py [--repeats 3] [--epochs 2]
     python bench/training.py --torch-profile   # torch operators of 10 training steps, by own time
 
 Training throughput is training windows per second over ``epochs`` epochs of
 :meth:`ClusterLSTMVAE.fit` (median of the repeats); the reference is
-:class:`clvlib.model_reference.LoopedClusterLSTMVAE`: the same training loop and architecture with
+:class:`clvlib.testing.model_reference.LoopedClusterLSTMVAE`: the same training loop and architecture with
 one encoder per cluster run in a Python loop. Scoring throughput is time steps per second of
 :meth:`ClusterLSTMVAE.score` on the whole series, both networks holding the same weights.
 """
@@ -21,9 +21,9 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from clvlib.benchmark import figure, format_table, seasonal_series, timed, torch_threads
-from clvlib.model import ClusterLSTMVAE, CLVConfig, _windows, loss_terms
-from clvlib.model_reference import LoopedClusterLSTMVAE, to_looped_state
+from clvlib.testing.benchmark import figure, format_table, seasonal_series, timed, torch_threads
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig, sliding_windows, loss_terms
+from clvlib.testing.model_reference import LoopedClusterLSTMVAE, to_looped_state
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
 REFERENCE = "looped reference: one encoder per cluster in a Python loop, same data, clusters, config, 1 thread"
@@ -31,7 +31,7 @@ REFERENCE = "looped reference: one encoder per cluster in a Python loop, same da
 
 def _throughputs(values: np.ndarray, config: CLVConfig, repeats: int) -> dict[str, list[float]]:
     """Training windows/s and scoring steps/s of both implementations, alternating, ``repeats`` times."""
-    n_windows = len(_windows(values, config.window))
+    n_windows = len(sliding_windows(values, config.window))
     n_train = n_windows - max(1, round(config.val_fraction * n_windows))
     out: dict[str, list[float]] = {}
     for rep in range(repeats):
@@ -46,7 +46,7 @@ def _scoring(values: np.ndarray, config: CLVConfig, repeats: int) -> tuple[dict[
     """Scoring steps/s of both implementations with the same weights, and their largest score difference."""
     batched = ClusterLSTMVAE(CLUSTERS, config, progress=False).fit(values[: 73 * 8])
     looped = LoopedClusterLSTMVAE(CLUSTERS, config, progress=False)
-    looped._build(values.shape[1])
+    looped.build_network(values.shape[1])
     looped.net_.load_state_dict(to_looped_state(batched.net_.state_dict(), len(CLUSTERS)))
     out: dict[str, list[float]] = {}
     for _ in range(repeats):
@@ -79,10 +79,10 @@ def operator_profile(steps: int = 10, rows: int = 25) -> str:
     from torch.profiler import ProfilerActivity, profile
 
     config = CLVConfig()
-    x = torch.as_tensor(_windows(seasonal_series(64 + config.window - 1), config.window))
+    x = torch.as_tensor(sliding_windows(seasonal_series(64 + config.window - 1), config.window))
     with torch_threads(1):
         model = ClusterLSTMVAE(CLUSTERS, config, progress=False)
-        model._build(x.shape[2])
+        model.build_network(x.shape[2])
         optimizer = torch.optim.Adam(model.net_.parameters(), lr=config.learning_rate)
 
         def step() -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 PROFILES: tuple[str, ...] = ("quick", "full")
 
-#: The three named CLV configurations reported side by side (:meth:`clvlib.model.CLVConfig.named`): the
+#: The three named CLV configurations reported side by side (:meth:`clvlib.method.model.CLVConfig.named`): the
 #: author's settings, the paper's method with the known defects fixed, and the one chosen on tuning seeds.
 CONFIGURATIONS: tuple[str, ...] = ("original", "paper", "best")
 
 #: Seeds of the embedded default on which the ``best`` configuration and the recommended attribution
-#: are chosen (:mod:`clvlib.selection`); their numbers never go into the paper's tables.
+#: are chosen (:mod:`clvlib.pipeline.selection`); their numbers never go into the paper's tables.
 TUNING_SEEDS: tuple[int, ...] = (1, 2, 3)
 
 
@@ -66,7 +66,7 @@ class PreprocessConfig:
         The record runs from ``first_year`` to ``test_year``; the scaler and the climatology
         are fitted on ``first_year..last_train_year`` only.
     iqr_k : float
-        Fence multiplier of the IQR rule (see :func:`clvlib.preprocess.iqr_clip`).
+        Fence multiplier of the IQR rule (see :func:`clvlib.method.preprocess.iqr_clip`).
     max_missing_days : int
         A 5-day step with more missing days than this is a gap.
     max_gap_steps : int

@@ -1,7 +1,7 @@
 """Writing files so that an interrupted run never leaves a half-written one under the real name,
 and checksums that let a reader (and ``make``) tell a truncated or edited file from the one written.
 
-Standard library only: ``clvlib/integrity.py`` runs it with the system Python before the
+Standard library only: ``clvlib/pipeline/integrity.py`` runs it with the system Python before the
 environment exists.
 """
 
@@ -11,10 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-
-class ChecksumError(ValueError):
-    """A file does not match the checksum written with it (truncated, corrupted or edited)."""
+from clvlib.errors import ChecksumError
 
 
 def checksum_path(path: Path) -> Path:
@@ -62,7 +59,7 @@ def verify_checksum(path: Path) -> Path:
     >>> verify_checksum(f)
     Traceback (most recent call last):
     ...
-    clvlib.files.ChecksumError: ...x.txt does not match the checksum written with it ... rerun the notebook that writes it (make paper does).
+    clvlib.errors.ChecksumError: ...x.txt does not match the checksum written with it ... rerun the notebook that writes it (make paper does).
     """
     path = Path(path)
     fix = "rerun the notebook that writes it (make paper does)."

@@ -32,11 +32,11 @@
 #
 # **On the embedded default data** (synthetic, with injected events of known cause) every
 # statement about ERA5 or GEMB physics is a method check, not a finding about Greenland.
-# **Real data** are used instead when present (`clvlib.sources`): ERA5 files under `data/raw/era5/`
+# **Real data** are used instead when present (`clvlib.io.sources`): ERA5 files under `data/raw/era5/`
 # (what `make data` writes; `era5_invariant.nc` is the mask), GEMB output under `data/raw/gemb/` or
 # named by `GEMB_OUTPUT`; the source is stated below and recorded in the manifest. With `data` set
 # (what `make run DATA=...` does) the notebook reads a user's canonical netCDF file, raw ERA5
-# download or GEMB output instead (contract: `clvlib.canonical`). For real and user data the last
+# download or GEMB output instead (contract: `clvlib.io.canonical`). For real and user data the last
 # complete year is held out.
 
 # %% tags=["parameters"]
@@ -51,14 +51,14 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.inputcheck import user_config
+from clvlib.io.inputcheck import user_config
 from clvlib.config import Paths, PreprocessConfig, get_profile
-from clvlib.outputs import set_style
-from clvlib.plots import plot_overview
-from clvlib.preprocess import preprocess, write_features
-from clvlib.rawdata import load_daily, load_truth, verify_synthetic
-from clvlib.registry import Registry
-from clvlib.sources import find_source, load_raw, region_from_env, user_source
+from clvlib.publish.outputs import set_style
+from clvlib.publish.plots import plot_overview
+from clvlib.method.preprocess import preprocess, write_features
+from clvlib.synthetic.rawdata import load_daily, load_truth, verify_synthetic
+from clvlib.publish.registry import Registry
+from clvlib.io.sources import find_source, load_raw, region_from_env, user_source
 from clvlib.variables import dataset_variables, melt_variable
 
 set_style()

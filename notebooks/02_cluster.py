@@ -36,12 +36,12 @@ method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
 # %%
 from pathlib import Path
 
-from clvlib.clustering import CorrelationClusterer, save_clusters
+from clvlib.method.clustering import CorrelationClusterer, save_clusters
 from clvlib.config import Paths
-from clvlib.detector_plots import plot_correlation, plot_silhouette
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.registry import Registry
+from clvlib.publish.detector_plots import plot_correlation, plot_silhouette
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.publish.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())

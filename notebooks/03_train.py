@@ -17,7 +17,7 @@
 # One LSTM encoder with self-attention per feature cluster (notebook 02), a shared decoder that
 # reconstructs every feature over a window of 15 five-day steps (75 days), trained on the
 # training years only; the last 20 % of the training windows (in time) validate and stop the
-# training early. Differences from the original code, all deliberate (see `clvlib.model`):
+# training early. Differences from the original code, all deliberate (see `clvlib.method.model`):
 # the KL term covers every cluster's latent with weight `kl_weight` per latent dimension
 # relative to the per-element MSE, scoring uses the latent mean (deterministic), and every step
 # is scored.
@@ -32,7 +32,7 @@
 # | `best` | from notebook 02 | chosen on tuning seeds that are never reported (`make select`, table below) |
 # | `unclustered-<name>` | one cluster with all features, the same total latent size | as `<name>` (the ablation of claim 7) |
 #
-# `best` was chosen by `clvlib.selection` on seeds 1-3 of the embedded default (training-year melt
+# `best` was chosen by `clvlib.pipeline.selection` on seeds 1-3 of the embedded default (training-year melt
 # seasons only: neither the reported seeds 0 and 4 nor any held-out year were looked at). A
 # configuration that differs from another only in its anomaly score shares that one's training
 # (the score does not enter the loss), so it costs no second fit.
@@ -51,14 +51,14 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from clvlib.clustering import load_clusters
+from clvlib.method.clustering import load_clusters
 from clvlib.config import Paths, get_profile
-from clvlib.detector_plots import plot_losses
-from clvlib.model import CONFIGURATIONS, CLVConfig, train_configurations, training_summary
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.registry import Registry
-from clvlib.selected import read_selection
+from clvlib.publish.detector_plots import plot_losses
+from clvlib.method.model import CONFIGURATIONS, CLVConfig, train_configurations, training_summary
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.publish.registry import Registry
+from clvlib.method.selected import read_selection
 
 set_style()
 paths = Paths(Path(root).resolve())

@@ -16,14 +16,14 @@
 #
 # The anomaly score of a 5-day step is the Cluster-LSTM-VAE's reconstruction error (mean
 # squared error over features, averaged over all 15-step windows that cover the step,
-# `clvlib.model.anomaly_score`). The `best` configuration has the same score; its model was
+# `clvlib.method.model.anomaly_score`). The `best` configuration has the same score; its model was
 # trained on melt-season windows only (notebook 03). The model
 # was trained on the training years (notebook 03); the held-out year 2021 is scored with it.
 #
 # **Threshold.** Melt anomalies are looked for in the melt season (steps starting May to
 # September). A peaks-over-threshold rule (`scipy.stats.genpareto`) fitted on a *trailing*
 # window of past melt-season scores, once per season-long block, flags a step whose tail
-# probability is below `alpha` (settings in `clvlib.detection`). The original code's centred
+# probability is below `alpha` (settings in `clvlib.method.detection`). The original code's centred
 # window (it reads the future) and a mean + k·sigma rule are shown for comparison.
 #
 # **Validation.** Against the injected events of the embedded default (their dates are known),
@@ -65,9 +65,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
 from clvlib.config import Paths
-from clvlib.detection import (
+from clvlib.method.detection import (
     DetectConfig,
     comparison_table,
     detect,
@@ -76,16 +76,16 @@ from clvlib.detection import (
     match_events,
     validation_tables,
 )
-from clvlib.detector_plots import plot_pr_curves, plot_scores, plot_trend
-from clvlib.evaluation import measures_anomalies, melt_season, step_labels
-from clvlib.model import CONFIGURATIONS, UNCLUSTERED, ClusterLSTMVAE, method_label
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.rawdata import load_measures, load_truth
-from clvlib.registry import Registry
-from clvlib.scores import write_scores
-from clvlib.sources import find_measures, load_measures_source, recorded_kind
-from clvlib.trend import counts_per_decade, counts_per_year, trend_table
+from clvlib.publish.detector_plots import plot_pr_curves, plot_scores, plot_trend
+from clvlib.method.evaluation import measures_anomalies, melt_season, step_labels
+from clvlib.method.model import CONFIGURATIONS, UNCLUSTERED, ClusterLSTMVAE, method_label
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.synthetic.rawdata import load_measures, load_truth
+from clvlib.publish.registry import Registry
+from clvlib.method.scores import write_scores
+from clvlib.io.sources import find_measures, load_measures_source, recorded_kind
+from clvlib.method.trend import counts_per_decade, counts_per_year, trend_table
 
 set_style()
 paths = Paths(Path(root).resolve())
@@ -129,7 +129,7 @@ detector = method_label(method)
 scores = {
     **{method_label(name): models[name].decision_function(za) for name in CONFIGURATIONS},
     **{f"unclustered VAE ({name})": models[f"unclustered-{name}"].decision_function(za) for name in CONFIGURATIONS},
-    "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).score(za),
+    "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
     "max abs z": max_abs_z(za),
     "mean z^2 (trivial)": mean_square_z(za),
 }
@@ -157,7 +157,7 @@ event_table.tail(10)
 # %% [markdown]
 # ## Validation against the injected events
 # All rows of a table are evaluated on the same melt-season steps (those where every threshold
-# rule has enough history); `clvlib.detection.validation_tables` computes them. The held-out year
+# rule has enough history); `clvlib.method.detection.validation_tables` computes them. The held-out year
 # (2021 for the default data) was never seen by the models; its melt-season steps are scored and
 # thresholded like any other.
 
@@ -216,7 +216,7 @@ if "detection_test_year" in validation:
 # Melt-extent anomalies: days whose melt extent exceeds the day-of-year climatology of the record
 # by more than one day-of-year standard deviation (both smoothed over 31 days), in the melt season,
 # joined into runs of at least 3 days; interpolated (SMMR) days are not evidence
-# (`clvlib.evaluation.measures_anomalies`). The record is the MEaSUREs-like one of the synthetic
+# (`clvlib.method.evaluation.measures_anomalies`). The record is the MEaSUREs-like one of the synthetic
 # default (1979-2012), or for real data the real MEaSUREs record in `data/raw/measures/`
 # (NSIDC-0533 files over the study region, or a melt-area CSV) when present; the comparison covers
 # the years the record and the features share.

@@ -24,7 +24,7 @@
 # training-period `climatology` of each step of the year are the alternatives used to check how
 # much the ranking depends on that choice.
 #
-# All (step, feature) pairs go through the model as batched tensors (`clvlib.attribution.attribute`);
+# All (step, feature) pairs go through the model as batched tensors (`clvlib.method.attribution.attribute`);
 # the plain loop (`attribute_looped`) is the reference that the tests compare it with.
 #
 # The explained anomalies are those of the configuration `method` (notebook 04). Beside the
@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.attribution import (
+from clvlib.method.attribution import (
     BASELINE_TEXT,
     BASELINES,
     attribute,
@@ -65,21 +65,21 @@ from clvlib.attribution import (
     ranking_agreement,
     tidy,
 )
-from clvlib.attribution_compare import CompareConfig, attribution_truth, compare_attributions, method_ranking
-from clvlib.attribution_plots import (
+from clvlib.method.attribution_compare import CompareConfig, attribution_truth, compare_attributions, method_ranking
+from clvlib.publish.attribution_plots import (
     plot_drivers,
     plot_event_example,
     plot_event_heatmap,
 )
 from clvlib.config import Paths
-from clvlib.model import ClusterLSTMVAE
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.rawdata import load_truth
-from clvlib.registry import Registry
-from clvlib.scores import read_scores
-from clvlib.selected import read_attribution_selection
-from clvlib.sources import recorded_kind
+from clvlib.method.model import ClusterLSTMVAE
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.synthetic.rawdata import load_truth
+from clvlib.publish.registry import Registry
+from clvlib.method.scores import read_scores
+from clvlib.method.selected import read_attribution_selection
+from clvlib.io.sources import recorded_kind
 
 set_style()
 paths = Paths(Path(root).resolve())
@@ -197,13 +197,13 @@ consistency
 # Single-feature occlusion has a known failure: when several correlated features are anomalous
 # together (temperature, dew point and downward longwave in warm air), replacing one of them alone
 # leaves an input the model finds even stranger, so its delta is *negative* and the paper's ranking
-# by signed delta puts it last. The alternatives (`clvlib.attribution_compare`) explain the same
+# by signed delta puts it last. The alternatives (`clvlib.method.attribution_compare`) explain the same
 # steps of the same model: the same deltas ranked by |delta|; whole correlation clusters replaced
 # together (the cluster with the largest drop first, its features by |delta|); the clusters
 # ordered by their exact Shapley values instead; permutation-sampled Shapley values over
 # features; and the literal counterfactual, the smallest change to the window (found by gradient
 # descent on the model's score) that brings the step under its threshold, with features ranked by
-# the size of their change (at each event's peak step; `clvlib.counterfactual`).
+# the size of their change (at each event's peak step; `clvlib.method.counterfactual`).
 
 # %%
 compared = compare_attributions(model, za, steps, bases[baseline], time, event_of_step, names, scores["threshold"].values,

@@ -42,13 +42,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clvlib.attribution_plots import plot_importance, plot_shap_beeswarm
+from clvlib.publish.attribution_plots import plot_importance, plot_shap_beeswarm
 from clvlib.config import Paths
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.registry import Registry
-from clvlib.scores import read_scores
-from clvlib.surrogate import agreement_table, fit_surrogates
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.publish.registry import Registry
+from clvlib.method.scores import read_scores
+from clvlib.method.surrogate import agreement_table, fit_surrogates
 
 set_style()
 paths = Paths(Path(root).resolve())

@@ -36,13 +36,13 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
-from clvlib.compare import plot_side_by_side, side_by_side, stack
+from clvlib.method.compare import plot_side_by_side, side_by_side, stack
 from clvlib.config import Paths
-from clvlib.model import method_label
-from clvlib.outputs import set_style
-from clvlib.preprocess import read_features
-from clvlib.registry import Registry
-from clvlib.sources import recorded_kind
+from clvlib.method.model import method_label
+from clvlib.publish.outputs import set_style
+from clvlib.method.preprocess import read_features
+from clvlib.publish.registry import Registry
+from clvlib.io.sources import recorded_kind
 
 set_style()
 paths = Paths(Path(root).resolve())

@@ -20,8 +20,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from clvlib.rawdata import write_synthetic  # noqa: E402
-from clvlib.synthetic import generate  # noqa: E402
+from clvlib.synthetic.rawdata import write_synthetic  # noqa: E402
+from clvlib.synthetic.generator import generate  # noqa: E402
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 

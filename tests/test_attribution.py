@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.attribution import (
+from clvlib.method.attribution import (
     attribute, attribute_groups, attribute_hierarchical, attribute_looped, attribute_shapley_groups, baseline_values,
     candidate_driver_accuracy, candidate_driver_check, candidate_drivers, event_ranking, overall_ranking,
     shapley_from_coalitions, spread_groups, tidy, top_k_stability,
 )
-from clvlib.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
-from clvlib.model import CLVConfig, ClusterLSTMVAE
+from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
+from clvlib.method.model import CLVConfig, ClusterLSTMVAE
 from conftest import five_day_time, two_cluster_series
 
 N = 73 * 8
@@ -95,7 +95,7 @@ def test_rankings_and_stability():
 
 
 def test_shapley_values_add_up_and_find_the_planted_driver(model):
-    from clvlib.attribution import attribute_shapley
+    from clvlib.method.attribution import attribute_shapley
     x = _series(2)
     t = 73 * 7 + 40
     x[t, 1] += 4.0
@@ -107,13 +107,13 @@ def test_shapley_values_add_up_and_find_the_planted_driver(model):
         lo, hi = max(0, step - w + 1), min(N, step + w)
         all_base = x.copy()
         all_base[lo:hi] = base[lo:hi]
-        expected = model.score(full)[step] - model.score(all_base)[step]
+        expected = model.decision_function(full)[step] - model.decision_function(all_base)[step]
         assert phi[i].sum() == pytest.approx(expected, abs=1e-5)
     assert int(np.argmax(phi[0])) == 1
 
 
 def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
-    from clvlib.attribution import driver_accuracy, driver_check
+    from clvlib.method.attribution import driver_accuracy, driver_check
     ranking = pd.DataFrame({"event_id": [1, 1, 1, 2, 2, 2], "feature": ["albedo", "t2m", "tcc"] * 2,
                             "delta": [3, 2, 1, 1, 2, 3.0], "rank": [1, 2, 3, 3, 2, 1]})
     events = pd.DataFrame({"event_id": [1, 2, 3], "reference_ids": ["10", "11;12", ""]})
@@ -128,7 +128,7 @@ def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
 
 
 def test_baseline_stability_summarises_identical_and_different_baselines():
-    from clvlib.attribution import baseline_stability
+    from clvlib.method.attribution import baseline_stability
     time = pd.date_range("2000-06-01", periods=4, freq="5D")
     deltas = np.array([[3.0, 1.0, 0.0], [2.0, 1.0, 0.5], [0.1, 0.2, 5.0], [0.0, 1.0, 2.0]])
     same = tidy(deltas, time, np.array([1, 1, 2, 2]), ("a", "b", "c"))
@@ -141,11 +141,11 @@ def test_baseline_stability_summarises_identical_and_different_baselines():
 
 
 def test_counterfactual_scores_change_only_where_the_feature_is_replaced(model):
-    from clvlib.attribution import counterfactual_scores
+    from clvlib.method.attribution import counterfactual_scores
     x = _series(3)
     base = baseline_values(x, _time(), "median")
     cf = counterfactual_scores(model, x, 300, 310, 1, base)
-    original = model.score(x)
+    original = model.decision_function(x)
     w = model.config.window
     np.testing.assert_array_equal(cf[: 300 - w + 1], original[: 300 - w + 1])
     np.testing.assert_array_equal(cf[310 + w - 1:], original[310 + w - 1:])
@@ -210,7 +210,7 @@ def test_a_cluster_anomalous_together_loses_more_as_a_group_than_its_features_on
 
 
 def test_hierarchical_scores_rank_the_top_group_first_then_by_group():
-    from clvlib.attribution import hierarchical_scores
+    from clvlib.method.attribution import hierarchical_scores
     groups = [[0, 3], [1], [2, 4]]
     scores = hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups)
     assert np.argsort(-scores[0]).tolist() == [4, 2, 1, 0, 3]
@@ -242,7 +242,7 @@ def test_group_shapley_values_add_up_and_find_the_planted_pair(model):
         for i, step in enumerate(steps):
             all_base = x.copy()
             all_base[max(0, step - w + 1):step + w] = base[max(0, step - w + 1):step + w]
-            assert phi[i].sum() == pytest.approx(model.score(x)[step] - model.score(all_base)[step], abs=1e-5)
+            assert phi[i].sum() == pytest.approx(model.decision_function(x)[step] - model.decision_function(all_base)[step], abs=1e-5)
     with pytest.raises(ValueError, match="coalitions"):
         attribute_shapley_groups(model, x, steps, base, [[f] for f in range(5)], max_groups=4)
 
@@ -257,7 +257,7 @@ def test_spreading_group_values_over_features_keeps_their_sum():
 
 def _threshold(model) -> float:
     """The 90th percentile of the scores of a clean series (a stand-in for the dynamic threshold)."""
-    return float(np.quantile(model.score(_series(2)), 0.9))
+    return float(np.quantile(model.decision_function(_series(2)), 0.9))
 
 
 @pytest.mark.slow
@@ -274,7 +274,7 @@ def test_counterfactual_brings_a_planted_anomaly_under_its_threshold_with_a_chan
     assert result.change[1].max() == 0.0 and result.score[1] == result.original[1]  # 300 is already normal
     changed = x.copy()
     changed[t - w + 1:t + w] += result.segment[0]
-    assert model.score(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
+    assert model.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
 
 
 @pytest.mark.slow
@@ -294,7 +294,7 @@ def test_counterfactual_is_deterministic_batched_equals_looped_and_scores_like_t
     w = model.config.window
     assert not first.segment[1, : w - 1 - 2].any() and not first.segment[2, w:].any()  # nothing outside the series
     untouched = attribute_counterfactual(model, x, steps, target, CounterfactualConfig(iterations=0))
-    np.testing.assert_allclose(untouched.score, model.score(x)[steps], rtol=1e-9)
+    np.testing.assert_allclose(untouched.score, model.decision_function(x)[steps], rtol=1e-9)
     assert untouched.change.max() == 0.0 and not untouched.reached[0]
     with pytest.raises(ValueError, match="one value per step"):
         attribute_counterfactual(model, x, steps, target[:2])
@@ -328,7 +328,7 @@ def test_candidate_driver_check_skips_response_variables_and_counts_when_they_le
 def test_the_variants_use_the_models_standardized_score(model):
     import copy
 
-    from clvlib.model import error_scale
+    from clvlib.method.model import error_scale
     scaled = copy.copy(model)
     scaled.error_scale_ = error_scale(model.feature_errors(_series()[: 73 * 6]))
     assert not np.allclose(scaled.error_scale_, 1.0)
@@ -337,9 +337,9 @@ def test_the_variants_use_the_models_standardized_score(model):
     steps, groups = np.array([t, N - 1]), [[0, 1], [2, 3, 4]]
     np.testing.assert_allclose(attribute_groups(scaled, x, steps, base, groups),
                                attribute_looped(scaled, x, steps, base, groups=groups), atol=1e-5)
-    target = np.full(2, float(np.quantile(scaled.score(_series(2)), 0.9)))
+    target = np.full(2, float(np.quantile(scaled.decision_function(_series(2)), 0.9)))
     result = attribute_counterfactual(scaled, x, steps, target, CounterfactualConfig(iterations=40))
-    np.testing.assert_allclose(result.original, scaled.score(x)[steps], rtol=1e-9)
+    np.testing.assert_allclose(result.original, scaled.decision_function(x)[steps], rtol=1e-9)
     changed, w = x.copy(), model.config.window
     changed[t - w + 1:t + w] += result.segment[0]
-    assert scaled.score(changed)[t] == pytest.approx(result.score[0], rel=1e-9) and result.score[0] < result.original[0]
+    assert scaled.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9) and result.score[0] < result.original[0]

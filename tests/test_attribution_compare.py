@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.attribution import attribute, baseline_values, tidy
-from clvlib.attribution_compare import ATTRIBUTIONS, PAPER_ATTRIBUTION, CompareConfig, attribution_truth, compare_attributions
-from clvlib.model import CLVConfig, ClusterLSTMVAE
+from clvlib.method.attribution import attribute, baseline_values, tidy
+from clvlib.method.attribution_compare import ATTRIBUTIONS, PAPER_ATTRIBUTION, CompareConfig, attribution_truth, compare_attributions
+from clvlib.method.model import CLVConfig, ClusterLSTMVAE
 from conftest import five_day_time, two_cluster_series
 
 N = 73 * 6
@@ -79,7 +79,7 @@ def test_unknown_method_is_refused():
 
 
 def test_cluster_methods_from_one_coalition_pass_equal_the_separate_functions(setup):
-    from clvlib.attribution import attribute_groups, attribute_hierarchical, attribute_shapley_groups, hierarchical_scores
+    from clvlib.method.attribution import attribute_groups, attribute_hierarchical, attribute_shapley_groups, hierarchical_scores
     model, x, steps, base, time, tables = setup
     groups = model.clusters
     hier = attribute_hierarchical(model, x, steps, base, groups, by="abs")

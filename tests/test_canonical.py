@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.canonical import MIN_YEARS, canonical_daily, load_canonical, record_years, to_daily
-from clvlib.checks import InputDataError
+from clvlib.io.canonical import MIN_YEARS, canonical_daily, load_canonical, record_years, to_daily
+from clvlib.errors import InputDataError
 
 
 def _file(years: int = MIN_YEARS, freq: str = "6h", seed: int = 0) -> xr.Dataset:

@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from clvlib.claims import (
-    FAILS, HOLDS, RULES, UNTESTABLE, StaleTableError, all_at_least, compare_methods, greater, load_tables,
-    rankings_differ, top_k_contains, trend_increase,
-)
-from clvlib.registry import Registry
+from clvlib.publish.claims import FAILS, HOLDS, RULES, UNTESTABLE, all_at_least, compare_methods, greater, load_tables, rankings_differ, top_k_contains, trend_increase
+from clvlib.errors import StaleTableError
+from clvlib.publish.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clvlib.checks import InputDataError
-from clvlib.clustering import CorrelationClusterer, correlation_matrix
+from clvlib.errors import InputDataError
+from clvlib.method.clustering import CorrelationClusterer, correlation_matrix
 
 
 def _planted(seed: int = 0, n: int = 2000) -> tuple[np.ndarray, tuple[str, ...], list[int]]:

@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.baselines import IsolationForestScore, max_abs_z, mean_square_z
-from clvlib.clustering import CorrelationClusterer, load_clusters, save_clusters
-from clvlib.checks import InputDataError
-from clvlib.detection import (
+from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.method.clustering import CorrelationClusterer, load_clusters, save_clusters
+from clvlib.errors import InputDataError
+from clvlib.method.detection import (
     DetectConfig, comparison_table, detect, detected_events, extremes_row, match_events, recall_by_type, threshold,
     validation_tables,
 )
-from clvlib.evaluation import melt_season
-from clvlib.model import CLVConfig, ClusterLSTMVAE
-from clvlib.scores import read_scores, write_scores
+from clvlib.method.evaluation import melt_season
+from clvlib.method.model import CLVConfig, ClusterLSTMVAE
+from clvlib.method.scores import read_scores, write_scores
 
 
 def _time(years: int = 12) -> pd.DatetimeIndex:
@@ -91,7 +91,7 @@ def test_a_planted_anomaly_is_flagged_by_the_trained_clv():
     planted[target, :3] += 3.0
     model = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(epochs=25, batch_size=32, learning_rate=3e-3, patience=25),
                            random_state=0, progress=False).fit(x[: 73 * 6])
-    d = detect(model.score(planted), time, DetectConfig())
+    d = detect(model.decision_function(planted), time, DetectConfig())
     assert d["anomaly"].iloc[target]
     assert d["anomaly"].sum() <= 0.15 * melt_season(time).sum()
 
@@ -99,7 +99,7 @@ def test_a_planted_anomaly_is_flagged_by_the_trained_clv():
 def test_isolation_forest_and_z_baselines_rank_a_planted_outlier_first():
     x = np.random.default_rng(0).normal(size=(500, 6))
     x[123, 2] = 8.0
-    for score in (IsolationForestScore(random_state=0).fit(x[:400]).score(x), max_abs_z(x), mean_square_z(x)):
+    for score in (IsolationForestScore(random_state=0).fit(x[:400]).decision_function(x), max_abs_z(x), mean_square_z(x)):
         assert int(np.argmax(score)) == 123
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.evaluation import evaluate, measures_anomalies, melt_season, step_labels
+from clvlib.method.evaluation import evaluate, measures_anomalies, melt_season, step_labels
 
 
 def _steps(n: int = 60, start: str = "2000-05-01"):

@@ -2,7 +2,7 @@
 
 Truncated files, unit slips at the file's step, calendars and malformed times, infinite values,
 scattered missing values and a folder holding a canonical file; all through
-:func:`clvlib.sources.load_user_data`, which ``make run`` calls first.
+:func:`clvlib.io.sources.load_user_data`, which ``make run`` calls first.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.checks import InputDataError
-from clvlib.preprocess import PreprocessConfig, preprocess
-from clvlib.sources import load_user_data
-from clvlib.canonical import MIN_YEARS
+from clvlib.errors import InputDataError
+from clvlib.method.preprocess import PreprocessConfig, preprocess
+from clvlib.io.sources import load_user_data
+from clvlib.io.canonical import MIN_YEARS
 from test_canonical import _file
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import clvlib.fixtures as fx
-from clvlib.checks import InputDataError
-from clvlib.inputcheck import check_input
-from clvlib.region import Region
+import clvlib.testing.fixtures as fx
+from clvlib.errors import InputDataError
+from clvlib.io.inputcheck import check_input
+from clvlib.io.region import Region
 from conftest import ROOT
 from test_canonical import _file
 from test_sources import write_cds_years, write_gemb_years
@@ -100,7 +100,7 @@ def test_make_run_on_the_point_product(tmp_path):
 
 
 def test_six_hourly_states_are_averaged_to_days_and_six_hourly_accumulations_refused(tmp_path):
-    from clvlib.era5 import Era5Config, load_era5
+    from clvlib.io.era5 import Era5Config, load_era5
 
     fields = fx.hourly_fields("2001-01-01", 24 * 365 + 1, n_lat=2, n_lon=2, variables=("t2m", "sp", "tp"))
     six = fields.isel(time=slice(None, None, 6))

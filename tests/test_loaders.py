@@ -12,24 +12,17 @@ import xarray as xr
 from conftest import SHARED
 
 from clvlib import fixtures as fx
-from clvlib.aggregate import to_five_day
-from clvlib.checks import InputDataError, check_daily
-from clvlib.download import (
-    CredentialsError,
-    check_cds_credentials,
-    check_earthdata_credentials,
-    era5_requests,
-    is_complete,
-    parse_years,
-    read_manifest,
-    variable_groups,
-)
-from clvlib.era5 import Era5Config, hourly_to_daily, load_era5
-from clvlib.evaluation import measures_anomalies
-from clvlib.gemb import load_gemb
-from clvlib.measures import load_melt_area_csv, load_nsidc0533
-from clvlib.region import Region
-from clvlib.scheduler import dask_scheduler
+from clvlib.method.aggregate import to_five_day
+from clvlib.io.checks import check_daily
+from clvlib.errors import InputDataError
+from clvlib.io.download import check_cds_credentials, check_earthdata_credentials, era5_requests, is_complete, parse_years, read_manifest, variable_groups
+from clvlib.errors import CredentialsError
+from clvlib.io.era5 import Era5Config, hourly_to_daily, load_era5
+from clvlib.method.evaluation import measures_anomalies
+from clvlib.io.gemb import load_gemb
+from clvlib.io.measures import load_melt_area_csv, load_nsidc0533
+from clvlib.io.region import Region
+from clvlib.io.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES
 
 REAL = SHARED / "data" / "real"
@@ -370,7 +363,7 @@ def cds_calls(monkeypatch) -> list[tuple[str, dict]]:
 
 
 def test_downloads_resume_from_the_manifest(tmp_path, cds_calls):
-    from clvlib.download import download_era5
+    from clvlib.io.download import download_era5
 
     download_era5([2000, 2001], tmp_path, progress=False)
     assert len(cds_calls) == 5
@@ -384,7 +377,7 @@ def test_downloads_resume_from_the_manifest(tmp_path, cds_calls):
 
 
 def test_make_data_site_requests_the_point_product_and_resumes(tmp_path, cds_calls):
-    from clvlib.download import POINT_DATASET, download_era5, parse_site, point_request
+    from clvlib.io.download import POINT_DATASET, download_era5, parse_site, point_request
 
     site = parse_site("67.0,-50.7")
     paths = download_era5(range(1951, 2022), tmp_path, progress=False, site=site)

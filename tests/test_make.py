@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from clvlib.files import atomic_write, sha256
-from clvlib.integrity import STAGE_OUTPUTS, invalidate
+from clvlib.pipeline.integrity import STAGE_OUTPUTS, invalidate
 from conftest import ROOT
 
 NOTEBOOK_STEMS = {f"{s}_{d}" for s in ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
@@ -50,10 +50,10 @@ def tree(tmp_path) -> Path:
     tree.mkdir()
     for name in ("Makefile", "pyproject.toml", "requirements.lock"):
         shutil.copy2(ROOT / name, tree / name)
-    for folder, pattern in (("clvlib", "*.py"), ("notebooks", "*.py")):
-        (tree / folder).mkdir()
+    for folder, pattern in (("clvlib", "**/*.py"), ("notebooks", "*.py")):
         for f in (ROOT / folder).glob(pattern):
-            shutil.copy2(f, tree / folder / f.name)
+            (tree / f.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, tree / f.relative_to(ROOT))
     (tree / "paper").mkdir()
     shutil.copy2(ROOT / "paper" / "claims.yaml", tree / "paper" / "claims.yaml")
     shutil.copytree(ROOT / "paper" / "selection", tree / "paper" / "selection")
@@ -87,12 +87,12 @@ def _chain(dataset: str, first: int) -> set[str]:
 @pytest.mark.parametrize(
     ("edited", "expected"),
     [
-        ("clvlib/surrogate.py", {"06_validate_era5", "06_validate_gemb", "07_compare"}),
-        ("clvlib/compare.py", {"07_compare"}),
-        ("clvlib/model.py", _chain("era5", 3) | _chain("gemb", 3) | {"07_compare"}),
-        ("clvlib/threshold.py", _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}),
+        ("clvlib/method/surrogate.py", {"06_validate_era5", "06_validate_gemb", "07_compare"}),
+        ("clvlib/method/compare.py", {"07_compare"}),
+        ("clvlib/method/model.py", _chain("era5", 3) | _chain("gemb", 3) | {"07_compare"}),
+        ("clvlib/method/threshold.py", _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}),
         ("notebooks/04_detect.py", _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}),
-        ("clvlib/registry.py", NOTEBOOK_STEMS),
+        ("clvlib/publish/registry.py", NOTEBOOK_STEMS),
     ],
 )
 def test_an_edit_reruns_only_what_depends_on_it(tree, edited, expected):
@@ -101,9 +101,9 @@ def test_an_edit_reruns_only_what_depends_on_it(tree, edited, expected):
 
 
 def test_editing_the_claim_rules_reruns_no_notebook(tree):
-    _edit(tree / "clvlib" / "claims.py")
+    _edit(tree / "clvlib" / "publish" / "claims.py")
     out = _make(tree, "-n", "paper").stdout
-    assert "clvlib.claims" in out and not re.search(r"stem=", out)
+    assert "clvlib.publish.claims" in out and not re.search(r"stem=", out)
 
 
 def test_real_files_under_data_raw_rerun_their_chain(tree):
@@ -194,7 +194,7 @@ time.sleep(120)
 def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_path):
     source, output = tmp_path / "slow.py", tmp_path / "out" / "slow.ipynb"
     source.write_text(SLOW)
-    proc = subprocess.Popen([sys.executable, "-m", "clvlib.notebooks", str(source), str(output), "--no-progress"],
+    proc = subprocess.Popen([sys.executable, "-m", "clvlib.pipeline.notebooks", str(source), str(output), "--no-progress"],
                             cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (tmp_path / "started").exists() and time.time() < deadline:
@@ -208,7 +208,7 @@ def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_p
 
 
 def test_a_finished_run_appends_its_time_and_peak_memory(tmp_path):
-    from clvlib.notebooks import record_stats
+    from clvlib.pipeline.notebooks import record_stats
 
     subprocess.run([sys.executable, "-c", "x = bytearray(60_000_000); x[::4096] = b'1' * len(x[::4096])"], check=True)
     stats = tmp_path / "build" / "stats.jsonl"

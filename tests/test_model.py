@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 import torch
 
-import clvlib.model
-from clvlib.checks import InputDataError
-from clvlib.model import ClusterLSTMVAE, CLVConfig, ModelFileError, _CLVNet
-from clvlib.model_reference import (
+import clvlib.method.model
+from clvlib.errors import InputDataError
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig, CLVNet
+from clvlib.errors import ModelFileError
+from clvlib.testing.model_reference import (
     LoopedClusterLSTMVAE,
     LoopedCLVNet,
     to_batched_state,
@@ -49,19 +50,19 @@ def test_every_step_scored_including_the_last_window(fitted):
     x = _series(1, 200)
     errors = fitted.feature_errors(x)
     assert errors.shape == x.shape and np.isfinite(errors).all()
-    assert fitted.score(x).shape == (200,)
+    assert fitted.decision_function(x).shape == (200,)
 
 
 def test_same_input_scores_identically(fitted):
     x = _series(2, 200)
-    np.testing.assert_array_equal(fitted.score(x), fitted.score(x))
+    np.testing.assert_array_equal(fitted.decision_function(x), fitted.decision_function(x))
 
 
 def test_save_and_load_give_identical_scores(fitted, tmp_path):
     fitted.save(tmp_path)
     loaded = ClusterLSTMVAE.load(tmp_path)
     x = _series(3, 200)
-    np.testing.assert_array_equal(fitted.score(x), loaded.score(x))
+    np.testing.assert_array_equal(fitted.decision_function(x), loaded.decision_function(x))
 
 
 def test_planted_anomaly_scores_highest_in_its_feature(fitted):
@@ -78,18 +79,18 @@ def test_same_seed_same_model():
     cfg = CLVConfig(epochs=2, batch_size=32)
     a = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=7, progress=False).fit(x)
     b = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=7, progress=False).fit(x)
-    np.testing.assert_array_equal(a.score(x), b.score(x))
+    np.testing.assert_array_equal(a.decision_function(x), b.decision_function(x))
 
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
 
 
-def _pair(dtype: torch.dtype = torch.float64) -> tuple[_CLVNet, LoopedCLVNet]:
+def _pair(dtype: torch.dtype = torch.float64) -> tuple[CLVNet, LoopedCLVNet]:
     """A looped reference network and the batched one holding the same weights (dropout off)."""
     torch.manual_seed(3)
     cfg = CLVConfig(dropout=0.0)
     looped = LoopedCLVNet(CLUSTERS, 17, cfg).to(dtype)
-    batched = _CLVNet(CLUSTERS, 17, cfg).to(dtype)
+    batched = CLVNet(CLUSTERS, 17, cfg).to(dtype)
     batched.load_state_dict(to_batched_state(looped.state_dict(), len(CLUSTERS)))
     return batched, looped
 
@@ -133,9 +134,9 @@ def test_looped_estimator_trains_and_scores_like_the_batched_one():
     cfg = CLVConfig(epochs=1, batch_size=32, dropout=0.0)
     batched = ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=1, progress=False).fit(x)
     looped = LoopedClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=1, progress=False)
-    looped._build(5)
+    looped.build_network(5)
     looped.net_.load_state_dict(to_looped_state(batched.net_.state_dict(), 2))
-    np.testing.assert_allclose(batched.score(x), looped.score(x), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(batched.decision_function(x), looped.decision_function(x), rtol=1e-5, atol=1e-7)
 
 
 def test_same_seed_gives_bit_identical_weights_and_scores():
@@ -144,7 +145,7 @@ def test_same_seed_gives_bit_identical_weights_and_scores():
     a, b = (ClusterLSTMVAE([[0, 1, 2], [3, 4]], cfg, random_state=11, progress=False).fit(x) for _ in range(2))
     sa, sb = a.net_.state_dict(), b.net_.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
-    np.testing.assert_array_equal(a.score(x), b.score(x))
+    np.testing.assert_array_equal(a.decision_function(x), b.decision_function(x))
     pd.testing.assert_frame_equal(a.history_, b.history_)
 
 
@@ -168,7 +169,7 @@ def _flip_byte(folder):
 
 def _other_weights(folder):
     other = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(epochs=1), random_state=99, progress=False)
-    other._build(5)
+    other.build_network(5)
     torch.save(other.net_.state_dict(), folder / "clv.pt")
 
 
@@ -200,7 +201,7 @@ def test_a_description_without_checksum_is_refused(fitted, tmp_path):
 
 def test_every_torch_load_in_clvlib_uses_weights_only():
     calls = []
-    for path in Path(clvlib.model.__file__).parent.glob("*.py"):
+    for path in Path(clvlib.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":

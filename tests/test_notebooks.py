@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.attribution_compare import ATTRIBUTIONS
-from clvlib.claims import verify
-from clvlib.notebooks import run_notebook
-from clvlib.rawdata import write_synthetic
-from clvlib.registry import check_manifest
-from clvlib.report import build_report
-from clvlib.scores import read_scores
+from clvlib.method.attribution_compare import ATTRIBUTIONS
+from clvlib.publish.claims import verify
+from clvlib.pipeline.notebooks import run_notebook
+from clvlib.synthetic.rawdata import write_synthetic
+from clvlib.publish.registry import check_manifest
+from clvlib.publish.report import build_report
+from clvlib.method.scores import read_scores
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

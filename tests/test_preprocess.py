@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.aggregate import step_of_year, to_five_day
-from clvlib.checks import InputDataError
+from clvlib.method.aggregate import step_of_year, to_five_day
+from clvlib.errors import InputDataError
 from clvlib.config import PreprocessConfig
-from clvlib.preprocess import FeatureScaler, iqr_clip, iqr_fences, preprocess
+from clvlib.method.preprocess import FeatureScaler, iqr_clip, iqr_fences, preprocess
 
 
 def _daily(values: dict[str, np.ndarray], start: str = "2019-01-01") -> xr.Dataset:

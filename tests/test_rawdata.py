@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from clvlib.checks import InputDataError
-from clvlib.rawdata import load_daily, load_measures, load_truth, verify_synthetic
+from clvlib.errors import InputDataError
+from clvlib.synthetic.rawdata import load_daily, load_measures, load_truth, verify_synthetic
 
 
 def test_written_data_round_trip(project_root, climate):

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.checks import InputDataError
-from clvlib.era5 import Era5Config, load_era5
-from clvlib.inputcheck import check_input
-from clvlib.region import Region
-from clvlib.sources import era5_variables
+from clvlib.errors import InputDataError
+from clvlib.io.era5 import Era5Config, load_era5
+from clvlib.io.inputcheck import check_input
+from clvlib.io.region import Region
+from clvlib.io.sources import era5_variables
 from conftest import SHARED
 
 FOLDER = SHARED / "data" / "real" / "era5"

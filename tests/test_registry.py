@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from clvlib.registry import Registry, check_manifest, read_manifest
+from clvlib.publish.registry import Registry, check_manifest, read_manifest
 
 
 def _registry(root, notebook="04_detect", dataset="era5"):

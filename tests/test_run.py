@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.model import ClusterLSTMVAE, CLVConfig
-from clvlib.run import importance_table
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.pipeline.run import importance_table
 from conftest import ROOT
 
 

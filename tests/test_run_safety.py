@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from clvlib.checks import InputDataError
-from clvlib.run import RUN_MARKER, check_out, publish_run
+from clvlib.errors import InputDataError
+from clvlib.pipeline.run import RUN_MARKER, check_out, publish_run
 from conftest import ROOT
 from test_run import _canonical
 
@@ -130,7 +130,7 @@ def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    import clvlib.run as run
+    import clvlib.pipeline.run as run
 
     def fake_notebook(source, output, params, progress=True):
         if Path(source).stem == "02_cluster":

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-import clvlib.seeds as seeds
-from clvlib.claims import FAILS, HOLDS, UNTESTABLE, evaluate, seeds_support, verify
-from clvlib.registry import Registry, check_manifest
-from clvlib.report import _claims_html
-from clvlib.seeds import (
+import clvlib.pipeline.seeds as seeds
+from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, evaluate, seeds_support, verify
+from clvlib.publish.registry import Registry, check_manifest
+from clvlib.publish.report import claims_html
+from clvlib.pipeline.seeds import (
     SeedLayout, attribution_summary, build_base, build_method, claims_summary, detection_summary, is_complete,
     run_params, runs_table, support_text, write_marker,
 )
@@ -185,7 +185,7 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
     before = (paper / "claims.md").read_text()
     assert "| # | claim | verdict | measured |\n|---|---|---|---|\n| 7 |" in before
     assert "over seeds" not in before.lower() and "**does not hold**" in before
-    html = _claims_html(paper / "claims.md")
+    html = claims_html(paper / "claims.md")
     assert "over seeds" not in html.lower() and html.count("<td") == 4
 
     verdicts = pd.DataFrame({"seed": list(range(5)) * 2, "method": ["paper"] * 5 + ["best"] * 5, "id": 7,
@@ -197,7 +197,7 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
     after = (paper / "claims.md").read_text()
     assert "| # | claim | verdict | measured | over seeds |" in after
     assert "| paper: holds for 3 of 5 seeds; best: 4 of 5 |" in after
-    html = _claims_html(paper / "claims.md")
+    html = claims_html(paper / "claims.md")
     assert "<th>over seeds</th>" in html and "paper: holds for 3 of 5 seeds; best: 4 of 5</td>" in html
     assert "Over seeds:" in html
 

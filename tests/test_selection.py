@@ -7,9 +7,9 @@ import ast
 
 import pytest
 
-from clvlib.model import CLVConfig
-from clvlib.selected import read_selection
-from clvlib.selection import CANDIDATES, TUNING_SEEDS, chosen, main
+from clvlib.method.model import CLVConfig
+from clvlib.method.selected import read_selection
+from clvlib.pipeline.selection import CANDIDATES, TUNING_SEEDS, chosen, main
 
 
 def test_best_is_the_candidate_the_committed_selection_chose():

@@ -11,8 +11,8 @@ import pytest
 import xarray as xr
 
 from clvlib import fixtures as fx
-from clvlib.checks import InputDataError
-from clvlib.sources import (
+from clvlib.errors import InputDataError
+from clvlib.io.sources import (
     detect_layout,
     find_measures,
     find_source,
@@ -184,8 +184,8 @@ def test_make_data_without_credentials_says_what_to_do(tmp_path):
 def test_notebook_01_reads_real_files_under_data_raw_and_records_them(tmp_path):
     import json
 
-    from clvlib.notebooks import run_notebook
-    from clvlib.preprocess import read_features
+    from clvlib.pipeline.notebooks import run_notebook
+    from clvlib.method.preprocess import read_features
 
     write_cds_years(tmp_path / "data" / "raw" / "era5", 2010, 6)
     out = tmp_path / "build" / "01.ipynb"

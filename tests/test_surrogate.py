@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.surrogate import SurrogateConfig, fit_surrogates, shap_values
+from clvlib.method.surrogate import SurrogateConfig, fit_surrogates, shap_values
 
 SMALL = SurrogateConfig(n_estimators=60, n_repeats=3)
 
@@ -57,7 +57,7 @@ def test_a_label_with_one_class_is_refused():
 
 
 def test_agreement_table_drops_the_excluded_feature_and_reranks():
-    from clvlib.surrogate import agreement_table
+    from clvlib.method.surrogate import agreement_table
     importance = pd.DataFrame({"task": ["anomaly"] * 3 + ["melt"] * 2, "model": "XGBoost", "method": "shap",
                                "feature": ["a", "b", "c", "a", "b"], "rank": [1, 2, 3, 1, 2]})
     clv = pd.Series({"c": 1, "a": 2, "b": 3})
@@ -71,7 +71,7 @@ def test_shap_beeswarm_is_the_same_figure_twice_and_leaves_the_global_random_sta
 
     import matplotlib.pyplot as plt
 
-    from clvlib.attribution_plots import plot_shap_beeswarm
+    from clvlib.publish.attribution_plots import plot_shap_beeswarm
 
     X = _data()
     label = (X["c"] > 1.0).astype(int).to_numpy()
@@ -94,7 +94,7 @@ def test_batched_permutation_importance_equals_scikit_learn(task):
     from sklearn.inspection import permutation_importance as sklearn_permutation_importance
     from xgboost import XGBClassifier, XGBRegressor
 
-    from clvlib.surrogate import permutation_importance
+    from clvlib.method.surrogate import permutation_importance
 
     rng = np.random.default_rng(5)
     X = pd.DataFrame(rng.normal(size=(240, 4)), columns=list("abcd"))

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.physics import daily_insolation
-from clvlib.snowpack import ColumnParams, run_column, run_column_reference
-from clvlib.synthetic import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
+from clvlib.synthetic.physics import daily_insolation
+from clvlib.synthetic.snowpack import ColumnParams, run_column, run_column_reference
+from clvlib.synthetic.generator import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
 
 SHORT = SyntheticConfig(start="2000-01-01", end="2003-12-31")
 

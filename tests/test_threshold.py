@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.threshold import PotConfig, pot_threshold, pot_threshold_per_point, sigma_threshold, to_events
+from clvlib.method.threshold import PotConfig, pot_threshold, pot_threshold_per_point, sigma_threshold, to_events
 
 SMALL = PotConfig(window=200, block=10, min_history=50, quantile=0.9, alpha=0.01)
 
@@ -67,7 +67,7 @@ def test_alpha_is_validated():
 def test_cached_gpd_fit_equals_scipy_and_serves_every_alpha():
     from scipy.stats import genpareto
 
-    from clvlib.threshold import gpd_fit
+    from clvlib.method.threshold import gpd_fit
 
     excess = np.random.default_rng(3).pareto(4.0, size=200)
     shape, _, scale = genpareto.fit(excess, floc=0.0)

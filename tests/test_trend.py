@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import kendalltau
 
-from clvlib.trend import counts_per_decade, counts_per_year, mann_kendall, trend_table
+from clvlib.method.trend import counts_per_decade, counts_per_year, mann_kendall, trend_table
 
 
 def test_mann_kendall_matches_kendall_tau_without_ties():

@@ -1,0 +1,643 @@
+"""The Cluster-LSTM-VAE (CLV): one LSTM encoder with self-attention per feature cluster, one decoder.
+
+Architecture (the original's layer sizes): each cluster's encoder is LSTM(18) -> LSTM(6) ->
+2-head self-attention -> dropout 0.5 -> batch norm -> LSTM(6) -> mean and log-variance of a
+5-dimensional latent; the decoder concatenates all cluster latents, repeats them over the window,
+and runs LSTM(48) -> LSTM(64) -> a self-attention block -> a linear layer to all features.
+
+Fixes over the original code:
+
+* the KL term covers every cluster's latent, weighted by ``kl_weight`` (per latent dimension,
+  relative to the per-element reconstruction MSE) so it does not swamp the reconstruction;
+* scoring uses the latent mean, so the same input gives the same score bit for bit;
+* every time step is scored: its error is the mean over all windows that cover it (the last
+  ``window - 1`` steps included);
+* everything is seeded (``random_state``), and weights are saved (atomically) as a ``state_dict`` plus a JSON
+  config holding their sha256, and loaded with ``torch.load(..., weights_only=True)`` after the checksum matches.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from clvlib.errors import InputDataError
+from clvlib.config import CONFIGURATIONS
+from clvlib.files import atomic_write, sha256
+from clvlib.errors import ModelFileError
+
+#: Folders of the unclustered ablation of each configuration (notebook 03): one cluster, the same total latent size.
+UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)
+
+#: Anomaly scores a model can compute from its per-feature reconstruction errors (:class:`CLVConfig`).
+SCORES: tuple[str, ...] = ("mse", "standardized")
+
+#: File names of a saved model (:meth:`ClusterLSTMVAE.save`).
+WEIGHTS, META = "clv.pt", "clv.json"
+_RETRAIN = "Retrain it: rerun notebook 03_train for this data set (or `make paper`)."
+
+
+@dataclass(frozen=True)
+class CLVConfig:
+    """Hyper-parameters of :class:`ClusterLSTMVAE`.
+
+    The defaults are ours (they make the loss converge on the 5-day record); :meth:`original`
+    gives the author's settings (Adam 1e-4, batch 512, 20 epochs), kept for side-by-side reports.
+
+    Attributes
+    ----------
+    score : {"mse", "standardized"}
+        ``mse`` (the paper): the anomaly score of a step is the mean squared reconstruction error
+        over features. ``standardized``: each feature's squared error is first divided by its mean
+        over the training steps (:attr:`ClusterLSTMVAE.error_scale_`), so that a feature the model
+        reconstructs well counts as much as a noisy one.
+    train_months : tuple of int
+        When not empty, only the windows whose centre step starts in one of these calendar months
+        train and validate the model (the melt-season focus); empty: every window.
+
+    Examples
+    --------
+    >>> CLVConfig(score="standardized").score
+    'standardized'
+    >>> CLVConfig(score="nll")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown score 'nll': expected one of ('mse', 'standardized')
+    """
+
+    window: int = 15
+    latent_dim: int = 5
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 40
+    patience: int = 10
+    clip_norm: float = 1.0
+    kl_weight: float = 1e-3
+    val_fraction: float = 0.2
+    dropout: float = 0.5
+    score: str = "mse"
+    train_months: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.score not in SCORES:
+            raise ValueError(f"unknown score {self.score!r}: expected one of {SCORES}")
+        if any(m not in range(1, 13) for m in self.train_months):
+            raise ValueError(f"train_months must be calendar months 1-12, got {self.train_months}")
+
+    @classmethod
+    def original(cls) -> CLVConfig:
+        """The author's Keras settings."""
+        return cls(learning_rate=1e-4, batch_size=512, epochs=20, kl_weight=1.0)
+
+    @classmethod
+    def paper(cls) -> CLVConfig:
+        """The paper's method with the original code's defects fixed (the defaults)."""
+        return cls()
+
+    @classmethod
+    def best(cls) -> CLVConfig:
+        """The configuration chosen on the tuning seeds (:mod:`clvlib.pipeline.selection`, ``paper/selection``).
+
+        The paper's settings and score, trained on the melt-season windows only (centre step starting
+        May-September, the scope in which melt anomalies are looked for).
+        """
+        return cls(train_months=(5, 6, 7, 8, 9))
+
+    @classmethod
+    def named(cls, name: str, max_epochs: int | None = None) -> CLVConfig:
+        """The configuration called ``name`` (one of :data:`CONFIGURATIONS`), epochs capped at ``max_epochs``.
+
+        Examples
+        --------
+        >>> CLVConfig.named("original", max_epochs=4).epochs
+        4
+        >>> CLVConfig.named("best").train_months
+        (5, 6, 7, 8, 9)
+        """
+        if name not in CONFIGURATIONS:
+            raise ValueError(f"unknown configuration {name!r}: expected one of {CONFIGURATIONS}")
+        config = getattr(cls, name)()
+        return config if max_epochs is None else replace(config, epochs=min(config.epochs, max_epochs))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with a residual connection and layer norm."""
+
+    def __init__(self, dim: int, heads: int = 2) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.attn(x, x, x, need_weights=False)
+        return self.norm(x + out)
+
+
+class Decoder(nn.Module):
+    """Shared decoder from all cluster latents to all features."""
+
+    def __init__(self, n_latent: int, n_out: int) -> None:
+        super().__init__()
+        self.lstm1 = nn.LSTM(n_latent, 48, batch_first=True)
+        self.lstm2 = nn.LSTM(48, 64, batch_first=True)
+        self.attn = Attention(64)
+        self.out = nn.Linear(64, n_out)
+
+    def forward(self, z: torch.Tensor, window: int) -> torch.Tensor:
+        h, _ = self.lstm1(z.unsqueeze(1).expand(-1, window, -1))
+        h, _ = self.lstm2(h)
+        return self.out(self.attn(h))
+
+
+def _block_positions(columns: list[list[int]], n_in: int, blocks: int, size: int) -> torch.Tensor:
+    """Flat positions of each group's weight in one block-sparse matrix of shape (blocks * C * size, n_in).
+
+    Group ``c``'s weight has ``blocks * size`` rows (``blocks`` stacked blocks of ``size`` rows,
+    as the four gates of an LSTM or the q, k, v of an attention projection) and one column per
+    entry of ``columns[c]``. Its row ``r`` goes to row ``(r // size) * C * size + c * size + r % size``
+    (block-major, then group, so that every block of the full matrix covers all groups in order)
+    and its column ``k`` to column ``columns[c][k]``. All other entries of the matrix stay zero,
+    so no information flows between groups.
+    """
+    groups, rows = len(columns), torch.arange(blocks * size)
+    out = []
+    for c, cols in enumerate(columns):
+        full_rows = (rows // size) * groups * size + c * size + rows % size
+        out.append((full_rows[:, None] * n_in + torch.as_tensor(cols, dtype=torch.long)[None, :]).reshape(-1))
+    return torch.cat(out)
+
+
+def _scatter(values: torch.Tensor, positions: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """A zero tensor of ``shape`` with ``values`` (flattened) at the flat ``positions`` (differentiable)."""
+    return values.new_zeros(positions.new_empty(shape).numel()).index_put((positions,), values.reshape(-1)).view(shape)
+
+
+def _consecutive(groups: int, size: int) -> list[list[int]]:
+    """Columns of each group when the input is the groups' ``size``-wide outputs side by side."""
+    return [list(range(c * size, (c + 1) * size)) for c in range(groups)]
+
+
+class _BlockLSTM(nn.Module):
+    """``C`` independent single-layer LSTMs run as one LSTM with block-sparse weights.
+
+    Group ``c`` reads the input columns ``columns[c]`` and has the parameters of its own
+    :class:`torch.nn.LSTM` (gates [i, f, g, o]): ``weight_ih[c]`` (4H, len(columns[c])),
+    ``weight_hh[c]`` (4H, H), ``bias_ih[c]`` and ``bias_hh[c]`` (4H). Each call scatters them into
+    the weights of one LSTM with hidden size C * H (zero between groups, so the groups stay
+    independent: the result equals C separate LSTMs) and runs PyTorch's fused LSTM kernel once.
+    Output (B, T, C * H), the groups' hidden states side by side.
+    """
+
+    def __init__(self, columns: list[list[int]], n_in: int, hidden: int) -> None:
+        super().__init__()
+        groups = len(columns)
+        self.n_in, self.hidden, self.groups = n_in, hidden, groups
+        self.weight_ih = nn.ParameterList(nn.Parameter(torch.empty(4 * hidden, len(c))) for c in columns)
+        self.weight_hh = nn.Parameter(torch.empty(groups, 4 * hidden, hidden))
+        self.bias_ih = nn.Parameter(torch.empty(groups, 4 * hidden))
+        self.bias_hh = nn.Parameter(torch.empty(groups, 4 * hidden))
+        self.register_buffer("ih_pos", _block_positions(columns, n_in, 4, hidden), persistent=False)
+        self.register_buffer("hh_pos", _block_positions(_consecutive(groups, hidden), groups * hidden, 4, hidden),
+                             persistent=False)
+        self.register_buffer("bias_pos", _block_positions([[0]] * groups, 1, 4, hidden), persistent=False)
+        bound = hidden ** -0.5  # PyTorch's LSTM initialisation
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """All hidden states (B, T, C * H) and the last one (B, C * H) of input ``x`` (B, T, n_in)."""
+        rows = 4 * self.groups * self.hidden
+        weights = [
+            _scatter(torch.cat([w.reshape(-1) for w in self.weight_ih]), self.ih_pos, (rows, self.n_in)),
+            _scatter(self.weight_hh, self.hh_pos, (rows, rows // 4)),
+            _scatter(self.bias_ih, self.bias_pos, (rows,)),
+            _scatter(self.bias_hh, self.bias_pos, (rows,)),
+        ]
+        h0 = x.new_zeros(1, x.shape[0], rows // 4)
+        out, last, _ = torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False, True)
+        return out, last[0]
+
+
+class _BlockLinear(nn.Module):
+    """``C`` independent linear layers (``blocks * size`` outputs from ``n_in`` inputs each) as one.
+
+    Input (..., C * n_in), the groups side by side; output (..., blocks * C * size), block-major
+    (see :func:`_block_positions`). Parameters ``weight`` (C, blocks * size, n_in) and ``bias``
+    (C, blocks * size) hold each group's own layer.
+    """
+
+    def __init__(self, groups: int, n_in: int, size: int, blocks: int = 1) -> None:
+        super().__init__()
+        self.shape = (blocks * groups * size, groups * n_in)
+        self.weight = nn.Parameter(torch.empty(groups, blocks * size, n_in))
+        self.bias = nn.Parameter(torch.empty(groups, blocks * size))
+        self.register_buffer("pos", _block_positions(_consecutive(groups, n_in), groups * n_in, blocks, size),
+                             persistent=False)
+        self.register_buffer("bias_pos", _block_positions([[0]] * groups, 1, blocks, size), persistent=False)
+        bound = n_in ** -0.5  # nn.Linear's default initialisation
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = _scatter(self.weight, self.pos, self.shape)
+        return nn.functional.linear(x, weight, _scatter(self.bias, self.bias_pos, self.shape[:1]))
+
+
+class _BlockAttention(nn.Module):
+    """Per-group 2-head self-attention with residual and layer norm: ``C`` :class:`Attention` as one.
+
+    The groups' ``dim``-wide features lie side by side (B, T, C * dim); with block-sparse
+    projections, the ``C * heads`` heads of one attention call are exactly the groups' own heads
+    (head ``c * heads + j`` is head ``j`` of group ``c``), and the layer norm runs per group.
+    Parameters per group as in :class:`torch.nn.MultiheadAttention` and :class:`torch.nn.LayerNorm`.
+    """
+
+    def __init__(self, groups: int, dim: int, heads: int = 2) -> None:
+        super().__init__()
+        self.groups, self.dim, self.heads = groups, dim, heads
+        self.in_proj = _BlockLinear(groups, dim, dim, blocks=3)
+        nn.init.uniform_(self.in_proj.weight, -(1.5 / dim) ** 0.5, (1.5 / dim) ** 0.5)  # Xavier on (3 dim, dim)
+        nn.init.zeros_(self.in_proj.bias)
+        self.out_proj = _BlockLinear(groups, dim, dim)
+        nn.init.zeros_(self.out_proj.bias)
+        self.norm_weight = nn.Parameter(torch.ones(groups, dim))
+        self.norm_bias = nn.Parameter(torch.zeros(groups, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, width = x.shape
+        heads = self.groups * self.heads
+        qkv = self.in_proj(x).view(batch, steps, 3, heads, width // heads).permute(2, 0, 3, 1, 4)
+        out = nn.functional.scaled_dot_product_attention(*qkv.unbind(0))  # (B, heads, T, head_dim)
+        out = self.out_proj(out.transpose(1, 2).reshape(batch, steps, width))
+        y = nn.functional.layer_norm((x + out).view(batch, steps, self.groups, self.dim), (self.dim,))
+        return (y * self.norm_weight + self.norm_bias).view(batch, steps, width)
+
+
+class _ClusterEncoders(nn.Module):
+    """The encoders of all clusters, batched: each cluster keeps its own parameters.
+
+    Per cluster the computation is the original's LSTM(18) -> LSTM(6) -> 2-head self-attention
+    (residual, layer norm) -> dropout -> batch norm -> LSTM(6) -> mean and log-variance, with no
+    information flowing between clusters. The clusters' features lie side by side and every layer
+    runs once for all clusters with block-sparse weights (:class:`_BlockLSTM`,
+    :class:`_BlockLinear`, :class:`_BlockAttention`); batch norm over the clusters' channels side
+    by side is per-cluster batch norm. :mod:`clvlib.testing.model_reference` runs the same encoders one
+    after another, and converts the weights between the two layouts.
+    """
+
+    def __init__(self, clusters: list[list[int]], n_features: int, latent_dim: int, dropout: float) -> None:
+        super().__init__()
+        groups = len(clusters)
+        self.lstm1 = _BlockLSTM(clusters, n_features, 18)
+        self.lstm2 = _BlockLSTM(_consecutive(groups, 18), groups * 18, 6)
+        self.attn = _BlockAttention(groups, 6)
+        self.drop = nn.Dropout(dropout)
+        self.norm = nn.BatchNorm1d(groups * 6)
+        self.lstm3 = _BlockLSTM(_consecutive(groups, 6), groups * 6, 6)
+        self.mu = _BlockLinear(groups, 6, latent_dim)
+        self.logvar = _BlockLinear(groups, 6, latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latent mean and log-variance (B, C * latent_dim), clusters in order, of windows ``x`` (B, T, F)."""
+        h, _ = self.lstm1(x)
+        h, _ = self.lstm2(h)
+        h = self.drop(self.attn(h))
+        h = self.norm(h.transpose(1, 2)).transpose(1, 2)
+        _, last = self.lstm3(h)
+        return self.mu(last), self.logvar(last)
+
+
+class CLVNet(nn.Module):
+    """Batched cluster encoders plus the shared decoder."""
+
+    def __init__(self, clusters: list[list[int]], n_features: int, config: CLVConfig) -> None:
+        super().__init__()
+        self.clusters = clusters
+        self.window = config.window
+        self.encoder = _ClusterEncoders(clusters, n_features, config.latent_dim, config.dropout)
+        self.decoder = Decoder(config.latent_dim * len(clusters), n_features)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latent mean and log-variance of all clusters, concatenated in cluster order."""
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor, sample: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reconstruction, latent mean and log-variance; ``sample`` draws the latent, else uses the mean."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
+        return self.decoder(z, self.window), mu, logvar
+
+
+def sliding_windows(values: np.ndarray, window: int) -> np.ndarray:
+    """All windows of length ``window`` with stride 1, shape (n - window + 1, window, n_features)."""
+    if values.shape[0] < window:
+        raise ValueError(f"the series has {values.shape[0]} steps, fewer than the window of {window}")
+    return np.lib.stride_tricks.sliding_window_view(values, window, axis=0).transpose(0, 2, 1).copy()
+
+
+def method_label(name: str) -> str:
+    """Row label of a named configuration in the detection tables.
+
+    Examples
+    --------
+    >>> method_label("best")
+    'CLV (best)'
+    """
+    return f"CLV ({name})"
+
+
+def error_scale(errors: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+    """Each feature's mean squared error over the given steps, at least ``floor`` (the standardized score's divisor).
+
+    Examples
+    --------
+    >>> error_scale(np.array([[1.0, 0.0], [3.0, 0.0]])).tolist()
+    [2.0, 1e-06]
+    """
+    return np.maximum(np.asarray(errors, dtype=float).mean(axis=0), floor)
+
+
+def anomaly_score(errors: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Score per step from squared errors (n_time, n_features): the mean over features of ``errors / scale``.
+
+    With ``scale`` all ones this is the paper's mean squared reconstruction error; with the
+    training-period mean error of each feature (:func:`error_scale`) it is the standardized score.
+
+    Examples
+    --------
+    >>> anomaly_score(np.array([[1.0, 4.0]]), np.ones(2)).tolist()
+    [2.5]
+    >>> anomaly_score(np.array([[1.0, 4.0]]), np.array([0.5, 4.0])).tolist()
+    [1.5]
+    """
+    return (np.asarray(errors, dtype=float) / np.asarray(scale, dtype=float)).mean(axis=1)
+
+
+def loss_terms(recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-element reconstruction MSE and KL divergence per latent dimension (all clusters)."""
+    mse = torch.mean((recon - x) ** 2)
+    kl = -0.5 * torch.mean(1.0 + logvar - mu**2 - torch.exp(logvar))
+    return mse, kl
+
+
+@dataclass
+class ClusterLSTMVAE:
+    """Cluster-LSTM-VAE anomaly detector (scikit-learn style; higher score = more anomalous).
+
+    Parameters
+    ----------
+    clusters : list of list of int
+        Feature indices of each cluster (from :class:`clvlib.method.clustering.CorrelationClusterer`).
+    config : CLVConfig
+        Hyper-parameters.
+    random_state : int
+        Seed of weights, dropout, batching and latent sampling.
+    device : str or None
+        ``cuda`` when available and None is given, else ``cpu``.
+    progress : bool
+        Show a progress bar over epochs.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The fitted network (best validation epoch).
+    history_ : pandas.DataFrame
+        Per epoch: train_loss, train_mse, train_kl, val_loss.
+    n_features_in_ : int
+        Number of input features.
+    error_scale_ : ndarray, shape (n_features,)
+        Divisor of each feature's squared error in the score: its mean over the training steps
+        when ``config.score == "standardized"``, else ones (the paper's plain MSE).
+    """
+
+    clusters: list[list[int]]
+    config: CLVConfig = field(default_factory=CLVConfig)
+    random_state: int = 0
+    device: str | None = None
+    progress: bool = True
+
+    def torch_device(self) -> torch.device:
+        """The torch device the network runs on: ``device``, else CUDA when available, else the CPU."""
+        return torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+    def build_network(self, n_features: int) -> None:
+        """Create the untrained network for ``n_features`` inputs (seeded by ``random_state``)."""
+        torch.manual_seed(self.random_state)
+        self.n_features_in_ = n_features
+        self.error_scale_ = np.ones(n_features)
+        self.net_ = CLVNet(self.clusters, n_features, self.config).to(self.torch_device())
+
+    def fit(self, values: np.ndarray, time: pd.DatetimeIndex | None = None) -> ClusterLSTMVAE:
+        """Train on a scaled series of shape (n_time, n_features); the last windows validate.
+
+        ``time`` (the start of each step) is needed when ``config.train_months`` is set: only the
+        windows whose centre step starts in those months train and validate. After training,
+        :attr:`error_scale_` holds each feature's mean squared error over the training steps in scope.
+        """
+        cfg = self.config
+        values = np.asarray(values, dtype=np.float32)
+        windows = torch.as_tensor(sliding_windows(values, cfg.window))
+        in_scope = self._scope(time, len(values))
+        windows = windows[torch.from_numpy(in_scope[cfg.window // 2: cfg.window // 2 + len(windows)])]
+        n_val = max(1, round(cfg.val_fraction * len(windows)))
+        train, val = windows[:-n_val], windows[-n_val:]
+        self.build_network(windows.shape[2])
+        dev = self.torch_device()
+        optimizer = torch.optim.Adam(self.net_.parameters(), lr=cfg.learning_rate)
+        generator = torch.Generator().manual_seed(self.random_state)
+        best, best_state, waited, rows = np.inf, None, 0, []
+        for _epoch in tqdm(range(cfg.epochs), desc="CLV epochs", disable=not self.progress):
+            self.net_.train()
+            sums = np.zeros(3)
+            for idx in torch.randperm(len(train), generator=generator).split(cfg.batch_size):
+                if len(idx) < 2:  # batch norm needs two samples
+                    continue
+                x = train[idx].to(dev)
+                recon, mu, logvar = self.net_(x, sample=True)
+                mse, kl = loss_terms(recon, x, mu, logvar)
+                loss = mse + cfg.kl_weight * kl
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.net_.parameters(), cfg.clip_norm)
+                optimizer.step()
+                sums += np.array([loss.item(), mse.item(), kl.item()]) * len(idx)
+            val_loss = self._loss(val)
+            rows.append((*(sums / len(train)), val_loss))
+            if val_loss < best:
+                best, waited = val_loss, 0
+                best_state = {k: v.detach().clone() for k, v in self.net_.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= cfg.patience:
+                    break
+        self.net_.load_state_dict(best_state)
+        self.history_ = pd.DataFrame(rows, columns=["train_loss", "train_mse", "train_kl", "val_loss"]).rename_axis("epoch")
+        if cfg.score == "standardized":
+            self.error_scale_ = error_scale(self.feature_errors(values)[in_scope])
+        return self
+
+    def _scope(self, time: pd.DatetimeIndex | None, n: int) -> np.ndarray:
+        """Steps whose windows train the model (all, or those starting in ``config.train_months``)."""
+        if not self.config.train_months:
+            return np.ones(n, dtype=bool)
+        if time is None or len(time) != n:
+            raise ValueError(f"config.train_months={self.config.train_months} needs the start time of each of the {n} "
+                             "steps: call fit(values, time)")
+        return np.isin(pd.DatetimeIndex(time).month, self.config.train_months)
+
+    @torch.no_grad()
+    def _loss(self, windows: torch.Tensor) -> float:
+        """Deterministic validation loss (latent mean) over ``windows``."""
+        self.net_.eval()
+        total = 0.0
+        for chunk in windows.split(4096):
+            x = chunk.to(self.torch_device())
+            recon, mu, logvar = self.net_(x, sample=False)
+            mse, kl = loss_terms(recon, x, mu, logvar)
+            total += float(mse + self.config.kl_weight * kl) * len(chunk)
+        return total / len(windows)
+
+    @torch.no_grad()
+    def feature_errors(self, values: np.ndarray) -> np.ndarray:
+        """Squared reconstruction error per time step and feature, shape (n_time, n_features).
+
+        Each step's error is the mean over all windows that cover it, so every step, the first
+        and the last ``window - 1`` included, has exactly one value.
+        """
+        self.net_.eval()
+        values = np.asarray(values, dtype=np.float32)
+        windows = torch.as_tensor(sliding_windows(values, self.config.window))
+        w = self.config.window
+        total = np.zeros(values.shape, dtype=np.float64)
+        count = np.zeros(values.shape[0], dtype=np.float64)
+        offsets = np.arange(w)
+        for start, chunk in zip(range(0, len(windows), 4096), windows.split(4096), strict=True):
+            recon, _, _ = self.net_(chunk.to(self.torch_device()), sample=False)
+            err = ((recon.cpu() - chunk) ** 2).numpy().astype(np.float64)
+            rows = start + np.arange(len(chunk))[:, None] + offsets[None, :]
+            np.add.at(total, rows.ravel(), err.reshape(-1, values.shape[1]))
+            np.add.at(count, rows.ravel(), 1.0)
+        return total / count[:, None]
+
+    def with_score(self, score: str, values: np.ndarray, time: pd.DatetimeIndex | None = None) -> ClusterLSTMVAE:
+        """The same fitted network under another anomaly score (no retraining).
+
+        The score does not enter training, so a model fitted with ``score="mse"`` and one fitted
+        with ``score="standardized"`` (same data, seed and other settings) have identical weights;
+        this gives the second from the first. ``values`` and ``time`` are the training series
+        passed to :meth:`fit` (for the error scale).
+        """
+        twin = ClusterLSTMVAE(self.clusters, replace(self.config, score=score), self.random_state, self.device,
+                              self.progress)
+        twin.n_features_in_, twin.net_, twin.history_ = self.n_features_in_, self.net_, self.history_
+        twin.error_scale_ = np.ones(self.n_features_in_)
+        if score == "standardized":
+            twin.error_scale_ = error_scale(self.feature_errors(values)[twin._scope(time, len(values))])
+        return twin
+
+    def decision_function(self, values: np.ndarray) -> np.ndarray:
+        """Anomaly score per time step (higher = more anomalous): see :func:`anomaly_score`."""
+        return anomaly_score(self.feature_errors(values), self.error_scale_)
+
+    def save(self, folder: Path) -> None:
+        """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features, sha256 of clv.pt).
+
+        Each file is written under a temporary name and renamed, ``clv.pt`` first, so an interrupted
+        save never leaves a half-written file; :meth:`load` checks the weights against the checksum.
+        """
+        folder = Path(folder)
+        atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p), checksum=True)  # + clv.pt.sha256 for make
+        meta = {"clusters": self.clusters, "config": asdict(self.config), "random_state": self.random_state,
+                "n_features": self.n_features_in_, "error_scale": [float(v) for v in self.error_scale_],
+                "sha256": sha256(folder / WEIGHTS)}
+        atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+
+    @classmethod
+    def load(cls, folder: Path, device: str | None = None) -> ClusterLSTMVAE:
+        """Load a model written by :meth:`save`.
+
+        The weights must match the sha256 recorded in ``clv.json`` and are read with
+        ``torch.load(..., weights_only=True)`` (tensors only, no code).
+
+        Raises
+        ------
+        ModelFileError
+            When ``clv.json`` or ``clv.pt`` is missing, unreadable, truncated, corrupted or does
+            not match the other; the message names the file and says how to rebuild it.
+        """
+        folder = Path(folder)
+        meta = _read_meta(folder / META)
+        weights = folder / WEIGHTS
+        if not weights.is_file():
+            raise ModelFileError(f"{weights}: model weights not found. {_RETRAIN}")
+        if meta.get("sha256") != sha256(weights):
+            raise ModelFileError(f"{weights}: the file does not match the sha256 recorded in {META} "
+                                 f"(truncated, corrupted or from another run). {_RETRAIN}")
+        config = {**meta["config"], "train_months": tuple(meta["config"].get("train_months", ()))}
+        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**config), meta["random_state"], device,
+                    progress=False)
+        model.build_network(meta["n_features"])
+        model.error_scale_ = np.asarray(meta["error_scale"], dtype=float)
+        try:
+            state = torch.load(weights, map_location=model.torch_device(), weights_only=True)
+            model.net_.load_state_dict(state)
+        except Exception as err:  # unpickling and shape errors come in many types
+            raise ModelFileError(f"{weights}: cannot be loaded into the model ({type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''}). {_RETRAIN}") from err
+        model.history_ = pd.DataFrame()
+        return model
+
+
+def train_configurations(clusters: list[list[int]], configs: dict[str, CLVConfig], values: np.ndarray,
+                         time: pd.DatetimeIndex, random_state: int) -> dict[str, ClusterLSTMVAE]:
+    """Fit one model per named configuration; configurations that differ only in ``score`` share one fit.
+
+    Returns the models in the order of ``configs`` (see :meth:`ClusterLSTMVAE.with_score`).
+    """
+    models: dict[str, ClusterLSTMVAE] = {}
+    for name, config in configs.items():
+        twin = next((m for m in models.values() if replace(m.config, score=config.score) == config), None)
+        if twin is not None:
+            models[name] = twin.with_score(config.score, values, time)
+        else:
+            print(f"training {name}")
+            models[name] = ClusterLSTMVAE(clusters, config, random_state=random_state).fit(values, time)
+    return models
+
+
+def _read_meta(path: Path) -> dict:
+    """The model description ``clv.json``, or a :class:`ModelFileError` saying what is wrong with it."""
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model description not found. {_RETRAIN}")
+    try:
+        meta = json.loads(path.read_text())
+        missing = {"clusters", "config", "random_state", "n_features", "error_scale", "sha256"} - set(meta)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+        raise ModelFileError(f"{path}: not a readable model description ({err}). {_RETRAIN}") from err
+    if missing:
+        raise ModelFileError(f"{path}: model description lacks {sorted(missing)} (written by an older version?). {_RETRAIN}")
+    return meta
+
+
+def training_summary(name: str, model: ClusterLSTMVAE) -> dict:
+    """One row describing a fitted model: size, epochs and losses (for the training table)."""
+    hist = model.history_
+    best = int(hist["val_loss"].idxmin())
+    return {
+        "model": name,
+        "n_clusters": len(model.clusters),
+        "latent_size": model.config.latent_dim * len(model.clusters),
+        "n_parameters": int(sum(p.numel() for p in model.net_.parameters())),
+        "epochs_run": len(hist),
+        "best_epoch": best + 1,
+        "val_loss_epoch_1": round(float(hist["val_loss"].iloc[0]), 4),
+        "best_val_loss": round(float(hist["val_loss"].iloc[best]), 4),
+        "train_mse_at_best": round(float(hist["train_mse"].iloc[best]), 4),
+    }

@@ -1,0 +1,623 @@
+"""``make seeds``: the whole pipeline for several seeds and two CLV configurations, and its spread.
+
+For each seed the embedded default is written and notebooks 01-03 run once for both data sets in
+``<out>/seed-<s>/base/``; that root's ``data/`` and ``paper/`` are then copied into
+``<out>/seed-<s>/<method>/`` for each method (``paper``, ``best``: notebooks 04-07's ``method``
+parameter), where notebooks 04-06 (both data sets) and 07 run and the claims are evaluated
+(:func:`clvlib.publish.claims.verify` with that method). Each root is a project root as the notebooks
+expect one (``data/``, ``paper/``), its executed notebooks are in ``<root>/notebooks/``.
+
+A root that finished writes ``complete.json`` (parameters, seconds per notebook, SHA-256 of its
+outputs); :func:`is_complete` checks it, so a rerun skips finished roots, and inside an unfinished
+root skips the notebooks already executed. A root built with other parameters (profile) is
+started again; when a seed's ``base`` is rebuilt, its method roots are too.
+
+The aggregation (pure functions, tables in, tables out) writes to the project's ``paper/tables``
+through :class:`clvlib.publish.registry.Registry` (notebook ``seeds`` in ``paper/manifest.json``):
+
+* ``tab_seeds_runs``: one row per seed, build (the ``method`` the build reports), data set and row
+  of ``tab_detection_truth_<dataset>`` (detection method and threshold rule), raw metrics, and
+  ``in_summary`` (1 for the row that enters ``tab_seeds_detection``);
+* ``tab_seeds_detection``: per detection method, threshold rule and data set, mean and standard
+  deviation over seeds (``ddof=1``) of precision, recall, F1, event recall and precision, PR-AUC;
+* ``tab_seeds_attribution``: per build, attribution method and data set (event type ``all``),
+  mean and standard deviation of the accuracy columns of ``tab_attribution_truth_<dataset>``;
+* ``tab_seeds_claims``: per claim and method, for how many seeds it holds.
+
+Command line::
+
+    python -m clvlib.pipeline.seeds --seeds 0,4,5 --profile full --out build/seeds --paper paper [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+from papermill.exceptions import PapermillExecutionError
+
+from clvlib.errors import InputDataError
+from clvlib.publish.claims import FAILS, HOLDS, METHODS as CLV_METHODS, UNTESTABLE, verify
+from clvlib.errors import StaleTableError
+from clvlib.config import PROFILES, TUNING_SEEDS
+from clvlib.files import atomic_write, sha256
+from clvlib.pipeline.notebooks import failure_message, run_notebook
+from clvlib.pipeline.signals import stop_children_on_signal
+from clvlib.errors import RunTerminated
+from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
+from clvlib.publish.registry import Registry, git_commit
+from clvlib.errors import SeedRunError
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+DATASETS: tuple[str, ...] = ("era5", "gemb")
+#: The configurations ``make seeds`` builds (notebooks 04-07's ``method``), in report order.
+METHODS: tuple[str, ...] = ("paper", "best")
+BASE_STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train")
+METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
+COMPARE = "07_compare"
+METRICS: tuple[str, ...] = ("precision", "recall", "f1", "event_recall", "event_precision", "pr_auc")
+MARKER, PARAMS, CLAIMS = "complete.json", "params.json", "claims.csv"
+#: Folders of a root whose files :func:`write_marker` hashes (``data/raw`` has its own manifest).
+HASHED: tuple[str, ...] = ("data/processed", "data/models", "paper", "notebooks")
+
+
+@dataclass(frozen=True)
+class SeedLayout:
+    """Where one seed's runs live under ``out``.
+
+    Examples
+    --------
+    >>> layout = SeedLayout(Path("build/seeds"), 3)
+    >>> str(layout.base), str(layout.method("best"))
+    ('build/seeds/seed-3/base', 'build/seeds/seed-3/best')
+    """
+
+    out: Path
+    seed: int
+
+    @property
+    def folder(self) -> Path:
+        """``<out>/seed-<seed>``."""
+        return Path(self.out) / f"seed-{self.seed}"
+
+    @property
+    def base(self) -> Path:
+        """Root of notebooks 01-03 (shared by the methods)."""
+        return self.folder / "base"
+
+    def method(self, method: str) -> Path:
+        """Root of notebooks 04-07 and the claims for ``method``."""
+        return self.folder / method
+
+
+# --------------------------------------------------------------------------- resume
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """Seeds from ``"0,1,2"`` (distinct, non-negative, order kept).
+
+    Examples
+    --------
+    >>> parse_seeds("0, 1,4")
+    (0, 1, 4)
+    """
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"seeds {text!r}: expected comma-separated integers such as 0,1,2,3,4") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"seeds {text!r}: expected distinct non-negative integers such as 0,1,2,3,4")
+    return seeds
+
+
+def run_params(profile: str, seed: int, method: str | None = None) -> dict:
+    """The parameters that make a root (``method`` None for the base root of notebooks 01-03)."""
+    return {"profile": profile, "seed": seed, "method": method}
+
+
+def _outputs(root: Path) -> dict[str, str]:
+    files = {}
+    for folder in HASHED:
+        for path in sorted((Path(root) / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                files[str(path.relative_to(root))] = sha256(path)
+    if (Path(root) / CLAIMS).exists():
+        files[CLAIMS] = sha256(Path(root) / CLAIMS)
+    return files
+
+
+def write_marker(root: Path, params: dict, seconds: Mapping[str, float]) -> Path:
+    """Record that ``root`` finished: ``complete.json`` with ``params``, seconds per notebook and output hashes."""
+    marker = {**params, "seconds": {k: round(v, 1) for k, v in seconds.items()},
+              "git_commit": git_commit(Path(__file__).resolve().parents[2]), "outputs": _outputs(root)}
+    return atomic_write(Path(root) / MARKER, lambda p: p.write_text(json.dumps(marker, indent=1, sort_keys=True) + "\n"))
+
+
+def is_complete(root: Path, params: dict) -> bool:
+    """Whether ``root`` finished with ``params``: its ``complete.json`` matches and every output it lists is unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = atomic_write(root / "paper" / "tables" / "tab_a.csv", lambda p: p.write_text("x\\n1\\n"))
+    >>> params = run_params("quick", 0, "paper")
+    >>> is_complete(root, params)
+    False
+    >>> _ = write_marker(root, params, {"04_detect_era5": 1.0})
+    >>> is_complete(root, params), is_complete(root, run_params("full", 0, "paper"))
+    (True, False)
+    >>> _ = (root / "paper" / "tables" / "tab_a.csv").write_text("x\\n2\\n")
+    >>> is_complete(root, params)
+    False
+    """
+    path = Path(root) / MARKER
+    if not path.exists():
+        return False
+    try:
+        marker = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return False
+    if any(marker.get(k) != v for k, v in params.items()) or not marker.get("outputs"):
+        return False
+    for rel, digest in marker["outputs"].items():
+        file = Path(root) / rel
+        if not file.is_file() or sha256(file) != digest:
+            return False
+    return True
+
+
+def prepare_root(root: Path, params: dict, fill: Callable[[Path], None] | None = None) -> bool:
+    """Make ``root`` a folder for ``params``: a root left by other parameters (or half filled) is emptied first.
+
+    ``fill(root)`` puts the starting files in place (the base's copy); ``params.json`` is written
+    after it, so an interrupted copy is started again.
+
+    Returns True when the root was (re)started empty, False when an unfinished run with the same
+    parameters is resumed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()) / "r"
+    >>> prepare_root(root, {"seed": 0}), prepare_root(root, {"seed": 0}), prepare_root(root, {"seed": 1})
+    (True, False, True)
+    """
+    root = Path(root)
+    recorded = root / PARAMS
+    if recorded.exists() and json.loads(recorded.read_text()) == params:
+        return False
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    if fill is not None:
+        fill(root)
+    atomic_write(recorded, lambda p: p.write_text(json.dumps(params, sort_keys=True) + "\n"))
+    return True
+
+
+def copy_base(base: Path, root: Path) -> None:
+    """Copy the base root's ``data/`` and ``paper/`` into a method root (``data/raw`` hard-linked: never modified)."""
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(base / "data" / "raw", root / "data" / "raw", copy_function=link_or_copy, dirs_exist_ok=True)
+    for folder in ("data/processed", "data/models", "paper"):
+        if (base / folder).exists():
+            shutil.copytree(base / folder, root / folder, dirs_exist_ok=True)
+
+
+# --------------------------------------------------------------------------- running
+
+def _run_chain(stages: tuple[str, ...], dataset: str | None, params: dict, root: str, label: str,
+               rerun: bool = False, notebooks: str = str(NOTEBOOKS)) -> dict:
+    """Run ``stages`` in order in ``root`` (one data set); skip those already executed unless an earlier one ran.
+
+    Returns ``{"seconds": {notebook: s}, "ran": bool, "error": message or None}`` (no exception, so
+    that it can run in a worker process).
+    """
+    root_path, seconds = Path(root), {}
+    for stage in stages:
+        stem = stage if dataset is None else f"{stage}_{dataset}"
+        output = root_path / "notebooks" / f"{stem}.ipynb"
+        if output.exists() and not rerun:
+            continue
+        rerun = True  # a stage that runs again makes every later stage run again
+        notebook_params = {**({"dataset": dataset} if dataset else {}), **params, "root": str(root_path)}
+        shown = " ".join(f"{k}={v}" for k, v in notebook_params.items() if k != "root")
+        print(f"== {label} {stage} {shown}", flush=True)
+        start = time.perf_counter()
+        try:
+            run_notebook(Path(notebooks) / f"{stage}.py", output, notebook_params, progress=False)
+        except PapermillExecutionError as err:
+            return {"seconds": seconds, "ran": True, "error": failure_message(err) + f"\nParameters: {notebook_params}"}
+        seconds[stem] = time.perf_counter() - start
+        print(f"   {label} {stem}: {seconds[stem]:.0f} s", flush=True)
+    return {"seconds": seconds, "ran": rerun, "error": None}
+
+
+def _run_datasets(stages: tuple[str, ...], params: dict, root: Path, label: str, jobs: int) -> dict:
+    """:func:`_run_chain` for each data set, side by side in ``jobs`` processes; raises on a failure."""
+    args = [(stages, d, params, str(root), label) for d in DATASETS]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_run_chain, *zip(*args)))
+    else:
+        results = [_run_chain(*a) for a in args]
+    errors = [r["error"] for r in results if r["error"]]
+    if errors:
+        raise SeedRunError("\n".join(errors))
+    return {"seconds": {k: v for r in results for k, v in r["seconds"].items()}, "ran": any(r["ran"] for r in results)}
+
+
+def build_base(layout: SeedLayout, profile: str, jobs: int = 1) -> bool:
+    """Write the seed's synthetic data and run notebooks 01-03 for both data sets in ``layout.base``.
+
+    The method roots of the seed are removed first (they were built on another base). Returns True
+    when anything ran, False when the base was complete.
+    """
+    params = run_params(profile, layout.seed)
+    label = f"seed {layout.seed} base"
+    if is_complete(layout.base, params):
+        print(f"{label}: complete, skipped", flush=True)
+        return False
+    for method in CLV_METHODS:
+        if layout.method(method).exists():
+            shutil.rmtree(layout.method(method))
+    prepare_root(layout.base, params)
+    raw = layout.base / "data" / "raw" / "synthetic" / f"seed-{layout.seed}"
+    try:
+        verify_synthetic(raw, layout.seed)
+    except InputDataError:
+        print(f"== {label}: writing the synthetic default data", flush=True)
+        write_synthetic(raw, seed=layout.seed)
+    result = _run_datasets(BASE_STAGES, {"profile": profile, "seed": layout.seed}, layout.base, label, jobs)
+    write_marker(layout.base, params, result["seconds"])
+    return True
+
+
+def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Path, jobs: int = 1) -> None:
+    """Run notebooks 04-06 (both data sets) and 07 for ``method`` in its own root, then evaluate the claims."""
+    root, params = layout.method(method), run_params(profile, layout.seed, method)
+    label = f"seed {layout.seed} {method}"
+    if is_complete(root, params):
+        print(f"{label}: complete, skipped", flush=True)
+        return
+    prepare_root(root, params, fill=lambda r: copy_base(layout.base, r))
+    nb_params = {"profile": profile, "seed": layout.seed, "method": method}
+    result = _run_datasets(METHOD_STAGES, nb_params, root, label, jobs)
+    last = _run_chain((COMPARE,), None, nb_params, str(root), label, rerun=result["ran"])
+    if last["error"]:
+        raise SeedRunError(last["error"])
+    seconds = {**result["seconds"], **last["seconds"]}
+    try:
+        claims = verify(root / "paper", claims_file, profile, layout.seed, method=method)
+    except (StaleTableError, ValueError, KeyError) as err:
+        raise SeedRunError(f"the claims of {root} could not be evaluated: {err}") from err
+    atomic_write(root / CLAIMS, lambda p: claims[["id", "claim", "measured", "verdict"]].to_csv(p, index=False))
+    write_marker(root, params, seconds)
+    held = int((claims["verdict"] == HOLDS).sum())
+    print(f"{label}: done in {sum(seconds.values()) / 60:.1f} min; {held} of {len(claims)} claims hold", flush=True)
+
+
+# --------------------------------------------------------------------------- aggregation (pure)
+
+def _stack(tables: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
+    """One long table from ``{(seed, build, dataset): table}`` with those three columns first."""
+    parts = [t.assign(seed=seed, build=build, dataset=dataset) for (seed, build, dataset), t in tables.items()]
+    if not parts:
+        return pd.DataFrame(columns=["seed", "build", "dataset"])
+    long = pd.concat(parts, ignore_index=True)
+    return long[["seed", "build", "dataset"] + [c for c in long.columns if c not in ("seed", "build", "dataset")]]
+
+
+def _build_rank(builds: pd.Series) -> pd.Series:
+    order = {m: i for i, m in enumerate(CLV_METHODS)}
+    return builds.map(lambda b: order.get(b, len(order)))
+
+
+def runs_table(detection: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Every seed's ``tab_detection_truth`` rows in one table, marking the rows the summary uses.
+
+    Parameters
+    ----------
+    detection : mapping of (seed, build, dataset) to DataFrame
+        ``tab_detection_truth_<dataset>`` of the build with ``method=build`` for that seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        seed, build, dataset, method, threshold, the metrics, in_summary. Both builds of a seed
+        score every CLV configuration and baseline, so each (seed, dataset, method, threshold) is
+        counted once: ``in_summary`` is 1 for the row of the build that reports that CLV
+        configuration (``CLV (best)`` from the ``best`` build), else for the first build in the
+        order paper, best, original.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["CLV (paper)", "CLV (best)"], "threshold": "pot", "f1": [0.5, 0.6]})
+    >>> runs = runs_table({(0, "paper", "era5"): t, (0, "best", "era5"): t})
+    >>> runs[["build", "method", "in_summary"]].values.tolist()
+    [['paper', 'CLV (paper)', 1], ['paper', 'CLV (best)', 0], ['best', 'CLV (paper)', 0], ['best', 'CLV (best)', 1]]
+    """
+    runs = _stack(detection)
+    if runs.empty:
+        return pd.DataFrame(columns=["seed", "build", "dataset", "method", "threshold", *METRICS, "in_summary"])
+    metrics = [m for m in METRICS if m in runs.columns]
+    runs = runs[["seed", "build", "dataset", "method", "threshold"] + metrics].reset_index(drop=True)
+    own = runs["method"] == "CLV (" + runs["build"] + ")"
+    preference = (~own).astype(int) * 100 + _build_rank(runs["build"])
+    chosen = preference.groupby([runs["seed"], runs["dataset"], runs["method"], runs["threshold"]]).idxmin()
+    return runs.assign(in_summary=runs.index.isin(chosen.to_numpy()).astype(int))
+
+
+def _mean_std(long: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    grouped = long.groupby(keys, sort=False)
+    out = grouped["seed"].nunique().rename("n_seeds").to_frame()
+    for c in columns:
+        out[f"{c}_mean"] = grouped[c].mean()
+        out[f"{c}_std"] = grouped[c].std(ddof=1)
+    return out.reset_index()
+
+
+def detection_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds (``ddof=1``) per detection method, threshold rule and data set.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        :func:`runs_table`; only rows with ``in_summary == 1`` are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, threshold, dataset, n_seeds, then ``<metric>_mean`` and ``<metric>_std`` for each
+        metric; rows by data set, then in the order the methods and threshold rules first appear in ``runs``.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"seed": [0, 1], "build": "paper", "dataset": "era5", "method": "CLV (paper)",
+    ...                      "threshold": "pot", "f1": [0.4, 0.6], "in_summary": 1})
+    >>> detection_summary(runs)[["method", "n_seeds", "f1_mean", "f1_std"]].round(4).values.tolist()
+    [['CLV (paper)', 2, 0.5, 0.1414]]
+    """
+    used = runs[runs["in_summary"] == 1]
+    metrics = [m for m in METRICS if m in used.columns]
+    out = _mean_std(used, ["dataset", "method", "threshold"], metrics)
+    first = {c: {v: i for i, v in enumerate(pd.unique(runs[c]))} for c in ("method", "threshold")}
+    out = out.sort_values(["dataset", "method", "threshold"], kind="stable",
+                          key=lambda col: col.map(first[col.name]) if col.name in first else col)
+    out = out[["method", "threshold", "dataset"] + [c for c in out.columns if c not in ("method", "threshold", "dataset")]]
+    return out.reset_index(drop=True)
+
+
+def attribution_summary(attribution: Mapping[tuple[int, str, str], pd.DataFrame], event_type: str = "all") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of the attribution accuracies, per build, method and data set.
+
+    Parameters
+    ----------
+    attribution : mapping of (seed, build, dataset) to DataFrame
+        ``tab_attribution_truth_<dataset>`` (method, type, n_events, top1_accuracy, ...).
+    event_type : str
+        Rows of this ``type`` (``all``: every event type together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        build, method, dataset, n_seeds, then ``<column>_mean`` and ``<column>_std`` for
+        n_events and every other numeric column (the accuracies).
+
+    Examples
+    --------
+    >>> t = lambda a: pd.DataFrame({"method": ["occlusion"], "type": ["all"], "n_events": [10], "top1_accuracy": [a]})
+    >>> s = attribution_summary({(0, "paper", "era5"): t(0.5), (1, "paper", "era5"): t(0.7)})
+    >>> s[["build", "method", "n_seeds", "top1_accuracy_mean"]].values.tolist()
+    [['paper', 'occlusion', 2, 0.6]]
+    """
+    long = _stack(attribution)
+    if long.empty:
+        return pd.DataFrame(columns=["build", "method", "dataset", "n_seeds"])
+    long = long[long["type"] == event_type].drop(columns="type")
+    long = long.sort_values(["build", "dataset"], key=lambda c: _build_rank(c) if c.name == "build" else c, kind="stable")
+    columns = [c for c in long.select_dtypes("number").columns if c != "seed"]
+    out = _mean_std(long, ["build", "method", "dataset"], columns)
+    return out[["build", "method", "dataset"] + [c for c in out.columns if c not in ("build", "method", "dataset")]]
+
+
+def support_text(n_holds: int, n_seeds: int, n_untestable: int = 0) -> str:
+    """``"holds for 4 of 5 seeds"`` (and how many were not testable).
+
+    Examples
+    --------
+    >>> support_text(4, 5), support_text(1, 1), support_text(2, 5, 1)
+    ('holds for 4 of 5 seeds', 'holds for 1 of 1 seed', 'holds for 2 of 5 seeds (not testable for 1)')
+    """
+    text = f"holds for {n_holds} of {n_seeds} seed{'' if n_seeds == 1 else 's'}"
+    return text + (f" (not testable for {n_untestable})" if n_untestable else "")
+
+
+def claims_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """For how many seeds each claim holds, per method.
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        One row per seed, method and claim: seed, method, id, claim, verdict (as :func:`clvlib.publish.claims.evaluate`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        id, method, claim, n_holds, n_fails, n_untestable, n_seeds, support (:func:`support_text`);
+        by claim, then method in the order paper, best, original.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"seed": [0, 1, 0, 1], "method": ["paper", "paper", "best", "best"], "id": 7, "claim": "c",
+    ...                   "verdict": ["holds", "does not hold", "holds", "holds"]})
+    >>> claims_summary(v)[["method", "n_holds", "support"]].values.tolist()
+    [['paper', 1, 'holds for 1 of 2 seeds'], ['best', 2, 'holds for 2 of 2 seeds']]
+    """
+    rows = []
+    for (claim_id, method), g in verdicts.groupby(["id", "method"], sort=False):
+        counts = {v: int((g["verdict"] == v).sum()) for v in (HOLDS, FAILS, UNTESTABLE)}
+        n = int(g["seed"].nunique())
+        rows.append({"id": claim_id, "method": method, "claim": g["claim"].iloc[0], "n_holds": counts[HOLDS],
+                     "n_fails": counts[FAILS], "n_untestable": counts[UNTESTABLE], "n_seeds": n,
+                     "support": support_text(counts[HOLDS], n, counts[UNTESTABLE])})
+    out = pd.DataFrame(rows, columns=["id", "method", "claim", "n_holds", "n_fails", "n_untestable", "n_seeds", "support"])
+    out = out.assign(_rank=_build_rank(out["method"])).sort_values(["id", "_rank", "method"], kind="stable")
+    return out.drop(columns="_rank").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- collecting and saving
+
+def collect(out: Path, seeds: tuple[int, ...], methods: tuple[str, ...]) -> dict:
+    """Read every finished root's tables: ``{"detection", "attribution": {(seed, build, dataset): df}, "claims": df, "inputs": [paths]}``."""
+    detection, attribution, claims, inputs = {}, {}, [], []
+    for seed in seeds:
+        for method in methods:
+            root = SeedLayout(out, seed).method(method)
+            for ds in DATASETS:
+                for kind, store in (("detection_truth", detection), ("attribution_truth", attribution)):
+                    path = root / "paper" / "tables" / f"tab_{kind}_{ds}.csv"
+                    if path.exists():
+                        store[(seed, method, ds)] = pd.read_csv(path)
+                        inputs.append(path)
+            path = root / CLAIMS
+            if path.exists():
+                claims.append(pd.read_csv(path).assign(seed=seed, method=method))
+                inputs.append(path)
+    verdicts = pd.concat(claims, ignore_index=True) if claims else pd.DataFrame(
+        columns=["seed", "method", "id", "claim", "verdict"])
+    return {"detection": detection, "attribution": attribution, "claims": verdicts, "inputs": inputs}
+
+
+def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dict, inputs: list[Path]) -> list[Path]:
+    """Save the aggregated tables through the registry (notebook ``seeds`` in ``paper/manifest.json``)."""
+    registry = Registry(Path(paper).resolve().parent, "seeds", None, parameters, inputs)
+    n = parameters["seeds"]
+    captions = {
+        "seeds_runs": f"Detection against the injected events for each seed ({n}), build (the CLV configuration "
+                      "the build reports), data set, detection method and threshold rule: the rows of "
+                      "tab_detection_truth that tab_seeds_detection averages (in_summary = 1).",
+        "seeds_detection": f"Detection against the injected events over seeds ({n}): mean and standard deviation "
+                           "(ddof 1) per detection method, threshold rule and data set.",
+        "seeds_attribution": f"Ground truth of the attributions over seeds ({n}), all event types: mean and standard "
+                             "deviation (ddof 1) per build, attribution method and data set.",
+        "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, per CLV configuration.",
+    }
+    formats = {"seeds_runs": ("csv", "md"), "seeds_detection": ("csv", "md"),
+               "seeds_attribution": ("csv", "md", "tex"), "seeds_claims": ("csv", "md", "tex")}
+    paths = []
+    for key, table in tables.items():
+        paths += registry.table(table, key, captions[key], formats=formats[key])
+    return paths
+
+
+def aggregate(out: Path, paper: Path, seeds: tuple[int, ...], methods: tuple[str, ...], profile: str) -> dict[str, pd.DataFrame]:
+    """Collect the finished roots of ``seeds`` and ``methods``, aggregate them and save the four tables."""
+    found = collect(out, seeds, methods)
+    runs = runs_table(found["detection"])
+    tables = {
+        "seeds_runs": runs,
+        "seeds_detection": detection_summary(runs),
+        "seeds_attribution": attribution_summary(found["attribution"]),
+        "seeds_claims": claims_summary(found["claims"]),
+    }
+    parameters = {"profile": profile, "seeds": ",".join(map(str, seeds)), "methods": ",".join(methods)}
+    save_tables(paper, tables, parameters, found["inputs"])
+    return tables
+
+
+def run_seeds(seeds: tuple[int, ...], profile: str, out: Path, paper: Path, methods: tuple[str, ...] = METHODS,
+              jobs: int = 1, log: Callable[[str], None] = print) -> dict[str, pd.DataFrame]:
+    """Build every (seed, method) that is not complete, then aggregate into ``paper/tables/tab_seeds_*``.
+
+    Parameters
+    ----------
+    seeds : tuple of int
+        Seeds of the synthetic data and of training.
+    profile : {"full", "quick"}
+        Notebook profile.
+    out : Path
+        Folder of the per-seed roots (``build/seeds``).
+    paper : Path
+        The project's ``paper/`` folder: ``claims.yaml`` is read from it, the tables go to its ``tables/``.
+    methods : tuple of str
+        CLV configurations to build (notebooks 04-07's ``method``).
+    jobs : int
+        Data sets run side by side in this many processes.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The four tables, keyed ``seeds_runs``, ``seeds_detection``, ``seeds_attribution``, ``seeds_claims``.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    unknown = set(methods) - set(CLV_METHODS)
+    if unknown:
+        raise ValueError(f"unknown methods {sorted(unknown)}: expected some of {CLV_METHODS}")
+    out, paper = Path(out).resolve(), Path(paper).resolve()
+    start = time.perf_counter()
+    for seed in seeds:
+        layout = SeedLayout(out, seed)
+        build_base(layout, profile, jobs)
+        for method in methods:
+            build_method(layout, method, profile, paper / "claims.yaml", jobs)
+    tables = aggregate(out, paper, seeds, methods, profile)
+    log(f"make seeds: {len(seeds)} seeds x {len(methods)} methods in {(time.perf_counter() - start) / 60:.1f} min; "
+        f"tables tab_seeds_runs, tab_seeds_detection, tab_seeds_attribution, tab_seeds_claims in {paper / 'tables'}")
+    for r in tables["seeds_claims"].itertuples():
+        log(f"claim {r.id:>2} {r.method:<6} {r.support}")
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of :func:`run_seeds`."""
+    parser = argparse.ArgumentParser(description="Run the pipeline for several seeds and aggregate the results.")
+    parser.add_argument("--seeds", default="0,4,5", help="comma-separated seeds (default 0,4,5: not the tuning seeds)")
+    parser.add_argument("--allow-tuning-seeds", action="store_true",
+                        help=f"also report the tuning seeds {','.join(map(str, TUNING_SEEDS))} (their numbers flatter 'best')")
+    parser.add_argument("--profile", default="full", choices=PROFILES)
+    parser.add_argument("--out", type=Path, default=Path("build/seeds"), help="folder of the per-seed runs")
+    parser.add_argument("--paper", type=Path, default=Path("paper"), help="the project's paper/ folder")
+    parser.add_argument("--methods", default=",".join(METHODS), help="CLV configurations (default paper,best)")
+    parser.add_argument("--jobs", type=int, default=1, help="data sets run side by side (default 1)")
+    args = parser.parse_args(argv)
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as err:
+        parser.error(str(err))
+    tuning = sorted(set(seeds) & set(TUNING_SEEDS))
+    if tuning and not args.allow_tuning_seeds:
+        parser.error(f"seeds {tuning} chose the 'best' configuration and the recommended attribution (make select): their "
+                     "numbers would flatter them. Report other seeds (default 0,4,5) or pass --allow-tuning-seeds.")
+    os.environ.pop("GEMB_OUTPUT", None)  # the seeds vary the embedded default: never a real GEMB file
+    try:
+        with stop_children_on_signal():
+            run_seeds(seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs)
+    except SeedRunError as err:
+        print(f"make seeds: {err}", file=sys.stderr)
+        return 1
+    except RunTerminated as err:
+        print(f"\nmake seeds {err}: its notebook kernels were stopped; a rerun resumes with the stages that had not "
+              "finished.", file=sys.stderr)
+        return 128 + err.signum
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Choosing the ``best`` CLV configuration on tuning seeds that are never reported.
+
+The rule of the project: settings are selected on seeds of the embedded default whose numbers do
+not go into the paper's tables (the tuning seeds, 1-3 by default), never on the reported seeds
+(0, and 4 which is never used for tuning) and never on the held-out year. For each tuning seed and
+data set, every candidate configuration is trained on the training years and scored; the
+selection criterion is the mean PR-AUC over tuning seeds and data sets on the melt-season steps of
+the training years (the held-out year is excluded), with the same baselines computed on the same
+steps so the table shows what each candidate gains over them.
+
+Command line (what ``make select`` calls; about an hour and a half on two cores)::
+
+    python -m clvlib.pipeline.selection --seeds 1,2,3 --profile full --out paper/selection
+
+writes ``selection_runs.csv`` (one row per seed, data set and candidate or baseline) and
+``selection.csv`` (the mean and spread per candidate, ranked, with the chosen one marked). The
+chosen candidate's settings are those of :meth:`clvlib.method.model.CLVConfig.best`; a test checks that
+the two agree. A second stage compares the attribution methods
+(:mod:`clvlib.method.attribution_compare`) on the chosen configuration's detections in the training years
+2001-2020 of the same seeds and writes ``attribution_selection_runs.csv`` and
+``attribution_selection.csv`` (the recommended attribution marked ``chosen``); ``--attribution-only``
+reruns just that stage from the cached models, ``--skip-attribution`` skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from clvlib.method.attribution import baseline_values
+from clvlib.method.attribution_compare import CompareConfig, attribution_truth, compare_attributions
+from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.method.clustering import CorrelationClusterer
+from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
+from clvlib.method.detection import DetectConfig, comparison_table, detect, detected_events, match_events
+from clvlib.method.evaluation import melt_season
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
+from clvlib.method.preprocess import preprocess
+from clvlib.synthetic.rawdata import load_daily, load_truth, write_synthetic
+from clvlib.method.selected import SELECTION
+from clvlib.variables import dataset_variables
+
+__all__ = ["Candidate", "CANDIDATES", "evaluate_candidates", "summarise", "chosen", "evaluate_attributions",
+           "summarise_attributions", "main"]
+
+
+MELT_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A named CLV configuration tried in the selection.
+
+    Attributes
+    ----------
+    name : str
+        Short label.
+    config : CLVConfig
+        Its hyper-parameters (``epochs`` is capped by the profile).
+    """
+
+    name: str
+    config: CLVConfig = field(default_factory=CLVConfig)
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("paper", CLVConfig()),
+    Candidate("standardized", CLVConfig(score="standardized")),
+    Candidate("standardized, melt season", CLVConfig(score="standardized", train_months=MELT_MONTHS)),
+    Candidate("standardized, latent 2", CLVConfig(score="standardized", latent_dim=2)),
+    Candidate("melt season", CLVConfig(train_months=MELT_MONTHS)),
+    Candidate("standardized, melt season, latent 2", CLVConfig(score="standardized", train_months=MELT_MONTHS,
+                                                               latent_dim=2)),
+    Candidate("standardized, melt season, dropout 0.1", CLVConfig(score="standardized", train_months=MELT_MONTHS,
+                                                                  dropout=0.1)),
+)
+
+
+def _features(raw: Path, dataset: str, first_year: int):
+    """Preprocessed features of the synthetic default in ``raw`` (as notebook 01 makes them)."""
+    config = PreprocessConfig(dataset=dataset, first_year=first_year)
+    return preprocess(load_daily(raw, dataset), dataset_variables(dataset), config, source=str(raw)).features
+
+
+def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candidate, ...], seed: int,
+                        max_epochs: int, progress: bool = True, cache: Path | None = None) -> pd.DataFrame:
+    """PR-AUC and detection metrics of every candidate and baseline on one data set.
+
+    Only training-year melt-season steps count (the held-out year is never looked at). With
+    ``cache``, each fitted model is saved to (or, when present, loaded from) ``cache/<candidate>``
+    so that a later attribution comparison can reuse it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate or baseline: method, kind (candidate/baseline), the metrics of
+        :func:`clvlib.method.detection.comparison_table`, epochs run, best epoch and training MSE.
+    """
+    names = tuple(features["feature"].values.tolist())
+    time = pd.DatetimeIndex(features["time"].values)
+    za, is_train, n_days = features["za"].values, features["is_train"].values, features["n_days"].values
+    clusters = CorrelationClusterer(random_state=seed).fit(za[is_train], names).groups()
+    scores, extra, fitted = {}, {}, {}
+    for cand in candidates:
+        config = replace(cand.config, epochs=min(cand.config.epochs, max_epochs))
+        key = replace(config, score="mse")  # the score does not change training: share the fit
+        if key not in fitted:
+            folder = None if cache is None else cache / _folder(cand.name)
+            if folder is not None and (folder / "history.csv").is_file():
+                model = ClusterLSTMVAE.load(folder)
+                model.history_ = pd.read_csv(folder / "history.csv", index_col="epoch")
+            else:
+                model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(za[is_train], time[is_train])
+                if folder is not None:
+                    model.save(folder)
+                    model.history_.to_csv(folder / "history.csv")
+            hist = model.history_
+            fitted[key] = (model.feature_errors(za), {"epochs_run": len(hist), "best_epoch": int(hist["val_loss"].idxmin()) + 1,
+                                                     "train_mse_at_best": round(float(hist["train_mse"].min()), 4)})
+        errors, info = fitted[key]
+        scale = np.ones(len(names))
+        if config.score == "standardized":
+            in_scope = is_train & (np.isin(time.month, config.train_months) if config.train_months else True)
+            scale = error_scale(errors[in_scope])
+        scores[cand.name] = anomaly_score(errors, scale)
+        extra[cand.name] = {"kind": "candidate", **info}
+        if progress:
+            print(f"  {cand.name}: {extra[cand.name]}", flush=True)
+    for name, s in {"Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
+                    "max abs z": max_abs_z(za), "mean z^2 (trivial)": mean_square_z(za)}.items():
+        scores[name] = s
+        extra[name] = {"kind": "baseline"}
+    table = comparison_table(scores, time, n_days, truth, DetectConfig(), period=is_train & melt_season(time))
+    return pd.concat([table, pd.DataFrame([extra[m] for m in table["method"]])], axis=1)
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over seeds and data sets per method, ranked by mean PR-AUC.
+
+    The chosen configuration is the candidate with the highest mean PR-AUC.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"method": ["a", "a", "b", "b"], "kind": ["candidate"] * 4, "seed": [1, 2, 1, 2],
+    ...                      "dataset": ["era5"] * 4, "pr_auc": [0.5, 0.7, 0.4, 0.5],
+    ...                      "event_recall": [1.0] * 4, "event_precision": [0.5] * 4, "f1": [0.5] * 4})
+    >>> summarise(runs)[["method", "pr_auc_mean", "chosen"]].values.tolist()
+    [['a', 0.6, True], ['b', 0.45, False]]
+    """
+    metrics = ["pr_auc", "f1", "event_recall", "event_precision"]
+    grouped = runs.groupby(["method", "kind"], sort=False)[metrics]
+    out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std")).reset_index()
+    out["n_runs"] = grouped.size().to_numpy()
+    out = out.sort_values("pr_auc_mean", ascending=False, kind="stable").reset_index(drop=True)
+    best = out[out["kind"] == "candidate"]["pr_auc_mean"].idxmax()
+    out["chosen"] = out.index == best
+    return out.round(4)
+
+
+def chosen(summary: pd.DataFrame) -> str:
+    """Name of the chosen candidate in a :func:`summarise` table."""
+    return str(summary.loc[summary["chosen"], "method"].iloc[0])
+
+
+def _cached_model(cache: Path, name: str, max_epochs: int, features) -> ClusterLSTMVAE:
+    """The fitted candidate ``name`` from the cache of :func:`evaluate_candidates`, under its own score."""
+    config = {c.name: c.config for c in CANDIDATES}[name]
+    config = replace(config, epochs=min(config.epochs, max_epochs))
+    key = replace(config, score="mse")
+    first = next(c.name for c in CANDIDATES if replace(c.config, epochs=min(c.config.epochs, max_epochs), score="mse") == key)
+    model = ClusterLSTMVAE.load(cache / _folder(first))
+    is_train = features["is_train"].values
+    return model.with_score(config.score, features["za"].values[is_train],
+                            pd.DatetimeIndex(features["time"].values)[is_train])
+
+
+def _folder(name: str) -> str:
+    """Cache folder of a candidate."""
+    return name.replace(", ", "_").replace(" ", "-")
+
+
+def evaluate_attributions(features, truth: pd.DataFrame, model: ClusterLSTMVAE, dataset: str, seed: int,
+                          config: CompareConfig = CompareConfig(), first_year: int = 2001) -> pd.DataFrame:
+    """Accuracy among candidate drivers of every attribution method on one data set's training-year detections.
+
+    The model's score is thresholded as in notebook 04; the anomalous melt-season steps of the
+    training years from ``first_year`` on (the last 20 by default, to bound the cost; never the
+    held-out year) are explained by every method of
+    :func:`clvlib.method.attribution_compare.compare_attributions` with the paper's yearly-median baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`clvlib.method.attribution_compare.attribution_truth` rows of event type ``all``.
+    """
+    names = tuple(features["feature"].values.tolist())
+    time = pd.DatetimeIndex(features["time"].values)
+    za, is_train = features["za"].values, features["is_train"].values
+    detection = detect(model.decision_function(za), time, DetectConfig())
+    detection.loc[~is_train | (time.year < first_year), "anomaly"] = False
+    events = match_events(detected_events(detection, DetectConfig()), truth)
+    event_id = np.zeros(len(time), dtype=int)
+    for ev in events.itertuples():
+        event_id[(time >= ev.start) & (time <= ev.end)] = ev.event_id
+    steps = np.flatnonzero(detection["anomaly"].to_numpy())
+    tables = compare_attributions(model, za, steps, baseline_values(za, time, "median"), time, event_id[steps], names,
+                                  detection["threshold"].to_numpy(), replace(config, random_state=seed))
+    table = attribution_truth(tables, events, truth, names, dataset)
+    return table[table["type"] == "all"].reset_index(drop=True)
+
+
+def summarise_attributions(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation per attribution method, ranked by mean top-1 accuracy; ``chosen`` marks the first.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"method": ["a", "a", "b", "b"], "top1_accuracy": [0.5, 0.7, 0.9, 0.8],
+    ...                      "top3_accuracy": [1.0] * 4, "response_first_share": [0.1] * 4})
+    >>> summarise_attributions(runs)[["method", "top1_accuracy_mean", "chosen"]].values.tolist()
+    [['b', 0.85, True], ['a', 0.6, False]]
+    """
+    metrics = ["top1_accuracy", "top3_accuracy", "response_first_share"]
+    grouped = runs.groupby("method", sort=False)[metrics]
+    out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std")).reset_index()
+    out["n_runs"] = grouped.size().to_numpy()
+    out = out.sort_values(["top1_accuracy_mean", "top3_accuracy_mean"], ascending=False, kind="stable").reset_index(drop=True)
+    out["chosen"] = out.index == 0
+    return out.round(4)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: run the selection and write its two tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default=",".join(map(str, TUNING_SEEDS)))
+    parser.add_argument("--datasets", default="era5,gemb")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--out", type=Path, default=SELECTION)
+    parser.add_argument("--skip-attribution", action="store_true", help="choose the configuration only")
+    parser.add_argument("--attribution-only", action="store_true",
+                        help="only the attribution stage, for the configuration chosen in OUT/selection.csv (needs the cache)")
+    parser.add_argument("--cache", type=Path, default=Path("build/selection"),
+                        help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)")
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if set(seeds) & {0}:
+        parser.error("seed 0 is the reported seed: tune on other seeds")
+    prof = get_profile(args.profile)
+    if args.attribution_only:
+        _select_attribution(args, seeds, prof, chosen(pd.read_csv(args.out / "selection.csv")))
+        return
+    rows = []
+    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year, "tuning seeds"):
+        cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
+        table = evaluate_candidates(features, truth, CANDIDATES, seed, prof.epochs, cache=cache)
+        rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
+    runs = pd.concat(rows, ignore_index=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs.round(4).to_csv(args.out / "selection_runs.csv", index=False)
+    summary = summarise(runs)
+    configs = {c.name: asdict(c.config) for c in CANDIDATES}
+    summary["config"] = summary["method"].map(lambda m: str(configs.get(m, "")))
+    summary.to_csv(args.out / "selection.csv", index=False)
+    print(summary.drop(columns="config").to_string())
+    best = chosen(summary)
+    print(f"chosen: {best}")
+    if not args.skip_attribution:
+        _select_attribution(args, seeds, prof, best)
+
+
+def _tuning_sets(seeds: list[int], datasets: list[str], first_year: int, desc: str):
+    """For each tuning seed and data set: (seed, dataset, features, injected-event truth), data written to a temporary folder."""
+    for seed in tqdm(seeds, desc=desc):
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
+            truth = load_truth(raw)
+            for dataset in datasets:
+                print(f"seed {seed}, {dataset}", flush=True)
+                yield seed, dataset, _features(raw, dataset, first_year), truth
+
+
+def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
+    """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
+    attribution = []
+    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year,
+                                                       "attribution, tuning seeds"):
+        model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
+        table = evaluate_attributions(features, truth, model, dataset, seed)
+        print(f"seed {seed}, {dataset}:\n{table.to_string()}", flush=True)
+        attribution.append(table.assign(seed=seed, dataset=dataset, configuration=best))
+    attribution = pd.concat(attribution, ignore_index=True)
+    attribution.round(4).to_csv(args.out / "attribution_selection_runs.csv", index=False)
+    choice = summarise_attributions(attribution)
+    choice.to_csv(args.out / "attribution_selection.csv", index=False)
+    print(choice.to_string())
+
+
+if __name__ == "__main__":
+    main()
