@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = ["CONFIGURATIONS", "PROFILES", "Paths", "PreprocessConfig", "Profile", "TUNING_SEEDS", "get_profile"]
+
 PROFILES: tuple[str, ...] = ("quick", "full")
 
 #: The three named CLV configurations reported side by side (:meth:`clvlib.method.model.CLVConfig.named`): the

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from clvlib.errors import ChecksumError
 
+__all__ = ["atomic_write", "checksum_path", "sha256", "verify_checksum"]
+
 
 def checksum_path(path: Path) -> Path:
     """The checksum file of ``path``: ``<name>.sha256`` next to it (``sha256sum -c`` format)."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+__all__ = ["ERA5_TO_GEMB", "ERA5_VARIABLES", "GEMB_FORCING", "GEMB_NAMES", "GEMB_OUTPUT_VARIABLES", "Kind", "SECONDS_PER_DAY", "Variable", "catalogue", "dataset_variables", "driver_name", "melt_variable"]
+
 SECONDS_PER_DAY = 86400.0
 
 

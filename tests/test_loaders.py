@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 from conftest import SHARED
 
-from clvlib import fixtures as fx
+from clvlib.testing import fixtures as fx
 from clvlib.method.aggregate import to_five_day
 from clvlib.io.checks import check_daily
 from clvlib.errors import InputDataError

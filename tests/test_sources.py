@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib import fixtures as fx
+from clvlib.testing import fixtures as fx
 from clvlib.errors import InputDataError
 from clvlib.io.sources import (
     detect_layout,

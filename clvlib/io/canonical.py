@@ -33,6 +33,8 @@ from clvlib.io.checks import canonical_units, check_daily_means, check_time, che
 from clvlib.errors import InputDataError
 from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
+__all__ = ["CanonicalData", "MIN_YEARS", "canonical_daily", "check_dimensions", "describe", "load_canonical", "record_years", "time_step", "to_daily"]
+
 #: Fewest complete calendar years a data set needs: training years for the scaler, the
 #: step-of-year climatology and three melt seasons of threshold history, plus the held-out year.
 MIN_YEARS = 5

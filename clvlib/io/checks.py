@@ -14,6 +14,8 @@ import xarray as xr
 from clvlib.variables import Kind, Variable, catalogue
 from clvlib.errors import InputDataError
 
+__all__ = ["DAILY_RANGES", "DAY_CALENDARS", "DailyRange", "canonical_units", "check_daily", "check_daily_means", "check_netcdf_complete", "check_time", "check_variable", "file_head", "open_netcdf", "standard_calendar", "time_index"]
+
 
 #: Accepted spellings of each canonical unit.
 _UNIT_ALIASES: dict[str, frozenset[str]] = {

@@ -51,6 +51,8 @@ from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES, Kind
 from clvlib.errors import CredentialsError
 
+__all__ = ["CDS_NAMES", "CLIENT_PINS", "DATASET", "INSTALL_HINT", "MANIFEST", "MEASURES_SHORT_NAME", "MEASURES_YEARS", "POINT_DATASET", "POINT_VARIABLES", "Request", "check_cds_credentials", "check_earthdata_credentials", "download_era5", "download_measures", "era5_requests", "import_client", "is_complete", "main", "parse_site", "parse_years", "point_request", "read_manifest", "variable_groups"]
+
 DATASET = "reanalysis-era5-single-levels"
 MEASURES_SHORT_NAME = "NSIDC-0533"
 MEASURES_YEARS = (1979, 2012)

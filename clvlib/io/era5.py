@@ -55,6 +55,8 @@ from clvlib.io.region import Region, regional_mean, wrap_longitude
 from clvlib.io.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
 
+__all__ = ["Era5Config", "HOURS_PER_DAY", "describe_step", "expanded", "hourly_regional_means", "hourly_to_daily", "is_point_series", "load_era5", "load_mask", "normalize", "sniff"]
+
 HOURS_PER_DAY = 24
 _ACCUMULATIONS = (Kind.ENERGY_ACCUMULATION, Kind.WATER_ACCUMULATION)
 _NETCDF_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")

@@ -33,6 +33,8 @@ from clvlib.io.checks import check_netcdf_complete
 from clvlib.errors import InputDataError
 from clvlib.variables import GEMB_NAMES, Kind, catalogue
 
+__all__ = ["decode_time", "gemb_daily", "load_gemb", "load_gemb_mat", "load_gemb_netcdf", "mass_flux_variables"]
+
 _MAT73 = b"MATLAB 7.3"
 _MAT5 = b"MATLAB 5.0"
 _HDF5 = b"\x89HDF\r\n\x1a\n"

@@ -26,6 +26,8 @@ from clvlib.io.checks import check_netcdf_complete
 from clvlib.errors import InputDataError
 from clvlib.io.region import Region
 
+__all__ = ["COLUMNS", "ease2_north_forward", "ease2_north_inverse", "load_melt_area_csv", "load_nsidc0533"]
+
 NO_MELT, MELT = 50, 51
 COLUMNS = ["date", "melt area", "interpolated"]
 #: WGS84 ellipsoid of EASE-Grid 2.0.

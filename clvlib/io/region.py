@@ -16,6 +16,8 @@ import xarray as xr
 
 from clvlib.errors import InputDataError
 
+__all__ = ["EVERY_CELL", "Region", "area_weights", "regional_mean", "select_box", "wrap_longitude"]
+
 
 #: Name of :meth:`Region.every_cell` (what ``REGION=file`` selects).
 EVERY_CELL = "every grid cell of the files"

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 import dask
 
+__all__ = ["ENV_VARIABLE", "dask_scheduler", "scheduler_address"]
+
 ENV_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 
 

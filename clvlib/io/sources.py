@@ -37,6 +37,8 @@ from clvlib.io.era5 import is_point_series
 from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES
 
+__all__ = ["ERA5_MASK", "GEMB_ENV", "KINDS", "REGION_ENV", "Source", "detect_layout", "era5_variables", "find_measures", "find_source", "load_measures_source", "load_raw", "load_user_data", "recorded_kind", "region_from_env", "user_source"]
+
 #: Environment variable naming a GEMB output file (``make paper GEMB_OUTPUT=...``).
 GEMB_ENV = "GEMB_OUTPUT"
 #: Environment variable replacing the default region: ``lat_min,lat_max,lon_min,lon_max``.

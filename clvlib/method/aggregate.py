@@ -20,6 +20,8 @@ import xarray as xr
 
 from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
+__all__ = ["STEPS_PER_YEAR", "processed_factor", "step_of_year", "to_five_day"]
+
 STEPS_PER_YEAR = 73
 
 

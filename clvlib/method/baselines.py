@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
+__all__ = ["IsolationForestScore", "max_abs_z", "mean_square_z"]
+
 
 def mean_square_z(values: np.ndarray) -> np.ndarray:
     """Mean over features of the squared standardized values, per step.

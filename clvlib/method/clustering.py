@@ -20,6 +20,8 @@ from sklearn.metrics import silhouette_score
 from clvlib.errors import InputDataError
 from clvlib.files import atomic_write, verify_checksum
 
+__all__ = ["CorrelationClusterer", "correlation_matrix", "load_clusters", "save_clusters"]
+
 
 def correlation_matrix(values: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
     """Pearson correlation of the columns of ``values``.

@@ -11,6 +11,8 @@ import seaborn as sns
 
 from clvlib.variables import ERA5_TO_GEMB
 
+__all__ = ["GEMB_TO_ERA5", "plot_side_by_side", "side_by_side", "stack"]
+
 GEMB_TO_ERA5: dict[str, str] = {v: k for k, v in ERA5_TO_GEMB.items()}
 
 

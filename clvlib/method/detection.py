@@ -23,6 +23,8 @@ import pandas as pd
 from clvlib.method.evaluation import MELT_SEASON_MONTHS, overlaps, evaluate, melt_season
 from clvlib.method.threshold import PotConfig, scoped_threshold, sigma_threshold, to_events
 
+__all__ = ["ALPHAS", "DEFAULT_POT", "DetectConfig", "comparison_table", "detect", "detected_events", "extremes_row", "match_events", "recall_by_type", "threshold", "validation_tables"]
+
 DEFAULT_POT = PotConfig(window=620, block=31, quantile=0.8, alpha=0.1, min_history=93)
 
 

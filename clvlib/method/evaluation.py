@@ -23,6 +23,8 @@ from sklearn.metrics import average_precision_score
 
 from clvlib.method.threshold import to_events
 
+__all__ = ["MELT_SEASON_MONTHS", "Scores", "evaluate", "measures_anomalies", "melt_season", "overlaps", "step_labels"]
+
 MELT_SEASON_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
 
 

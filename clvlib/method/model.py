@@ -33,6 +33,8 @@ from clvlib.config import CONFIGURATIONS
 from clvlib.files import atomic_write, sha256
 from clvlib.errors import ModelFileError
 
+__all__ = ["Attention", "CLVConfig", "CLVNet", "ClusterLSTMVAE", "Decoder", "SCORES", "UNCLUSTERED", "anomaly_score", "error_scale", "loss_terms", "method_label", "sliding_windows", "train_configurations", "training_summary"]
+
 #: Folders of the unclustered ablation of each configuration (notebook 03): one cluster, the same total latent size.
 UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)
 

@@ -25,6 +25,8 @@ from clvlib.config import PreprocessConfig
 from clvlib.files import atomic_write, verify_checksum
 from clvlib.variables import Variable, catalogue
 
+__all__ = ["FeatureScaler", "Preprocessed", "find_gaps", "iqr_clip", "iqr_fences", "preprocess", "read_features", "step_climatology", "write_features"]
+
 
 def iqr_fences(anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None, halfwidth: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper IQR fences, ``Q1 - k * IQR`` and ``Q3 + k * IQR``, of the training values.

@@ -16,6 +16,8 @@ import xarray as xr
 
 from clvlib.files import atomic_write, verify_checksum
 
+__all__ = ["read_scores", "write_scores"]
+
 
 def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame,
                  folder: Path) -> Path:

@@ -27,6 +27,8 @@ from sklearn.metrics import average_precision_score, r2_score
 from sklearn.utils import check_random_state
 from xgboost import XGBClassifier, XGBRegressor
 
+__all__ = ["SurrogateConfig", "TASKS", "agreement_table", "fit_surrogates", "permutation_importance", "shap_values"]
+
 TASKS: tuple[str, ...] = ("anomaly", "melt")
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, theilslopes
 
+__all__ = ["Trend", "counts_per_decade", "counts_per_year", "mann_kendall", "trend_table", "trend_test"]
+
 
 @dataclass(frozen=True)
 class Trend:

@@ -15,6 +15,8 @@ import ast
 import os
 from pathlib import Path
 
+__all__ = ["DATASETS", "PACKAGE", "closure", "imported_modules", "main", "makefile_rules", "module_file", "module_graph", "notebook_modules"]
+
 PACKAGE = "clvlib"
 DATASETS = ("era5", "gemb")
 

@@ -24,6 +24,8 @@ if __package__ in (None, ""):  # run as a script: import the package from the pr
 from clvlib.files import verify_checksum  # noqa: E402
 from clvlib.errors import ChecksumError  # noqa: E402
 
+__all__ = ["STAGE_OUTPUTS", "data_problems", "invalidate", "main", "manifest_problems"]
+
 #: Data files each stage writes, relative to the project root ({ds}: data set).
 STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "01_preprocess": ("data/processed/{ds}/features.nc",),

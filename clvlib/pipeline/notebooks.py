@@ -20,6 +20,8 @@ from pathlib import Path
 from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.errors import RunTerminated
 
+__all__ = ["failure_message", "main", "record_stats", "run_notebook"]
+
 
 def _parse_value(text: str):
     """Parameter value from the command line: int, then float, else the string."""

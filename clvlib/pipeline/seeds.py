@@ -58,6 +58,8 @@ from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
 from clvlib.publish.registry import Registry, git_commit
 from clvlib.errors import SeedRunError
 
+__all__ = ["BASE_STAGES", "COMPARE", "DATASETS", "HASHED", "METHODS", "METHOD_STAGES", "METRICS", "NOTEBOOKS", "SeedLayout", "aggregate", "attribution_summary", "build_base", "build_method", "claims_summary", "collect", "copy_base", "detection_summary", "is_complete", "main", "parse_seeds", "prepare_root", "run_params", "run_seeds", "runs_table", "save_tables", "support_text", "write_marker"]
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 DATASETS: tuple[str, ...] = ("era5", "gemb")
 #: The configurations ``make seeds`` builds (notebooks 04-07's ``method``), in report order.

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from clvlib.errors import RunTerminated
 
-__all__ = ["STOP_SIGNALS", "RunTerminated", "child_pids", "stop_children", "stop_children_on_signal"]
+__all__ = ["STOP_SIGNALS", "child_pids", "stop_children", "stop_children_on_signal"]
 
 #: Signals that end a run: ``kill`` (TERM), a closed terminal (HUP), Ctrl-C (INT).
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)

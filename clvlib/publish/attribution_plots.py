@@ -9,6 +9,8 @@ import seaborn as sns
 
 from clvlib.publish.plots import EVENT_COLOUR
 
+__all__ = ["plot_drivers", "plot_event_example", "plot_event_heatmap", "plot_importance", "plot_shap_beeswarm"]
+
 
 def plot_drivers(overall: pd.DataFrame, title: str) -> plt.Figure:
     """Mean counterfactual delta per feature with its bootstrap confidence interval, ranked."""

@@ -35,6 +35,8 @@ from clvlib.files import sha256
 from clvlib.publish.registry import read_manifest
 from clvlib.errors import StaleTableError
 
+__all__ = ["METHODS", "RULES", "SEEDS_CLAIMS", "Verdict", "all_at_least", "compare_methods", "evaluate", "greater", "load_tables", "main", "median_at_least", "rankings_differ", "read_seeds_support", "seeds_support", "top_k_contains", "trend_increase", "verify", "with_method", "write_markdown"]
+
 HOLDS, FAILS, UNTESTABLE = "holds", "does not hold", "not testable on this data"
 #: The CLV configurations a build can report (notebooks 04-07's ``method`` parameter).
 METHODS: tuple[str, ...] = ("paper", "best", "original")

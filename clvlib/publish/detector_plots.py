@@ -10,6 +10,8 @@ from sklearn.metrics import precision_recall_curve
 
 from clvlib.publish.plots import EVENT_COLOUR
 
+__all__ = ["plot_correlation", "plot_losses", "plot_pr_curves", "plot_scores", "plot_silhouette", "plot_trend"]
+
 
 def plot_correlation(corr: pd.DataFrame, labels: np.ndarray) -> plt.Figure:
     """Correlation heatmap with features ordered by cluster and cluster blocks outlined."""

@@ -19,6 +19,8 @@ import seaborn as sns  # noqa: E402
 
 from clvlib.files import atomic_write  # noqa: E402
 
+__all__ = ["save_figure", "save_table", "set_style"]
+
 _ID = re.compile(r"^[a-z0-9_]+$")
 
 

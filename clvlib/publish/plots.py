@@ -10,6 +10,8 @@ import xarray as xr
 
 from clvlib.method.aggregate import STEPS_PER_YEAR
 
+__all__ = ["EVENT_COLOUR", "plot_overview"]
+
 EVENT_COLOUR = "#d55e00"
 
 

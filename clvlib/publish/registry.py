@@ -24,6 +24,8 @@ import pandas as pd
 from clvlib.files import atomic_write, sha256
 from clvlib.publish.outputs import save_figure, save_table
 
+__all__ = ["PACKAGES", "Registry", "check_manifest", "git_commit", "package_versions", "read_manifest"]
+
 PACKAGES: tuple[str, ...] = ("numpy", "pandas", "scipy", "xarray", "torch", "scikit-learn", "xgboost", "shap",
                              "matplotlib", "seaborn", "papermill", "jupytext")
 

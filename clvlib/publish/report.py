@@ -20,6 +20,8 @@ import pandas as pd
 from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
 
+__all__ = ["MAX_ROWS", "STYLE", "build_report", "claims_html", "main", "render_notebooks"]
+
 MAX_ROWS = 40
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }

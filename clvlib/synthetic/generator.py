@@ -30,9 +30,11 @@ import pandas as pd
 import xarray as xr
 from scipy.signal import lfilter
 
-from clvlib import physics as ph
+from clvlib.synthetic import physics as ph
 from clvlib.synthetic.snowpack import ColumnParams, run_column
 from clvlib.variables import GEMB_FORCING, SECONDS_PER_DAY, catalogue
+
+__all__ = ["EVENT_TYPES", "EventType", "MIN_SHIFT_SD", "SyntheticClimate", "SyntheticConfig", "draw_events", "driver_shifts", "generate", "warming"]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["AIR_HEAT_CAPACITY", "BULK_TRANSFER_COEFFICIENT", "GAS_CONSTANT_DRY_AIR", "LATENT_FUSION", "LATENT_SUBLIMATION", "SOLAR_CONSTANT", "STEFAN_BOLTZMANN", "T_MELT", "air_density", "daily_insolation", "emissivity_all_sky", "latent_heat_flux", "shortwave_down", "specific_humidity", "turbulent_coefficient", "vapour_pressure"]
+
 STEFAN_BOLTZMANN = 5.670374e-8  # W m-2 K-4
 T_MELT = 273.15  # K
 LATENT_FUSION = 3.34e5  # J kg-1

@@ -25,6 +25,8 @@ from clvlib.files import sha256
 from clvlib.synthetic.generator import SyntheticConfig, generate
 from clvlib.variables import dataset_variables
 
+__all__ = ["MANIFEST", "load_daily", "load_measures", "load_truth", "main", "verify_synthetic", "write_synthetic"]
+
 MANIFEST = "manifest.json"
 _FILES = ("era5.nc", "gemb.nc", "truth.csv", "measures.csv")
 

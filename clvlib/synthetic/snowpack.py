@@ -23,6 +23,8 @@ import numpy as np
 from clvlib.synthetic.physics import LATENT_FUSION
 from clvlib.variables import SECONDS_PER_DAY
 
+__all__ = ["ColumnOutput", "ColumnParams", "FIRN_COMPACTION_DAYS", "FRESH_SNOW_DENSITY", "ICE_DENSITY", "run_column", "run_column_reference"]
+
 ICE_DENSITY = 917.0
 FRESH_SNOW_DENSITY = 350.0
 FIRN_COMPACTION_DAYS = 15.0 * 365.0  # e-folding time of firn air content

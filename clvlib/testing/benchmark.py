@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+__all__ = ["KEYS", "figure", "format_table", "seasonal_series", "timed", "torch_threads"]
+
 KEYS: tuple[str, ...] = ("figure", "value", "unit", "reference", "reference_value", "ratio", "target")
 
 

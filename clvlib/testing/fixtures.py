@@ -31,6 +31,8 @@ from clvlib.io.measures import MELT, NO_MELT, ease2_north_forward, ease2_north_i
 from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
 
+__all__ = ["hourly_fields", "write_cds_netcdf", "write_cds_zip", "write_gemb_mat", "write_legacy_netcdf", "write_nsidc0533", "write_point_timeseries_zip"]
+
 #: ERA5 spelling of the units in CDS files.
 _CDS_UNITS = {"K": "K", "J m-2": "J m**-2", "1": "(0 - 1)", "m": "m", "Pa": "Pa", "m s-1": "m s**-1"}
 _ACCUM = (Kind.ENERGY_ACCUMULATION, Kind.WATER_ACCUMULATION)

@@ -20,6 +20,8 @@ from torch import nn
 
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig, Attention, Decoder
 
+__all__ = ["LoopedCLVNet", "LoopedClusterLSTMVAE", "to_batched_state", "to_looped_state"]
+
 _LSTM_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _LSTMS = ("lstm1", "lstm2", "lstm3")
 
