@@ -87,23 +87,10 @@ $(call write_list,sources-measures,REGION=$(REGION),$(REAL_MEASURES))
 endif
 PARAMS := build/params.json
 
-# Stages per data set; each executed notebook is a target that depends on its source, the
-# previous stage of the same data set, the clvlib modules it imports (directly or through other
-# modules: build/deps.mk, written by clvlib/pipeline/deps.py), the parameters and the environment. Editing
-# one module reruns only the notebooks that import it and the stages after them.
-STAGES := 01_preprocess 02_cluster 03_train 04_detect 05_attribute 06_validate
-NOTEBOOKS := $(foreach s,$(STAGES),$(foreach d,$(DATASETS),$(NB)/$(s)_$(d).ipynb)) $(NB)/07_compare.ipynb
-
-define stage_deps
-$(NB)/01_preprocess_$(1).ipynb: notebooks/01_preprocess.py $(RAW) build/sources-$(1).txt $(REAL_$(1))
-$(NB)/02_cluster_$(1).ipynb: notebooks/02_cluster.py $(NB)/01_preprocess_$(1).ipynb
-$(NB)/03_train_$(1).ipynb: notebooks/03_train.py $(NB)/02_cluster_$(1).ipynb paper/selection/selection.csv
-$(NB)/04_detect_$(1).ipynb: notebooks/04_detect.py $(NB)/03_train_$(1).ipynb $(RAW) build/sources-measures.txt $(REAL_MEASURES) build/method.txt
-$(NB)/05_attribute_$(1).ipynb: notebooks/05_attribute.py $(NB)/04_detect_$(1).ipynb $(RAW) paper/selection/attribution_selection.csv
-$(NB)/06_validate_$(1).ipynb: notebooks/06_validate.py $(NB)/05_attribute_$(1).ipynb
-endef
-$(foreach d,$(DATASETS),$(eval $(call stage_deps,$(d))))
-
+# The stages, what each executed notebook needs and the clvlib modules it imports (directly or through
+# other modules) come from build/deps.mk, written by clvlib/pipeline/deps.py from the one stage table
+# (clvlib/pipeline/stages.py) and the import graph: NOTEBOOKS, METHOD_STAGES and one prerequisite line per
+# executed notebook. Editing one module reruns only the notebooks that import it and the stages after them.
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/pipeline/deps.py --notebooks notebooks --package clvlib --out $@
@@ -154,15 +141,15 @@ data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into da
 	  $(if $(SITE),--site $(call q,$(SITE)))
 
 # 07 compares the two data sets, so it has no dataset parameter.
-$(NB)/07_compare.ipynb: notebooks/07_compare.py $(foreach d,$(DATASETS),$(NB)/06_validate_$(d).ipynb) $(PARAMS) build/method.txt $(STAMP)
+$(NB)/07_compare.ipynb: $(PARAMS) $(STAMP)
 	@echo "== 07_compare profile=$(PROFILE) seed=$(SEED)"
-	@exec $(RUN_NB) $< $@ -p profile $(PROFILE) -p seed $(SEED) -p method $(METHOD) -p root $(call q,$(CURDIR)) $(FILTERED)
+	@exec $(RUN_NB) notebooks/07_compare.py $@ -p profile $(PROFILE) -p seed $(SEED) -p method $(METHOD) -p root $(call q,$(CURDIR)) $(FILTERED)
 
-# The stem is <stage>_<dataset>, e.g. 03_train_era5.
+# The stem is <stage>_<dataset>: a per-data-set stage of the table (clvlib/pipeline/stages.py) and one data set.
 $(NB)/%.ipynb: $(PARAMS) $(STAMP)
-	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)$(if $(filter 04_% 05_% 06_%,$*), method=$(METHOD))"
+	@stem=$*; echo "== $${stem%_*} dataset=$${stem##*_} profile=$(PROFILE) seed=$(SEED)$(if $(filter $(addsuffix _%,$(METHOD_STAGES)),$*), method=$(METHOD))"
 	@stem=$*; exec $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
-	  -p seed $(SEED) $(if $(filter 04_% 05_% 06_%,$*),-p method $(METHOD)) -p root $(call q,$(CURDIR)) $(FILTERED)
+	  -p seed $(SEED) $(if $(filter $(addsuffix _%,$(METHOD_STAGES)),$*),-p method $(METHOD)) -p root $(call q,$(CURDIR)) $(FILTERED)
 
 paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures) [PROFILE=full|quick SEED=0 METHOD=paper|best|original]
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks

@@ -13,12 +13,17 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import sys
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import the package from the project root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from clvlib.pipeline.stages import DATASETS, makefile_rules as stage_rules  # noqa: E402
 
 __all__ = ["DATASETS", "PACKAGE", "closure", "imported_modules", "main", "makefile_rules", "module_file", "module_graph", "notebook_modules"]
 
 PACKAGE = "clvlib"
-DATASETS = ("era5", "gemb")
 
 
 def imported_modules(source: str) -> set[str]:
@@ -110,13 +115,14 @@ def notebook_modules(notebook: Path, graph: dict[str, set[str]]) -> list[str]:
 
 
 def makefile_rules(notebooks: Path, package: Path, target_dir: str = "build/notebooks") -> str:
-    """Make rules: each executed notebook depends on the module files it imports.
+    """Make rules: the stage table's rules, then the module files each executed notebook imports.
 
     A notebook with a dataset parameter gives one target per data set (``<stem>_<dataset>.ipynb``);
     ``07_compare`` gives one.
     """
     graph = module_graph(package)
-    lines = ["# Written by clvlib/pipeline/deps.py: the clvlib modules each notebook imports (directly or not)."]
+    lines = ["# The stages (clvlib/pipeline/stages.py): the notebooks and what each executed notebook needs.",
+             *stage_rules(target_dir), "# Written by clvlib/pipeline/deps.py: the clvlib modules each notebook imports (directly or not)."]
     for nb in sorted(Path(notebooks).glob("[0-9][0-9]_*.py")):
         deps = " ".join(f"{package.name}/{module_file(m, graph)}" for m in notebook_modules(nb, graph))
         targets = [f"{target_dir}/{nb.stem}.ipynb"] if nb.stem == "07_compare" else \

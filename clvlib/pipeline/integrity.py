@@ -23,16 +23,12 @@ if __package__ in (None, ""):  # run as a script: import the package from the pr
 
 from clvlib.files import verify_checksum  # noqa: E402
 from clvlib.errors import ChecksumError  # noqa: E402
+from clvlib.pipeline.stages import stage_outputs  # noqa: E402
 
 __all__ = ["STAGE_OUTPUTS", "data_problems", "invalidate", "main", "manifest_problems"]
 
-#: Data files each stage writes, relative to the project root ({ds}: data set).
-STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "01_preprocess": ("data/processed/{ds}/features.nc",),
-    "02_cluster": ("data/models/{ds}/clusters.json",),
-    "03_train": tuple(f"data/models/{{ds}}/{m}/clv.pt" for m in ("original", "paper", "best", "unclustered-original", "unclustered-paper", "unclustered-best")),
-    "04_detect": ("data/processed/{ds}/scores.nc", "data/processed/{ds}/events.csv"),
-}
+#: Data files each stage writes, relative to the project root ({ds}: data set): from the stage table.
+STAGE_OUTPUTS: dict[str, tuple[str, ...]] = stage_outputs()
 
 
 def _stem(notebook: str, dataset: str | None) -> str:

@@ -50,14 +50,16 @@ from clvlib.io.inputcheck import check_input
 from clvlib.pipeline.notebooks import failure_message, run_notebook
 from clvlib.method.scores import read_scores
 from clvlib.pipeline.signals import stop_children_on_signal
+from clvlib.pipeline import stages as stage_table
 from clvlib.errors import RunTerminated
 
 __all__ = ["DEFAULT_METHOD", "METHOD_STAGES", "RUN_MARKER", "STAGES", "check_out", "export_scores", "export_tables",
            "importance_table", "main", "publish_run", "run_own_data", "staging_folder"]
 
-STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
+#: The per-data-set stages of the stage table (07 compares the two data sets of the embedded default).
+STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset)
 #: Stages that take the ``method`` parameter (the configuration whose detections they report).
-METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
+METHOD_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and s.takes_method)
 #: Configuration ``make run`` reports unless METHOD= says otherwise (see the seeds table, README).
 DEFAULT_METHOD = "paper"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

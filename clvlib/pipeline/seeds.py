@@ -57,16 +57,18 @@ from clvlib.errors import RunTerminated
 from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
 from clvlib.publish.registry import Registry, git_commit
 from clvlib.errors import SeedRunError
+from clvlib.pipeline import stages as stage_table
 
 __all__ = ["BASE_STAGES", "COMPARE", "DATASETS", "HASHED", "METHODS", "METHOD_STAGES", "METRICS", "NOTEBOOKS", "SeedLayout", "aggregate", "attribution_summary", "build_base", "build_method", "claims_summary", "collect", "copy_base", "detection_summary", "is_complete", "main", "parse_seeds", "prepare_root", "run_params", "run_seeds", "runs_table", "save_tables", "support_text", "write_marker"]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-DATASETS: tuple[str, ...] = ("era5", "gemb")
+DATASETS: tuple[str, ...] = stage_table.DATASETS
 #: The configurations ``make seeds`` builds (notebooks 04-07's ``method``), in report order.
 METHODS: tuple[str, ...] = ("paper", "best")
-BASE_STAGES: tuple[str, ...] = ("01_preprocess", "02_cluster", "03_train")
-METHOD_STAGES: tuple[str, ...] = ("04_detect", "05_attribute", "06_validate")
-COMPARE = "07_compare"
+#: From the stage table: the stages run once per seed, those run per configuration, the comparison.
+BASE_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and not s.takes_method)
+METHOD_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and s.takes_method)
+COMPARE: str = next(s.name for s in stage_table.STAGES if not s.per_dataset)
 METRICS: tuple[str, ...] = ("precision", "recall", "f1", "event_recall", "event_precision", "pr_auc")
 MARKER, PARAMS, CLAIMS = "complete.json", "params.json", "claims.csv"
 #: Folders of a root whose files :func:`write_marker` hashes (``data/raw`` has its own manifest).
