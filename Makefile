@@ -75,7 +75,7 @@ FILTERED := > >($(NOISE)) 2>&1
 # build/sources-<dataset>.txt and build/sources-measures.txt list the real input files (and REGION, GEMB_OUTPUT)
 # the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
 # (from 04 for MEaSUREs files).
-ifeq ($(filter run check select bench test lab help env lock data seeds,$(GOALS)),)
+ifeq ($(filter run check select bench test lint lab help env lock data seeds,$(GOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' $(call q,$(PROFILE)) $(call q,$(SEED)) > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 write_list = $(shell printf '%s\n' $(call q,$(2)) $(foreach f,$(3),$(call q,$(f))) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
@@ -94,7 +94,7 @@ PARAMS := build/params.json
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/pipeline/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run check select bench test lab help env lock clean data,$(GOALS)),)
+ifeq ($(filter run check select bench test lint lab help env lock clean data,$(GOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -104,7 +104,7 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/pipeline/integrity.py --root . --noteb
 endif
 endif
 
-.PHONY: help env lock synthetic data paper notebooks verify run check select bench test lab seeds clean
+.PHONY: help env lock synthetic data paper notebooks verify run check select bench test lint lab seeds clean
 
 help: ## show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -190,8 +190,14 @@ bench: $(STAMP) ## time and memory against references and targets, with the buil
 
 # pytest-xdist runs the test files on JOBS workers (a file's tests stay together on one: the notebook tests
 # share their project folder); pytest -m "not slow" skips the end-to-end runs for an edit loop of about a minute.
-test: $(STAMP) ## run the test suite, including a quick end-to-end run of the notebooks
+test: $(STAMP) ## make lint, then the test suite, including a quick end-to-end run of the notebooks
+	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -n $(JOBS) --dist loadfile
+
+# ruff (pinned in pyproject.toml) over clvlib, the notebooks, the tests and the benchmarks; settings in pyproject.toml.
+lint: $(STAMP) ## check formatting and lint (ruff) of the code and the notebooks [FIX=1: reformat and apply the safe fixes]
+	$(VENV)/bin/ruff format $(if $(FIX),,--check --diff) .
+	$(VENV)/bin/ruff check $(if $(FIX),--fix) .
 
 lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 	mkdir -p $(VENV)/share/jupyter/lab/settings

@@ -43,8 +43,11 @@ def copy_project(dest: Path) -> Path:
 def make(tree: Path, *args: str) -> float:
     """Wall time of ``make args`` in ``tree`` (fails loudly)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}  # a fresh top-level make
-    seconds, result = timed(lambda: subprocess.run(["make", "--no-print-directory", *args], cwd=tree, env=env,
-                                                   capture_output=True, text=True))
+    seconds, result = timed(
+        lambda: subprocess.run(
+            ["make", "--no-print-directory", *args], cwd=tree, env=env, capture_output=True, text=True
+        )
+    )
     if result.returncode != 0:
         raise RuntimeError(f"make {' '.join(args)} failed in {tree}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return seconds
@@ -62,8 +65,15 @@ def stage_rows(stats: Path) -> list[dict]:
     rows = []
     for line in stats.read_text().splitlines():
         rec = json.loads(line)
-        rows.append(figure(f"peak memory, {rec['notebook']} (full)", rec["peak_rss_mb"], "MB",
-                           f"wall time {rec['seconds']:.0f} s", None))
+        rows.append(
+            figure(
+                f"peak memory, {rec['notebook']} (full)",
+                rec["peak_rss_mb"],
+                "MB",
+                f"wall time {rec['seconds']:.0f} s",
+                None,
+            )
+        )
     return rows
 
 
@@ -84,7 +94,11 @@ def quality_rows(tree: Path, profile: str) -> list[dict]:
             rows.append(figure(f"quality ({profile}), {dataset}: CLV ({method}) {column}", float(clv[column]), ""))
         attribution = pd.read_csv(tables / f"tab_attribution_truth_{dataset}.csv")
         for _, row in attribution[attribution["type"] == "all"].iterrows():
-            rows.append(figure(f"quality ({profile}), {dataset}: top-1 accuracy, {row['method']}", float(row["top1_accuracy"]), ""))
+            rows.append(
+                figure(
+                    f"quality ({profile}), {dataset}: top-1 accuracy, {row['method']}", float(row["top1_accuracy"]), ""
+                )
+            )
     return rows
 
 
@@ -98,8 +112,17 @@ def run(quick_repeats: int = 3, full_repeats: int = 1, noop_repeats: int = 5) ->
             quick.append(seconds)
             quality = quality_rows(tree, "quick")
             shutil.rmtree(tree)
-        rows.append(figure(f"make paper PROFILE=quick, clean (median of {quick_repeats})", float(np.median(quick)), "s",
-                           "target", TARGETS["quick"], higher_is_better=False, target=f"<= {TARGETS['quick']:.0f} s"))
+        rows.append(
+            figure(
+                f"make paper PROFILE=quick, clean (median of {quick_repeats})",
+                float(np.median(quick)),
+                "s",
+                "target",
+                TARGETS["quick"],
+                higher_is_better=False,
+                target=f"<= {TARGETS['quick']:.0f} s",
+            )
+        )
         rows += quality
         if full_repeats:
             full, trees = [], []
@@ -108,10 +131,28 @@ def run(quick_repeats: int = 3, full_repeats: int = 1, noop_repeats: int = 5) ->
                 full.append(seconds)
                 trees.append(tree)
             noop = [make(trees[-1], "paper") for _ in range(noop_repeats)]
-            rows.append(figure(f"make paper (full), clean (median of {full_repeats})", float(np.median(full)), "s",
-                               "target", TARGETS["full"], higher_is_better=False, target=f"<= {TARGETS['full']:.0f} s"))
-            rows.append(figure(f"make paper, no-op rebuild (median of {noop_repeats})", float(np.median(noop)), "s",
-                               "target", TARGETS["noop"], higher_is_better=False, target="<= 2 s"))
+            rows.append(
+                figure(
+                    f"make paper (full), clean (median of {full_repeats})",
+                    float(np.median(full)),
+                    "s",
+                    "target",
+                    TARGETS["full"],
+                    higher_is_better=False,
+                    target=f"<= {TARGETS['full']:.0f} s",
+                )
+            )
+            rows.append(
+                figure(
+                    f"make paper, no-op rebuild (median of {noop_repeats})",
+                    float(np.median(noop)),
+                    "s",
+                    "target",
+                    TARGETS["noop"],
+                    higher_is_better=False,
+                    target="<= 2 s",
+                )
+            )
             rows += stage_rows(trees[-1] / "build" / "stats.jsonl") + quality_rows(trees[-1], "full")
     return rows
 

@@ -42,16 +42,18 @@ def write_files(folder: Path, size_gb: float) -> list[Path]:
     """Write about ``size_gb`` of hourly CDS-layout files (whole years) into ``folder``."""
     import pandas as pd
 
-    from clvlib.testing.fixtures import hourly_fields, write_cds_netcdf
     from clvlib.io.region import Region
+    from clvlib.testing.fixtures import hourly_fields, write_cds_netcdf
 
     bytes_per_year = 8760 * _GRID[0] * _GRID[1] * 4 * len(VARIABLES)
     hours_total = round(size_gb * 1e9 / bytes_per_year * 8760)
     start = pd.Timestamp("2001-01-01")
     paths = []
     for i, first in enumerate(pd.date_range(start, start + pd.Timedelta(hours=hours_total), freq="YS")):
-        hours = min((pd.Timestamp(f"{first.year + 1}-01-01") - first) // pd.Timedelta(hours=1),
-                    hours_total - (first - start) // pd.Timedelta(hours=1))
+        hours = min(
+            (pd.Timestamp(f"{first.year + 1}-01-01") - first) // pd.Timedelta(hours=1),
+            hours_total - (first - start) // pd.Timedelta(hours=1),
+        )
         if hours <= 0:
             break
         for group, names in _GROUPS.items():
@@ -97,8 +99,9 @@ def _measure(kind: str, folder: Path, repeats: int) -> tuple[float, float]:
     """Median seconds and largest peak RSS (MB) of ``repeats`` subprocess runs."""
     runs = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, __file__, "--child", kind, str(folder)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, str(folder)], check=True, capture_output=True, text=True
+        ).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     return float(np.median([r["seconds"] for r in runs])), float(max(r["peak_mb"] for r in runs))
 
@@ -125,19 +128,42 @@ def run(repeats: int = 3, sizes_gb: tuple[float, ...] = (0.5, 2.0)) -> list[dict
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         peaks[size] = loader_peak
-        rows.append({"figure": f"ERA5 loader throughput, {mb:.0f} MB input ({len(files)} files)", "value": mb / loader_s,
-                     "unit": "MB/s", "reference": "plain read (xarray open + load of each variable)",
-                     "reference_value": mb / plain_s, "ratio": plain_s / loader_s, "target": None})
-        rows.append({"figure": f"ERA5 loader peak memory, {mb:.0f} MB input", "value": loader_peak, "unit": "MB",
-                     "reference": "plain read peak memory", "reference_value": plain_peak,
-                     "ratio": loader_peak / plain_peak, "target": None})
+        rows.append(
+            {
+                "figure": f"ERA5 loader throughput, {mb:.0f} MB input ({len(files)} files)",
+                "value": mb / loader_s,
+                "unit": "MB/s",
+                "reference": "plain read (xarray open + load of each variable)",
+                "reference_value": mb / plain_s,
+                "ratio": plain_s / loader_s,
+                "target": None,
+            }
+        )
+        rows.append(
+            {
+                "figure": f"ERA5 loader peak memory, {mb:.0f} MB input",
+                "value": loader_peak,
+                "unit": "MB",
+                "reference": "plain read peak memory",
+                "reference_value": plain_peak,
+                "ratio": loader_peak / plain_peak,
+                "target": None,
+            }
+        )
     smallest, largest = min(sizes_gb), max(sizes_gb)
     if largest > smallest:
         growth = peaks[largest] / peaks[smallest]
-        rows.append({"figure": f"loader peak memory growth, {largest:g} GB vs {smallest:g} GB input", "value": growth,
-                     "unit": "ratio", "reference": f"loader peak memory on {smallest:g} GB",
-                     "reference_value": peaks[smallest], "ratio": growth,
-                     "target": "<= 1.2 (memory must not grow with input size by more than 20 %)"})
+        rows.append(
+            {
+                "figure": f"loader peak memory growth, {largest:g} GB vs {smallest:g} GB input",
+                "value": growth,
+                "unit": "ratio",
+                "reference": f"loader peak memory on {smallest:g} GB",
+                "reference_value": peaks[smallest],
+                "ratio": growth,
+                "target": "<= 1.2 (memory must not grow with input size by more than 20 %)",
+            }
+        )
     return rows
 
 
@@ -157,7 +183,10 @@ def main() -> None:
     for row in run(args.repeats, tuple(float(s) for s in args.sizes.split(","))):
         ratio = "" if row["ratio"] is None or not math.isfinite(row["ratio"]) else f"  ratio {row['ratio']:.2f}"
         ref = "" if row["reference_value"] is None else f"  ({row['reference']}: {row['reference_value']:.1f})"
-        print(f"{row['figure']}: {row['value']:.2f} {row['unit']}{ref}{ratio}" + (f"  target {row['target']}" if row["target"] else ""))
+        print(
+            f"{row['figure']}: {row['value']:.2f} {row['unit']}{ref}{ratio}"
+            + (f"  target {row['target']}" if row["target"] else "")
+        )
 
 
 if __name__ == "__main__":

@@ -56,9 +56,13 @@ def main() -> None:
         rows += [{"section": name, **r} for r in section]
     print("\n== all figures (ratio > 1: ours better than the reference)")
     print(format_table(rows))
-    result = {"commit": _commit(), "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                               "python": platform.python_version()},
-              "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(time.time() - started, 1), "rows": rows}
+    result = {
+        "commit": _commit(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seconds": round(time.time() - started, 1),
+        "rows": rows,
+    }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
 

@@ -17,8 +17,8 @@ import argparse
 
 import numpy as np
 
-from clvlib.testing.benchmark import figure, format_table, timed
 from clvlib.method.threshold import PotConfig, gpd_fit, pot_threshold, pot_threshold_per_point
+from clvlib.testing.benchmark import figure, format_table, timed
 
 
 def seasonal_scores(n_time: int = 71 * 73, seed: int = 0) -> np.ndarray:
@@ -48,14 +48,25 @@ def run(repeats: int = 3, reference_steps: int = 1200) -> list[dict]:
     rel = np.abs(block[:reference_steps][fitted] / ref[fitted] - 1.0)
     same = (scores[:reference_steps] > block[:reference_steps])[fitted] == (scores[:reference_steps] > ref)[fitted]
     return [
-        figure(f"block-fitted POT threshold (block {config.block}, median of {repeats})", ours_speed, "positions/s",
-               f"per-point GPD fit, same windows, {fitted.sum()} positions", ref_speed, target=">= 20x"),
+        figure(
+            f"block-fitted POT threshold (block {config.block}, median of {repeats})",
+            ours_speed,
+            "positions/s",
+            f"per-point GPD fit, same windows, {fitted.sum()} positions",
+            ref_speed,
+            target=">= 20x",
+        ),
         figure("threshold: max |block - per point| / per point", float(rel.max()), "relative"),
         figure("threshold: median |block - per point| / per point", float(np.median(rel)), "relative"),
         figure("anomaly decisions identical to the per-point fit", float(same.mean()), "fraction of positions"),
-        figure("whole series, block-fitted", float(np.median(block_times)), "s",
-               f"per-point fit, extrapolated to {np.isfinite(block).sum()} positions",
-               float(np.isfinite(block).sum() / ref_speed), higher_is_better=False),
+        figure(
+            "whole series, block-fitted",
+            float(np.median(block_times)),
+            "s",
+            f"per-point fit, extrapolated to {np.isfinite(block).sum()} positions",
+            float(np.isfinite(block).sum() / ref_speed),
+            higher_is_better=False,
+        ),
     ]
 
 

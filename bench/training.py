@@ -21,8 +21,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig, loss_terms, sliding_windows
 from clvlib.testing.benchmark import figure, format_table, seasonal_series, timed, torch_threads
-from clvlib.method.model import ClusterLSTMVAE, CLVConfig, sliding_windows, loss_terms
 from clvlib.testing.model_reference import LoopedClusterLSTMVAE, to_looped_state
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]
@@ -37,7 +37,9 @@ def _throughputs(values: np.ndarray, config: CLVConfig, repeats: int) -> dict[st
     for rep in range(repeats):
         order = (ClusterLSTMVAE, LoopedClusterLSTMVAE) if rep % 2 == 0 else (LoopedClusterLSTMVAE, ClusterLSTMVAE)
         for cls in order:
-            seconds, model = timed(lambda cls=cls, rep=rep: cls(CLUSTERS, config, random_state=rep, progress=False).fit(values))
+            seconds, model = timed(
+                lambda cls=cls, rep=rep: cls(CLUSTERS, config, random_state=rep, progress=False).fit(values)
+            )
             out.setdefault(f"{cls.__name__}.fit", []).append(n_train * len(model.history_) / seconds)
     return out
 
@@ -66,10 +68,21 @@ def run(repeats: int = 3, epochs: int = 2) -> list[dict]:
         score, gap = _scoring(values, replace(config, epochs=1, patience=2), repeats)
     ours, ref = np.median(train["ClusterLSTMVAE.fit"]), np.median(train["LoopedClusterLSTMVAE.fit"])
     return [
-        figure(f"training throughput, batched encoders ({epochs} epochs, median of {repeats})", ours, "windows/s",
-               REFERENCE, ref, target=">= 2x"),
-        figure(f"scoring throughput, batched encoders (median of {repeats})", np.median(score["batched"]), "steps/s",
-               "looped reference with the same weights", np.median(score["looped"])),
+        figure(
+            f"training throughput, batched encoders ({epochs} epochs, median of {repeats})",
+            ours,
+            "windows/s",
+            REFERENCE,
+            ref,
+            target=">= 2x",
+        ),
+        figure(
+            f"scoring throughput, batched encoders (median of {repeats})",
+            np.median(score["batched"]),
+            "steps/s",
+            "looped reference with the same weights",
+            np.median(score["looped"]),
+        ),
         figure("scores: max |batched - looped|, same weights", gap, "score units"),
     ]
 
@@ -96,8 +109,9 @@ def operator_profile(steps: int = 10, rows: int = 25) -> str:
         with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
             for _ in range(steps):
                 step()
-    return prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=rows,
-                                                              max_name_column_width=45, max_shapes_column_width=50)
+    return prof.key_averages(group_by_input_shape=True).table(
+        sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=45, max_shapes_column_width=50
+    )
 
 
 def main() -> None:

@@ -58,7 +58,10 @@ class StaleTableError(ClvlibError, RuntimeError):
 
 
 class SeedRunError(ClvlibError, RuntimeError):
-    """A notebook of a seed run raised (the message holds the failing cell and the error), or its claims could not be evaluated."""
+    """A notebook of a seed run raised, or its claims could not be evaluated.
+
+    When a notebook raised, the message holds the failing cell and the error.
+    """
 
 
 class RunTerminated(KeyboardInterrupt):

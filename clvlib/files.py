@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+
 from clvlib.errors import ChecksumError
 
 __all__ = ["atomic_write", "checksum_path", "sha256", "verify_checksum"]
@@ -58,10 +59,11 @@ def verify_checksum(path: Path) -> Path:
     >>> verify_checksum(f).name
     'x.txt'
     >>> _ = f.write_text("abd")
-    >>> verify_checksum(f)
+    >>> verify_checksum(f)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    clvlib.errors.ChecksumError: ...x.txt does not match the checksum written with it ... rerun the notebook that writes it (make paper does).
+    clvlib.errors.ChecksumError: ...x.txt does not match the checksum written with it ...
+        rerun the notebook that writes it (make paper does).
     """
     path = Path(path)
     fix = "rerun the notebook that writes it (make paper does)."
@@ -71,7 +73,9 @@ def verify_checksum(path: Path) -> Path:
     if not record.exists():
         raise ChecksumError(f"{path} has no checksum file {record.name} (an interrupted or older run wrote it); {fix}")
     if record.read_text().split()[0] != sha256(path):
-        raise ChecksumError(f"{path} does not match the checksum written with it (truncated, corrupted or edited); {fix}")
+        raise ChecksumError(
+            f"{path} does not match the checksum written with it (truncated, corrupted or edited); {fix}"
+        )
     return path
 
 

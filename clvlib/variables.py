@@ -18,7 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["ERA5_TO_GEMB", "ERA5_VARIABLES", "GEMB_FORCING", "GEMB_NAMES", "GEMB_OUTPUT_VARIABLES", "Kind", "SECONDS_PER_DAY", "Variable", "catalogue", "dataset_variables", "driver_name", "melt_variable"]
+__all__ = [
+    "ERA5_TO_GEMB",
+    "ERA5_VARIABLES",
+    "GEMB_FORCING",
+    "GEMB_NAMES",
+    "GEMB_OUTPUT_VARIABLES",
+    "Kind",
+    "SECONDS_PER_DAY",
+    "Variable",
+    "catalogue",
+    "dataset_variables",
+    "driver_name",
+    "melt_variable",
+]
 
 SECONDS_PER_DAY = 86400.0
 
@@ -117,13 +130,26 @@ GEMB_OUTPUT_VARIABLES: tuple[Variable, ...] = (
 
 #: Real GEMB output names for the GEMB-style variables.
 GEMB_NAMES: dict[str, str] = {
-    "melt": "M", "runoff": "R", "refreeze": "F", "EC": "EC", "albedo": "a1",
-    "netSW": "netSW", "netLW": "netLW", "shf": "shf", "lhf": "lhf", "FAC": "FAC",
+    "melt": "M",
+    "runoff": "R",
+    "refreeze": "F",
+    "EC": "EC",
+    "albedo": "a1",
+    "netSW": "netSW",
+    "netLW": "netLW",
+    "shf": "shf",
+    "lhf": "lhf",
+    "FAC": "FAC",
 }
 
 #: The GEMB-like variable that plays the role of an ERA5 variable (for driver names).
 ERA5_TO_GEMB: dict[str, str] = {
-    "fal": "albedo", "ssr": "netSW", "str": "netLW", "sshf": "shf", "slhf": "lhf", "smlt": "melt",
+    "fal": "albedo",
+    "ssr": "netSW",
+    "str": "netLW",
+    "sshf": "shf",
+    "slhf": "lhf",
+    "smlt": "melt",
 }
 
 

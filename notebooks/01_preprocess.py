@@ -51,14 +51,14 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.io.inputcheck import user_config
 from clvlib.config import Paths, PreprocessConfig, get_profile
+from clvlib.io.inputcheck import user_config
+from clvlib.io.sources import find_source, load_raw, region_from_env, user_source
+from clvlib.method.preprocess import preprocess, write_features
 from clvlib.publish.outputs import set_style
 from clvlib.publish.plots import plot_overview
-from clvlib.method.preprocess import preprocess, write_features
-from clvlib.synthetic.rawdata import load_daily, load_truth, verify_synthetic
 from clvlib.publish.registry import Registry
-from clvlib.io.sources import find_source, load_raw, region_from_env, user_source
+from clvlib.synthetic.rawdata import load_daily, load_truth, verify_synthetic
 from clvlib.variables import dataset_variables, melt_variable
 
 set_style()
@@ -66,10 +66,21 @@ paths = Paths(Path(root).resolve())
 source = user_source(Path(data)) if data else find_source(paths.root, dataset, seed)
 synthetic = source.kind == "synthetic"
 raw = paths.synthetic(seed)
-registry = Registry(paths.root, "01_preprocess", dataset,
-                    {"dataset": dataset, "profile": profile, "seed": seed, "data": data, "source_kind": source.kind,
-                     "source_layout": source.layout, "region": "" if synthetic else str(region_from_env())},
-                    [raw / "manifest.json"] if synthetic else source.inputs)
+registry = Registry(
+    paths.root,
+    "01_preprocess",
+    dataset,
+    {
+        "dataset": dataset,
+        "profile": profile,
+        "seed": seed,
+        "data": data,
+        "source_kind": source.kind,
+        "source_layout": source.layout,
+        "region": "" if synthetic else str(region_from_env()),
+    },
+    [raw / "manifest.json"] if synthetic else source.inputs,
+)
 
 # %% [markdown]
 # ## Load and check
@@ -92,12 +103,18 @@ else:
     config = user_config(loaded, dataset, profile)  # the last complete year held out (make check uses the same)
     variables = tuple(variable_info)
     truth = None
-    description = f"{source.kind} data: {source.description}" + (f"; {loaded.source}" if source.layout == "era5" else "")
-display(Markdown(f"**Source ({source.kind}):** {description}; {daily.sizes['time']} days, "
-                 f"{daily['time'][0].dt.strftime('%Y-%m-%d').item()} to {daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, "
-                 f"{len(variables)} variables ({', '.join(variables)}); "
-                 f"years {config.first_year}-{config.last_train_year} for training, {config.test_year} held out; "
-                 f"melt variable: {melt or 'none'}."))
+    description = f"{source.kind} data: {source.description}" + (
+        f"; {loaded.source}" if source.layout == "era5" else ""
+    )
+display(
+    Markdown(
+        f"**Source ({source.kind}):** {description}; {daily.sizes['time']} days, "
+        f"{daily['time'][0].dt.strftime('%Y-%m-%d').item()} to {daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, "
+        f"{len(variables)} variables ({', '.join(variables)}); "
+        f"years {config.first_year}-{config.last_train_year} for training, {config.test_year} held out; "
+        f"melt variable: {melt or 'none'}."
+    )
+)
 config
 
 # %% [markdown]
@@ -106,9 +123,11 @@ config
 # %%
 result = preprocess(daily, variables, config, source=source.label, variable_info=variable_info)
 features = result.features
-print(f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
-      f"training steps: {int(features['is_train'].sum())}, held-out steps ({config.test_year}): "
-      f"{int((~features['is_train']).sum())}")
+print(
+    f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
+    f"training steps: {int(features['is_train'].sum())}, held-out steps ({config.test_year}): "
+    f"{int((~features['is_train']).sum())}"
+)
 if len(result.gaps):
     display(result.gaps)
 else:
@@ -116,8 +135,12 @@ else:
 
 # %%
 table = result.variables.round({"mean": 4, "std": 4, "clipped_pct": 3})
-registry.table(table, f"variables_{dataset}",
-    f"Variables of the {dataset} data set: units after preprocessing, training-period mean and standard deviation, share of values clipped by the IQR rule, gap steps.")
+registry.table(
+    table,
+    f"variables_{dataset}",
+    f"Variables of the {dataset} data set: units after preprocessing, training-period mean and standard deviation, "
+    "share of values clipped by the IQR rule, gap steps.",
+)
 table
 
 # %% [markdown]
@@ -134,8 +157,13 @@ else:
     key = ["t2m", "ssrd", "strd", "tcc", "fal" if dataset == "era5" else "albedo", melt]
     events = truth[truth["start"].dt.year >= config.first_year]
 fig = plot_overview(features, key, events)
-registry.figure(fig, f"preprocess_overview_{dataset}",
-    f"Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the last three years of key variables of the {dataset} data set" + ("; injected events shaded." if synthetic else f" ({source.kind} data)."))
+registry.figure(
+    fig,
+    f"preprocess_overview_{dataset}",
+    "Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the "
+    f"last three years of key variables of the {dataset} data set"
+    + ("; injected events shaded." if synthetic else f" ({source.kind} data)."),
+)
 
 # %% [markdown]
 # ## Write the features
@@ -144,6 +172,12 @@ registry.figure(fig, f"preprocess_overview_{dataset}",
 # source_kind tells notebooks 04 and 05 whether the injected-event truth and the MEaSUREs-like
 # record belong to this data set (they exist for the synthetic default only): "synthetic", "real"
 # (files under data/raw or GEMB_OUTPUT) or "user" (make run).
-features.attrs.update(source=description, source_kind=source.kind, source_layout=source.layout, melt_variable=melt or "",
-                      profile=profile, seed=seed)
+features.attrs.update(
+    source=description,
+    source_kind=source.kind,
+    source_layout=source.layout,
+    melt_variable=melt or "",
+    profile=profile,
+    seed=seed,
+)
 print(f"wrote {write_features(features, paths.processed(dataset) / 'features.nc')}")

@@ -36,17 +36,22 @@ method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
 # %%
 from pathlib import Path
 
-from clvlib.method.clustering import CorrelationClusterer, save_clusters
 from clvlib.config import Paths
+from clvlib.method.clustering import CorrelationClusterer, save_clusters
+from clvlib.method.preprocess import read_features
 from clvlib.publish.detector_plots import plot_correlation, plot_silhouette
 from clvlib.publish.outputs import set_style
-from clvlib.method.preprocess import read_features
 from clvlib.publish.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
-registry = Registry(paths.root, "02_cluster", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
-                    "n_clusters": n_clusters, "method": method}, [paths.processed(dataset) / "features.nc"])
+registry = Registry(
+    paths.root,
+    "02_cluster",
+    dataset,
+    {"dataset": dataset, "profile": profile, "seed": seed, "n_clusters": n_clusters, "method": method},
+    [paths.processed(dataset) / "features.nc"],
+)
 features = read_features(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
 train = features["za"].sel(time=features["is_train"]).values
@@ -58,10 +63,14 @@ print(f"{dataset}: {train.shape[0]} training steps x {len(names)} features")
 # %%
 clusterer = CorrelationClusterer(n_clusters=n_clusters, method=method, random_state=seed).fit(train, names)
 membership = clusterer.membership().merge(
-    features["long_name"].to_series().rename("long_name").reset_index(), on="feature")
+    features["long_name"].to_series().rename("long_name").reset_index(), on="feature"
+)
 print(f"{clusterer.n_clusters_} clusters")
-registry.table(membership, f"clusters_{dataset}",
-    f"Correlation clusters of the {dataset} features (k-means on correlation profiles of the training years).")
+registry.table(
+    membership,
+    f"clusters_{dataset}",
+    f"Correlation clusters of the {dataset} features (k-means on correlation profiles of the training years).",
+)
 membership
 
 # %% [markdown]
@@ -71,8 +80,11 @@ membership
 
 # %%
 fig = plot_correlation(clusterer.correlation_, clusterer.labels_)
-registry.figure(fig, f"correlation_{dataset}",
-    f"Pearson correlation of the {dataset} features over the training years, ordered by cluster; clusters outlined.")
+registry.figure(
+    fig,
+    f"correlation_{dataset}",
+    f"Pearson correlation of the {dataset} features over the training years, ordered by cluster; clusters outlined.",
+)
 
 # %% [markdown]
 # ## Number of clusters
@@ -80,10 +92,16 @@ registry.figure(fig, f"correlation_{dataset}",
 # %%
 if len(clusterer.silhouette_):
     fig = plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_)
-    registry.figure(fig, f"silhouette_{dataset}",
-    f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.")
-    registry.table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}",
-    f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.")
+    registry.figure(
+        fig,
+        f"silhouette_{dataset}",
+        f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.",
+    )
+    registry.table(
+        clusterer.silhouette_.round(4).reset_index(),
+        f"silhouette_{dataset}",
+        f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.",
+    )
 else:
     print(f"n_clusters = {n_clusters} was given; no silhouette curve.")
 

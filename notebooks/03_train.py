@@ -28,9 +28,9 @@
 # | model | clusters | settings |
 # |---|---|---|
 # | `original` | from notebook 02 | the author's code: Adam 1e-4, batch 512, 20 epochs, KL weight 1 |
-# | `paper` | from notebook 02 | the paper's method with the defects fixed: Adam 1e-3, batch 64, KL weight 1e-3, score = MSE over features |
+# | `paper` | from notebook 02 | the paper's method, defects fixed: Adam 1e-3, batch 64, KL weight 1e-3, MSE score |
 # | `best` | from notebook 02 | chosen on tuning seeds that are never reported (`make select`, table below) |
-# | `unclustered-<name>` | one cluster with all features, the same total latent size | as `<name>` (the ablation of claim 7) |
+# | `unclustered-<name>` | one cluster of all features, same total latent size | as `<name>` (claim 7's ablation) |
 #
 # `best` was chosen by `clvlib.pipeline.selection` on seeds 1-3 of the embedded default (training-year melt
 # seasons only: neither the reported seeds 0 and 4 nor any held-out year were looked at). A
@@ -51,19 +51,24 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from clvlib.method.clustering import load_clusters
 from clvlib.config import Paths, get_profile
-from clvlib.publish.detector_plots import plot_losses
+from clvlib.method.clustering import load_clusters
 from clvlib.method.model import CONFIGURATIONS, CLVConfig, train_configurations, training_summary
-from clvlib.publish.outputs import set_style
 from clvlib.method.preprocess import read_features
-from clvlib.publish.registry import Registry
 from clvlib.method.selected import read_selection
+from clvlib.publish.detector_plots import plot_losses
+from clvlib.publish.outputs import set_style
+from clvlib.publish.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
-registry = Registry(paths.root, "03_train", dataset, {"dataset": dataset, "profile": profile, "seed": seed},
-                    [paths.processed(dataset) / "features.nc", paths.models(dataset) / "clusters.json"])
+registry = Registry(
+    paths.root,
+    "03_train",
+    dataset,
+    {"dataset": dataset, "profile": profile, "seed": seed},
+    [paths.processed(dataset) / "features.nc", paths.models(dataset) / "clusters.json"],
+)
 prof = get_profile(profile)
 features = read_features(paths.processed(dataset) / "features.nc")
 names = tuple(features["feature"].values.tolist())
@@ -75,8 +80,10 @@ configs = {name: CLVConfig.named(name, max_epochs=prof.epochs) for name in CONFI
 for name in CONFIGURATIONS:
     configs[f"unclustered-{name}"] = replace(configs[name], latent_dim=configs[name].latent_dim * len(clusters))
 device = "cuda" if torch.cuda.is_available() else "cpu"
-print(f"{dataset}: {train.shape[0]} training steps x {len(names)} features, {len(clusters)} clusters; "
-      f"device {device}, {torch.get_num_threads()} CPU threads")
+print(
+    f"{dataset}: {train.shape[0]} training steps x {len(names)} features, {len(clusters)} clusters; "
+    f"device {device}, {torch.get_num_threads()} CPU threads"
+)
 pd.DataFrame({name: asdict(c) for name, c in configs.items()})
 
 # %% [markdown]
@@ -85,8 +92,10 @@ pd.DataFrame({name: asdict(c) for name, c in configs.items()})
 # %%
 clustered = {name: c for name, c in configs.items() if not name.startswith("unclustered")}
 unclustered = {name: c for name, c in configs.items() if name.startswith("unclustered")}
-models = {**train_configurations(clusters, clustered, train, train_time, seed),
-          **train_configurations([list(range(len(names)))], unclustered, train, train_time, seed)}
+models = {
+    **train_configurations(clusters, clustered, train, train_time, seed),
+    **train_configurations([list(range(len(names)))], unclustered, train, train_time, seed),
+}
 for name, model in models.items():
     model.save(paths.models(dataset) / name)
 
@@ -99,23 +108,35 @@ for name, model in models.items():
 
 # %%
 selection = read_selection()
-registry.table(selection.drop(columns="config"), f"selection_{dataset}",
-    "Selection of the best configuration on tuning seeds (never reported): mean and standard deviation over seeds and data sets of training-year melt-season metrics, candidates and baselines.")
+registry.table(
+    selection.drop(columns="config"),
+    f"selection_{dataset}",
+    "Selection of the best configuration on tuning seeds (never reported): mean and standard deviation over seeds "
+    "and data sets of training-year melt-season metrics, candidates and baselines.",
+)
 selection.drop(columns="config")
 
 # %% [markdown]
 # ## Loss curves
 # The dotted line marks the epoch whose weights are kept (lowest validation loss). A
-# configuration that shares another's training has the same curve. The author's settings take about five gradient steps per epoch at a learning rate of 1e-4 and
-# barely move from the initial loss.
+# configuration that shares another's training has the same curve. The author's settings take
+# about five gradient steps per epoch at a learning rate of 1e-4 and barely move from the initial
+# loss.
 
 # %%
 fig = plot_losses({name: m.history_ for name, m in models.items()})
-registry.figure(fig, f"training_loss_{dataset}",
-    f"Training and validation loss per epoch of the original, paper and best configurations and their unclustered ablations ({dataset}); dotted: epoch kept.")
+registry.figure(
+    fig,
+    f"training_loss_{dataset}",
+    "Training and validation loss per epoch of the original, paper and best configurations and their unclustered "
+    f"ablations ({dataset}); dotted: epoch kept.",
+)
 
 # %%
 summary = pd.DataFrame([training_summary(name, m) for name, m in models.items()])
-registry.table(summary, f"training_{dataset}",
-    f"Size, epochs and losses of the trained configurations and their unclustered ablations ({dataset}).")
+registry.table(
+    summary,
+    f"training_{dataset}",
+    f"Size, epochs and losses of the trained configurations and their unclustered ablations ({dataset}).",
+)
 display(summary)

@@ -21,10 +21,12 @@
 # was trained on the training years (notebook 03); the held-out year 2021 is scored with it.
 #
 # **Threshold.** Melt anomalies are looked for in the melt season (steps starting May to
-# September). A peaks-over-threshold rule (`scipy.stats.genpareto`) fitted on a *trailing*
-# window of past melt-season scores, once per season-long block, flags a step whose tail
-# probability is below `alpha` (settings in `clvlib.method.detection`). The original code's centred
-# window (it reads the future) and a mean + k·sigma rule are shown for comparison.
+# September). A peaks-over-threshold rule (`scipy.stats.genpareto`) is fitted on a *trailing*
+# window: the last `window` melt-season scores before the block being thresholded (620 steps,
+# about 20 melt seasons; `window`, `block`, `quantile` and `min_history` are in the settings table
+# below). It is refitted once per `block` of steps (one melt season) and flags a step whose tail
+# probability is below `alpha`. The original code's centred window (it reads the future) and a
+# mean + k·sigma rule are shown for comparison (`clvlib.method.detection`).
 #
 # **Validation.** Against the injected events of the embedded default (their dates are known),
 # and against melt-extent anomalies derived from the MEaSUREs-like melt record (1979-2012) as
@@ -37,17 +39,19 @@
 # attribution the rest of the pipeline reports; every table shows all three.
 #
 # **Baselines**, scored with the same threshold and metrics: the unclustered LSTM-VAE of each
-# configuration (notebook 03; one cluster with every feature, the same total latent size), an Isolation Forest on the features, the largest per-feature |z|, and the trivial mean z²
-# (what a model that always predicts the climatology would score). The features `za` are
-# standardized seasonal anomalies: each variable minus its training-period climatology of that
-# step of the year, divided by the standard deviation of those anomalies (notebook 01).
+# configuration (notebook 03; one cluster with every feature, the same total latent size), an
+# Isolation Forest on the features, the largest per-feature |z|, and the trivial mean z² (what a
+# model that always predicts the climatology would score). Every score reads the features `za`,
+# the model input: standardized seasonal anomalies, each variable minus its training-period
+# climatology of that step of the year, divided by the standard deviation of those anomalies
+# (notebook 01).
 #
 # On the embedded default every statement here is a method check on synthetic data, not a
 # finding about Greenland. On real data (files under `data/raw`) and a user's data set
-# (`make run`) there is no injected-event truth: those validation sections say so and are
-# skipped; real data are validated against the real MEaSUREs record when `data/raw/measures/`
-# holds one (else that section is skipped too); scores, threshold, events, trend and extremes are
-# computed the same way.
+# (`make run`) there is no injected-event truth: those validation cells say "not available on this
+# data" and save nothing; real data are validated against the real MEaSUREs record when
+# `data/raw/measures/` holds one; scores, threshold, events, trend and extremes are computed the
+# same way.
 
 # %% tags=["parameters"]
 dataset = "era5"  # "era5" or "gemb"
@@ -65,93 +69,82 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
-from clvlib.config import Paths
-from clvlib.method.detection import (
-    DetectConfig,
-    comparison_table,
-    detect,
-    detected_events,
-    extremes_row,
-    match_events,
-    validation_tables,
-)
-from clvlib.publish.detector_plots import plot_pr_curves, plot_scores, plot_trend
-from clvlib.method.evaluation import measures_anomalies, melt_season, step_labels
-from clvlib.method.model import CONFIGURATIONS, UNCLUSTERED, ClusterLSTMVAE, method_label
-from clvlib.publish.outputs import set_style
-from clvlib.method.preprocess import read_features
-from clvlib.synthetic.rawdata import load_measures, load_truth
+from clvlib.method import availability, baselines, detection, model, trend
+from clvlib.method import scores as score_files
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import detector_plots, outputs
 from clvlib.publish.registry import Registry
-from clvlib.method.scores import write_scores
-from clvlib.io.sources import find_measures, load_measures_source, recorded_kind
-from clvlib.method.trend import counts_per_decade, counts_per_year, trend_table
 
-set_style()
-paths = Paths(Path(root).resolve())
-features = read_features(paths.processed(dataset) / "features.nc")
-# The injected-event truth and the MEaSUREs-like record exist for the synthetic default only; real
-# data are validated against the real MEaSUREs record when data/raw/measures holds one.
-source_kind = recorded_kind(features)
-synthetic = source_kind == "synthetic"
-raw = paths.synthetic(seed)
-melt_record = find_measures(paths.root, source_kind, seed)
-registry = Registry(paths.root, "04_detect", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "alpha": alpha, "method": method,
-                    "source_kind": source_kind, "measures": melt_record.layout if melt_record else ""},
-                    [paths.processed(dataset) / "features.nc", *(paths.models(dataset) / m / "clv.pt" for m in (*CONFIGURATIONS, *UNCLUSTERED))]
-                    + ([raw / "truth.csv"] if synthetic else []) + (list(melt_record.paths) if melt_record else []))
-config = DetectConfig()
+outputs.set_style()
+features = stage_inputs.load_features(root, dataset)
+reference = stage_inputs.load_reference(root, features, seed)
+config = detection.DetectConfig()
 config = replace(config, pot=replace(config.pot, alpha=alpha))
-names = tuple(features["feature"].values.tolist())
-time = pd.DatetimeIndex(features["time"].values)
-n_days = features["n_days"].values
-za = features["za"].values
-is_train = features["is_train"].values
-test_year = int(features["year"].values[~is_train].min())
-if synthetic:
-    truth = load_truth(raw)
-    truth = truth[(truth["end"] >= time[0]) & (truth["start"] <= time[-1])].reset_index(drop=True)
-else:
-    truth = None
-    display(Markdown(f"**{features.attrs.get('source', dataset)}**: no injected-event truth, so the validation sections "
-                     "against it are skipped; melt-extent record: "
-                     + (melt_record.description if melt_record else "none (put NSIDC-0533 files or a melt-area CSV in "
-                        "data/raw/measures/), so that validation is skipped too") + "."))
-display(pd.Series(config.as_dict(), name="detection settings").to_frame())
+model_files = [stages.path(f"data/models/{{ds}}/{m}/clv.pt", root, dataset) for m in stages.MODELS]
+registry = Registry(
+    Path(root).resolve(),
+    "04_detect",
+    dataset,
+    {
+        "dataset": dataset,
+        "profile": profile,
+        "seed": seed,
+        "alpha": alpha,
+        "method": method,
+        "source_kind": features.source_kind,
+        "measures": reference.melt_record.layout if reference.melt_record else "",
+    },
+    [stages.path(stages.FEATURES, root, dataset), *model_files, *reference.files],
+)
+display(Markdown(f"**{features.source}**. {reference.describe()}"))
+pd.Series(config.as_dict(), name="detection settings").to_frame()
 
 # %% [markdown]
 # ## Scores
 
 # %%
-models = {name: ClusterLSTMVAE.load(paths.models(dataset) / name) for name in (*CONFIGURATIONS, *UNCLUSTERED)}
-errors = models[method].feature_errors(za)
-detector = method_label(method)
+models = {name: model.ClusterLSTMVAE.load(f.parent) for name, f in zip(stages.MODELS, model_files, strict=True)}
+za, is_train, time = features.za, features.is_train, features.time
+detector = model.method_label(method)
 scores = {
-    **{method_label(name): models[name].decision_function(za) for name in CONFIGURATIONS},
-    **{f"unclustered VAE ({name})": models[f"unclustered-{name}"].decision_function(za) for name in CONFIGURATIONS},
-    "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
-    "max abs z": max_abs_z(za),
-    "mean z^2 (trivial)": mean_square_z(za),
+    **{model.method_label(name): models[name].decision_function(za) for name in model.CONFIGURATIONS},
+    **{
+        f"unclustered VAE ({name})": models[f"unclustered-{name}"].decision_function(za)
+        for name in model.CONFIGURATIONS
+    },
+    "Isolation Forest": baselines.IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
+    "max abs z": baselines.max_abs_z(za),
+    "mean z^2 (trivial)": baselines.mean_square_z(za),
 }
-detection = detect(scores[detector], time, config)
-events = detected_events(detection, config)
-events = match_events(events, truth) if synthetic else events
-print(f"{detector}: {int(detection['anomaly'].sum())} anomalous melt-season steps in {len(events)} events, "
-      f"{int(events['extreme'].sum())} of them extreme")
+flagged = detection.detect(scores[detector], time, config)
+events = detection.match_events(detection.detected_events(flagged, config), reference.truth_or_reason)
+print(
+    f"{detector}: {int(flagged['anomaly'].sum())} anomalous melt-season steps in {len(events)} events, "
+    f"{int(events['extreme'].sum())} of them extreme"
+)
 
 # %%
-years = tuple(sorted({int(time[is_train].year.max()) - 1, int(time[is_train].year.max()), test_year}))
-fig = plot_scores(time, detection["score"].to_numpy(), detection["threshold"].to_numpy(),
-                  detection["anomaly"].to_numpy(), truth, years)
-registry.figure(fig, f"scores_{dataset}",
-    f"{detector} anomaly score, trailing peaks-over-threshold threshold and flagged steps in the melt seasons of the last training years and the held-out year ({dataset})"
-    + ("; injected events shaded." if synthetic else "."))
+last_train = int(time[is_train].year.max())
+years = tuple(sorted({last_train - 1, last_train, features.test_year}))
+fig = detector_plots.plot_scores(
+    time, *(flagged[c].to_numpy() for c in ("score", "threshold", "anomaly")), reference.truth, years
+)
+registry.figure(
+    fig,
+    f"scores_{dataset}",
+    f"{detector} anomaly score, trailing peaks-over-threshold threshold (alpha {alpha}) and flagged steps in the "
+    f"melt seasons of {', '.join(map(str, years))} ({dataset}; {features.test_year} held out)"
+    + ("; injected events shaded." if reference.truth is not None else "."),
+)
 
 # %%
 event_table = events.assign(intensity=events["intensity"].round(4), peak_score=events["peak_score"].round(6))
-registry.table(event_table, f"events_{dataset}",
-    f"Detected events ({dataset}): start, end, peak, intensity (peak over threshold), extreme flag"
-    + (" and the injected events they overlap." if synthetic else "."))
+registry.table(
+    event_table,
+    f"events_{dataset}",
+    f"Detected events of {detector} ({dataset}, alpha {alpha}): start, end, peak, intensity (peak over threshold), "
+    "extreme flag" + (" and the injected events they overlap." if reference.truth is not None else "."),
+)
 event_table.tail(10)
 
 # %% [markdown]
@@ -162,29 +155,32 @@ event_table.tail(10)
 # thresholded like any other.
 
 # %%
+validation = detection.validation_tables(
+    scores,
+    flagged,
+    events,
+    time,
+    features.n_days,
+    reference.truth_or_reason,
+    config,
+    features.test_year,
+    detector=detector,
+)
 captions = {
-    "detection_truth": "Detection against the injected events ({}, melt season): point-wise precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the three CLV configurations, the baselines and other threshold rules on the same steps.",
-    "recall_by_type": "Event recall of {} per injected event type ({{}}).".format(detector),
-    "alpha_sensitivity": "Effect of the tail probability alpha of the threshold on the detection of {} ({{}}).".format(detector),
-    "scope_effect": "{} detection thresholded over the melt season against the whole year ({{}}).".format(detector),
-    "detection_test_year": "Detection in the held-out year, scored by models trained on the training years ({}).",
+    "detection_truth": f"Detection against the injected events ({dataset}, melt season, alpha {alpha}): point-wise "
+    "precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the three CLV "
+    "configurations, the baselines and other threshold rules on the same steps.",
+    "recall_by_type": f"Event recall of {detector} per injected event type ({dataset}, alpha {alpha}).",
+    "alpha_sensitivity": f"Effect of the tail probability alpha of the threshold on the detection of {detector} "
+    f"({dataset}).",
+    "scope_effect": f"{detector} detection thresholded over the melt season against the whole year ({dataset}, "
+    f"alpha {alpha}).",
+    "detection_test_year": f"Detection in the held-out year {features.test_year}, scored by models trained on the "
+    f"training years ({dataset}, alpha {alpha}).",
 }
-if synthetic:
-    validation = validation_tables(scores, detection, events, time, n_days, truth, config, test_year, detector=detector)
-    for key, caption in captions.items():
-        registry.table(validation[key], f"{key}_{dataset}", caption.format(dataset))
-    table = validation["detection_truth"]
-    best = table.loc[table["pr_auc"].idxmax(), "method"]
-    clv = table[(table["method"] == detector) & (table["threshold"] == "pot")].iloc[0]
-    display(table)
-    display(Markdown(
-        f"{detector} with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
-        f"**{clv.event_precision:.2f}**, PR-AUC {clv.pr_auc:.3f}. Highest PR-AUC: "
-        f"**{best}** ({table['pr_auc'].max():.3f})."
-        + ("" if best == detector else f" {detector} does **not** beat every other score on PR-AUC.")))
-else:
-    validation = {}
-    print("Skipped: no reference events for this data set.")
+for key in detection.VALIDATION_TABLES:
+    registry.table(validation[key], f"{key}_{dataset}", captions[key])
+display(validation["detection_truth"], Markdown(str(detection.detection_summary(validation, detector))))
 
 # %% [markdown]
 # Event recall per type of injected event (events after the threshold has its first history),
@@ -193,23 +189,21 @@ else:
 
 # %%
 for key in ("recall_by_type", "alpha_sensitivity", "scope_effect"):
-    if key in validation:
-        display(Markdown(f"**{key.replace('_', ' ')}**"), validation[key])
+    display(Markdown(f"**{key.replace('_', ' ')}**"), validation[key])
 
 # %%
-if synthetic:
-    scope_mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
-    labels = step_labels(time, n_days, truth)[scope_mask]
-    fig = plot_pr_curves(labels, {name: s[scope_mask] for name, s in scores.items()})
-    registry.figure(fig, f"precision_recall_{dataset}",
-        f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).")
+scoped = detection.scoped_labels(flagged, time, features.n_days, reference.truth_or_reason, config)
+registry.figure(
+    detector_plots.plot_pr_curves(scoped, scores),
+    f"precision_recall_{dataset}",
+    f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).",
+)
 
 # %% [markdown]
 # ## The held-out year
 
 # %%
-if "detection_test_year" in validation:
-    display(validation["detection_test_year"])
+validation["detection_test_year"]
 
 # %% [markdown]
 # ## Validation against the MEaSUREs melt record
@@ -222,22 +216,19 @@ if "detection_test_year" in validation:
 # the years the record and the features share.
 
 # %%
-if melt_record is None:
-    print("Skipped: no melt-extent record for this data set (real data: put NSIDC-0533 files or a melt-area CSV "
-          "in data/raw/measures/).")
-else:
-    measures = load_measures(raw) if synthetic else load_measures_source(melt_record)
-    melt_events = measures_anomalies(measures)
-    first, last = measures["date"].dt.year.min(), measures["date"].dt.year.max()
-    print(f"{melt_record.description}: {len(melt_events)} melt-extent anomalies {first}-{last}")
-    in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
-    vs_measures = comparison_table(scores, time, n_days, melt_events.assign(type="melt extent"), config,
-                                   period=in_record).round(4)
-    what = "the MEaSUREs-like record" if synthetic else f"the MEaSUREs record ({melt_record.description})"
-    registry.table(vs_measures, f"detection_measures_{dataset}",
-        f"Detection against melt-extent anomalies of {what}, {first}-{last} ({dataset}).")
-    display(vs_measures)
-
+measures = reference.measures()
+vs_measures = detection.measures_table(scores, time, features.n_days, measures, config)
+period = (
+    ""
+    if isinstance(measures, availability.NotAvailable)
+    else (f", {measures['date'].dt.year.min()}-{measures['date'].dt.year.max()}")
+)
+registry.table(
+    vs_measures,
+    f"detection_measures_{dataset}",
+    f"Detection against melt-extent anomalies of {reference.measures_name}{period} ({dataset}, alpha {alpha}).",
+)
+vs_measures
 # %% [markdown]
 # ## Trend in melt anomalies
 # Anomalous steps and detected events per year over the training years, Mann-Kendall test
@@ -245,23 +236,42 @@ else:
 
 # %%
 train_years = range(int(time[is_train].year.min()), int(time[is_train].year.max()) + 1)
-steps_per_year = counts_per_year(detection["anomaly"].to_numpy(), time, train_years)
-events_per_year = counts_per_year(np.ones(len(events), bool), pd.DatetimeIndex(events["start"]), train_years)
-extreme_per_year = counts_per_year(events["extreme"].to_numpy(), pd.DatetimeIndex(events["start"]), train_years)
-trend = trend_table({"anomalous steps": steps_per_year, "events": events_per_year, "extreme events": extreme_per_year})
-registry.table(trend, f"trend_{dataset}",
-    f"Anomalous steps and detected events per year in the training years: Mann-Kendall test and Theil-Sen slope per decade ({dataset}).", float_format="%.6g")
-trend
+steps_per_year = trend.counts_per_year(flagged["anomaly"].to_numpy(), time, train_years)
+events_per_year = trend.counts_per_year(np.ones(len(events), bool), pd.DatetimeIndex(events["start"]), train_years)
+extreme_per_year = trend.counts_per_year(events["extreme"].to_numpy(), pd.DatetimeIndex(events["start"]), train_years)
+trend_caption = (
+    f"Anomalous steps and detected events of {detector} per year in the training years {train_years.start}-"
+    f"{train_years.stop - 1}: Mann-Kendall test and Theil-Sen slope per decade ({dataset}, alpha {alpha})."
+)
+trends = trend.trend_table(
+    {"anomalous steps": steps_per_year, "events": events_per_year, "extreme events": extreme_per_year}
+)
+registry.table(
+    trends,
+    f"trend_{dataset}",
+    trend_caption,
+    float_format="%.6g",
+)
+trends
 
 # %%
-decades = pd.DataFrame({"anomalous_steps": counts_per_decade(steps_per_year), "events": counts_per_decade(events_per_year),
-                        "extreme_events": counts_per_decade(extreme_per_year)}).reset_index()
-registry.table(decades, f"decades_{dataset}",
-    f"Anomalous steps, events and extreme events per decade ({dataset}).")
-row = trend.iloc[0]
-fig = plot_trend(steps_per_year, row["slope_per_decade"] / 10, int(steps_per_year.index[0]), row["p_value"], dataset)
-registry.figure(fig, f"trend_{dataset}",
-    f"Anomalous steps and detected events per year in the training years: Mann-Kendall test and Theil-Sen slope per decade ({dataset}).")
+decades = pd.DataFrame(
+    {
+        "anomalous_steps": trend.counts_per_decade(steps_per_year),
+        "events": trend.counts_per_decade(events_per_year),
+        "extreme_events": trend.counts_per_decade(extreme_per_year),
+    }
+).reset_index()
+registry.table(decades, f"decades_{dataset}", f"Anomalous steps, events and extreme events per decade ({dataset}).")
+row = trends.iloc[0]
+fig = detector_plots.plot_trend(
+    steps_per_year, row["slope_per_decade"] / 10, int(steps_per_year.index[0]), row["p_value"], dataset
+)
+registry.figure(
+    fig,
+    f"trend_{dataset}",
+    trend_caption,
+)
 decades
 
 # %% [markdown]
@@ -270,13 +280,20 @@ decades
 # threshold at tail probability `extreme_alpha`.
 
 # %%
-extremes = pd.DataFrame([extremes_row(events, train_years.start, train_years.stop - 1)]).assign(dataset=dataset)
-registry.table(extremes, f"extremes_{dataset}",
-    f"Number, duration and intensity of detected and extreme events in the training years ({dataset}).")
+extremes = pd.DataFrame([detection.extremes_row(events, train_years.start, train_years.stop - 1)]).assign(
+    dataset=dataset
+)
+registry.table(
+    extremes,
+    f"extremes_{dataset}",
+    f"Number, duration and intensity of detected and extreme events in the training years ({dataset}).",
+)
 extremes
 
 # %% [markdown]
 # ## Write scores and events for notebook 05
 
 # %%
-print(f"wrote {write_scores(detection, errors, names, events, paths.processed(dataset))}")
+errors = models[method].feature_errors(za)
+out = stages.path("data/processed/{ds}", root, dataset)
+print(f"wrote {score_files.write_scores(flagged, errors, features.names, events, out)}")

@@ -52,86 +52,102 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.method.attribution import (
-    BASELINE_TEXT,
-    BASELINES,
-    attribute,
-    baseline_stability,
-    baseline_values,
-    counterfactual_scores,
-    driver_check,
-    event_ranking,
-    overall_ranking,
-    ranking_agreement,
-    tidy,
-)
-from clvlib.method.attribution_compare import CompareConfig, attribution_truth, compare_attributions, method_ranking
-from clvlib.publish.attribution_plots import (
-    plot_drivers,
-    plot_event_example,
-    plot_event_heatmap,
-)
-from clvlib.config import Paths
+from clvlib.method import attribution, attribution_compare, selected
+from clvlib.method import scores as score_files
 from clvlib.method.model import ClusterLSTMVAE
-from clvlib.publish.outputs import set_style
-from clvlib.method.preprocess import read_features
-from clvlib.synthetic.rawdata import load_truth
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import attribution_plots, outputs
 from clvlib.publish.registry import Registry
-from clvlib.method.scores import read_scores
-from clvlib.method.selected import read_attribution_selection
-from clvlib.io.sources import recorded_kind
 
-set_style()
-paths = Paths(Path(root).resolve())
-features = read_features(paths.processed(dataset) / "features.nc")
-synthetic = recorded_kind(features) == "synthetic"  # the injected-event truth exists
-registry = Registry(paths.root, "05_attribute", dataset, {"dataset": dataset, "profile": profile, "seed": seed,
-                    "baseline": baseline, "n_permutations": n_permutations, "method": method},
-                    [paths.processed(dataset) / f for f in ("features.nc", "scores.nc", "events.csv")]
-                    + [paths.models(dataset) / method / "clv.pt"] + ([paths.synthetic(seed) / "truth.csv"] if synthetic else []))
-names = tuple(features["feature"].values.tolist())
-time = pd.DatetimeIndex(features["time"].values)
-za = features["za"].values
-is_train = features["is_train"].values
-test_year = int(features["year"].values[~is_train].min())
-scores, events = read_scores(paths.processed(dataset))
-model = ClusterLSTMVAE.load(paths.models(dataset) / method)
+outputs.set_style()
+features = stage_inputs.load_features(root, dataset)
+reference = stage_inputs.load_reference(root, features, seed)
+processed = stages.path("data/processed/{ds}", root, dataset)
+clv_file = stages.path(f"data/models/{{ds}}/{method}/clv.pt", root, dataset)
+registry = Registry(
+    Path(root).resolve(),
+    "05_attribute",
+    dataset,
+    {
+        "dataset": dataset,
+        "profile": profile,
+        "seed": seed,
+        "baseline": baseline,
+        "n_permutations": n_permutations,
+        "method": method,
+    },
+    [processed / f for f in ("features.nc", "scores.nc", "events.csv")] + [clv_file, *reference.truth_files],
+)
+names, time, za, test_year = features.names, features.time, features.za, features.test_year
+scores, events = score_files.read_scores(processed)
+clv = ClusterLSTMVAE.load(clv_file.parent)
 steps = np.flatnonzero(scores["anomaly"].values.astype(bool))
 event_of_step = scores["event_id"].values[steps]
-print(f"{dataset}: {len(steps)} anomalous steps in {len(events)} events, {len(names)} features "
-      f"-> {len(steps) * len(names)} counterfactuals per baseline")
+# how the captions name the baseline and the signed-delta occlusion with it
+replaced_by = attribution.BASELINE_TEXT[baseline]
+occlusion = attribution_compare.occlusion_label(baseline)
+print(
+    f"{dataset}: {len(steps)} anomalous steps in {len(events)} events, {len(names)} features "
+    f"-> {len(steps) * len(names)} counterfactuals per baseline"
+)
 
 # %% [markdown]
 # ## Deltas under every baseline
 
 # %%
-bases = {kind: baseline_values(za, time, kind, features["step"].values, is_train) for kind in BASELINES}
-deltas = {kind: attribute(model, za, steps, base) for kind, base in bases.items()}
-tables = {kind: tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
+bases = {
+    kind: attribution.baseline_values(za, time, kind, features.data["step"].values, features.is_train)
+    for kind in attribution.BASELINES
+}
+deltas = {kind: attribution.attribute(clv, za, steps, base) for kind, base in bases.items()}
+tables = {kind: attribution.tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
 table = tables[baseline]
-registry.table(table.assign(delta=table["delta"].round(8)), f"attribution_{dataset}",
-    f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at {BASELINE_TEXT[baseline]}), rank per step.", formats=("csv",))
+registry.table(
+    table.assign(delta=table["delta"].round(8)),
+    f"attribution_{dataset}",
+    f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at "
+    f"{replaced_by}), rank per step.",
+    formats=("csv",),
+)
 table.head(10)
 
 # %% [markdown]
 # ## Ranked drivers
 
 # %%
-overall = overall_ranking(table, random_state=seed)
-registry.table(overall.round(6), f"drivers_{dataset}",
-    f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature with a bootstrap 95 % interval, share of steps ranked first.")
-fig = plot_drivers(overall, f"Drivers of the detected anomalies, {dataset} ({baseline} baseline)")
-registry.figure(fig, f"drivers_{dataset}",
-    f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature with a bootstrap 95 % interval, share of steps ranked first.")
+overall = attribution.overall_ranking(table, random_state=seed)
+drivers_caption = (
+    f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature (the feature replaced by "
+    f"{replaced_by}) with a bootstrap 95 % interval, share of steps ranked first."
+)
+registry.table(
+    overall.round(6),
+    f"drivers_{dataset}",
+    drivers_caption,
+)
+fig = attribution_plots.plot_drivers(overall, f"Drivers of the detected anomalies, {dataset} ({baseline} baseline)")
+registry.figure(
+    fig,
+    f"drivers_{dataset}",
+    drivers_caption,
+)
 overall
 
 # %%
-ranking = event_ranking(table)
-registry.table(ranking.assign(delta=ranking["delta"].round(8)), f"event_drivers_{dataset}",
-    f"Mean counterfactual delta per detected event and feature, ranked within each event ({dataset}).", formats=("csv",))
-fig = plot_event_heatmap(ranking)
-registry.figure(fig, f"event_heatmap_{dataset}",
-    f"Attribution per detected event ({dataset}): each event's deltas divided by its largest.")
+ranking = attribution.event_ranking(table)
+registry.table(
+    ranking.assign(delta=ranking["delta"].round(8)),
+    f"event_drivers_{dataset}",
+    f"Mean counterfactual delta per detected event and feature ({baseline} baseline), ranked within each event "
+    f"({dataset}).",
+    formats=("csv",),
+)
+fig = attribution_plots.plot_event_heatmap(ranking)
+registry.figure(
+    fig,
+    f"event_heatmap_{dataset}",
+    f"Attribution per detected event ({dataset}, {baseline} baseline): each event's deltas divided by its largest.",
+)
 
 # %% [markdown]
 # ## An example event
@@ -142,16 +158,25 @@ registry.figure(fig, f"event_heatmap_{dataset}",
 example = events.loc[events["peak_score"].idxmax()]
 top3 = ranking[ranking["event_id"] == example["event_id"]].nsmallest(3, "rank")["feature"].tolist()
 first, last = time.get_loc(example["start"]), time.get_loc(example["end"])
-w = model.config.window
+w = clv.config.window
 lo, hi = max(0, first - w + 1), min(len(time), last + w)
 view = slice(max(0, first - 8), min(len(time), last + 9))
-cf = {f: counterfactual_scores(model, za, lo, hi, names.index(f), bases[baseline])[view] for f in top3}
-fig = plot_event_example(time[view], scores["score"].values[view], cf, scores["threshold"].values[view],
-                         example["start"], example["end"])
-registry.figure(fig, f"event_example_{dataset}",
-    f"Score of the strongest detected event and the scores with each of its top three drivers replaced by {BASELINE_TEXT[baseline]} ({dataset}).")
-display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {example['end']:%Y-%m-%d}); "
-                 f"top drivers: {', '.join(top3)}."))
+cf = {f: attribution.counterfactual_scores(clv, za, lo, hi, names.index(f), bases[baseline])[view] for f in top3}
+fig = attribution_plots.plot_event_example(
+    time[view], scores["score"].values[view], cf, scores["threshold"].values[view], example["start"], example["end"]
+)
+registry.figure(
+    fig,
+    f"event_example_{dataset}",
+    "Score of the strongest detected event and the scores with each of its top three drivers replaced by "
+    f"{replaced_by} ({dataset}).",
+)
+display(
+    Markdown(
+        f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {example['end']:%Y-%m-%d}); "
+        f"top drivers: {', '.join(top3)}."
+    )
+)
 
 # %% [markdown]
 # ## Sensitivity to the baseline
@@ -159,13 +184,21 @@ display(Markdown(f"Event {example['event_id']} ({example['start']:%Y-%m-%d} to {
 # the median baseline and each alternative; overall, the agreement of the data-set rankings.
 
 # %%
-stability, per_event = baseline_stability(tables, baseline, k=3, random_state=seed)
+stability, per_event = attribution.baseline_stability(tables, baseline, k=3, random_state=seed)
 stability = stability.round(4)
-registry.table(stability, f"baseline_stability_{dataset}",
-    f"Stability of the attributions between the {baseline} baseline and the other baselines ({', '.join(k for k in BASELINES if k != baseline)}) ({dataset}): top-3 Jaccard, Kendall tau, same top-1.")
-registry.table(per_event.round(4), f"baseline_stability_events_{dataset}",
+registry.table(
+    stability,
+    f"baseline_stability_{dataset}",
+    f"Stability of the attributions between the {baseline} baseline and the other baselines "
+    f"({', '.join(k for k in attribution.BASELINES if k != baseline)}) ({dataset}): top-3 Jaccard, Kendall tau, "
+    "same top-1.",
+)
+registry.table(
+    per_event.round(4),
+    f"baseline_stability_events_{dataset}",
     f"Per-event stability of the attributions between baselines ({dataset}).",
-           formats=("csv",))
+    formats=("csv",),
+)
 stability
 
 # %% [markdown]
@@ -176,20 +209,45 @@ stability
 # %%
 is_test = table["time"].dt.year == test_year
 if is_test.any():
-    train_rank = overall_ranking(table[~is_test], n_boot=200, random_state=seed)
-    test_rank = overall_ranking(table[is_test], n_boot=200, random_state=seed)
-    agree = ranking_agreement(train_rank.set_index("feature")["rank"], test_rank.set_index("feature")["rank"])
-    consistency = pd.DataFrame([{"test_year": test_year, "n_test_steps": int(is_test.sum() / len(names)),
-                                 "n_train_steps": int((~is_test).sum() / len(names)), **agree,
-                                 "train_top3": ";".join(train_rank["feature"][:3]),
-                                 "test_top3": ";".join(test_rank["feature"][:3])}]).round(4)
+    train_rank = attribution.overall_ranking(table[~is_test], n_boot=200, random_state=seed)
+    test_rank = attribution.overall_ranking(table[is_test], n_boot=200, random_state=seed)
+    agree = attribution.ranking_agreement(
+        train_rank.set_index("feature")["rank"], test_rank.set_index("feature")["rank"]
+    )
+    consistency = pd.DataFrame(
+        [
+            {
+                "test_year": test_year,
+                "n_test_steps": int(is_test.sum() / len(names)),
+                "n_train_steps": int((~is_test).sum() / len(names)),
+                **agree,
+                "train_top3": ";".join(train_rank["feature"][:3]),
+                "test_top3": ";".join(test_rank["feature"][:3]),
+            }
+        ]
+    ).round(4)
 else:
-    consistency = pd.DataFrame([{"test_year": test_year, "n_test_steps": 0, "n_train_steps": int(len(table) / len(names)),
-                                 "kendall_tau": np.nan, "top3_overlap": np.nan, "top5_overlap": np.nan,
-                                 "train_top3": "", "test_top3": ""}])
+    consistency = pd.DataFrame(
+        [
+            {
+                "test_year": test_year,
+                "n_test_steps": 0,
+                "n_train_steps": int(len(table) / len(names)),
+                "kendall_tau": np.nan,
+                "top3_overlap": np.nan,
+                "top5_overlap": np.nan,
+                "train_top3": "",
+                "test_top3": "",
+            }
+        ]
+    )
     print(f"No anomalous step in {test_year}: the consistency check cannot be made.")
-registry.table(consistency, f"test_year_consistency_{dataset}",
-    f"Attributions of the held-out year against those of the training years ({dataset}).")
+registry.table(
+    consistency,
+    f"test_year_consistency_{dataset}",
+    f"Attributions of the held-out year {test_year} against those of the training years ({dataset}, {baseline} "
+    "baseline).",
+)
 consistency
 
 # %% [markdown]
@@ -206,14 +264,30 @@ consistency
 # the size of their change (at each event's peak step; `clvlib.method.counterfactual`).
 
 # %%
-compared = compare_attributions(model, za, steps, bases[baseline], time, event_of_step, names, scores["threshold"].values,
-                                CompareConfig(n_permutations=n_permutations, random_state=seed), single=deltas[baseline])
+compared = attribution_compare.compare_attributions(
+    clv,
+    za,
+    steps,
+    bases[baseline],
+    time,
+    event_of_step,
+    names,
+    scores["threshold"].values,
+    attribution_compare.CompareConfig(n_permutations=n_permutations, random_state=seed, baseline=baseline),
+    single=deltas[baseline],
+)
 shapley = compared["Shapley (features)"]
-overall_shapley = overall_ranking(shapley, random_state=seed)
-registry.table(overall_shapley.round(6), f"drivers_shapley_{dataset}",
-    f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}), the variant next to the paper's occlusion.")
-overall_by = {name: method_ranking(t, name, n_boot=200, random_state=seed)["feature"].to_numpy()
-              for name, t in compared.items()}
+overall_shapley = attribution.overall_ranking(shapley, random_state=seed)
+registry.table(
+    overall_shapley.round(6),
+    f"drivers_shapley_{dataset}",
+    f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}, "
+    f"{baseline} baseline), the variant next to the {occlusion}.",
+)
+overall_by = {
+    name: attribution_compare.method_ranking(t, name, n_boot=200, random_state=seed)["feature"].to_numpy()
+    for name, t in compared.items()
+}
 pd.DataFrame(overall_by, index=pd.RangeIndex(1, len(names) + 1, name="rank")).head(8)
 
 # %% [markdown]
@@ -228,21 +302,26 @@ pd.DataFrame(overall_by, index=pd.RangeIndex(1, len(names) + 1, name="rank")).he
 # they overlap.
 
 # %%
-if not synthetic:
-    print("Skipped: this data set has no injected events with known drivers.")
-else:
-    truth = load_truth(paths.synthetic(seed))
-    accuracy = attribution_truth(compared, events, truth, names, dataset).round(4)
-    registry.table(accuracy, f"attribution_truth_{dataset}",
-        f"Ground truth of the attributions ({dataset}): share of detected injected events whose highest-ranked candidate driver is a true driver (top-1), with a true driver among the top 3 candidates, and whose ranking puts a response variable above every true driver; per event type and method.")
-    check = driver_check(event_ranking(table), events, truth, dataset=dataset)
-    registry.table(check, f"attribution_truth_events_{dataset}",
-        f"Per detected injected event: true drivers, top-1 and top-3 features of the paper's occlusion ({dataset}).", formats=("csv",))
-    display(accuracy[accuracy["type"] == "all"])
+truth = reference.truth_or_reason
+accuracy = attribution_compare.attribution_truth(compared, events, truth, names, dataset, decimals=4)
+registry.table(
+    accuracy,
+    f"attribution_truth_{dataset}",
+    f"Ground truth of the attributions ({dataset}, {baseline} baseline): share of detected injected events whose "
+    "highest-ranked candidate driver is a true driver (top-1), with a true driver among the top 3 candidates, and "
+    "whose ranking puts a response variable above every true driver; per event type and method.",
+)
+check = attribution.driver_check(attribution.event_ranking(table), events, truth, dataset=dataset)
+registry.table(
+    check,
+    f"attribution_truth_events_{dataset}",
+    f"Per detected injected event: true drivers, top-1 and top-3 features of the {occlusion} ({dataset}).",
+    formats=("csv",),
+)
+attribution_compare.overall_accuracy(accuracy)
 
 # %%
-if synthetic:
-    display(accuracy.pivot(index="type", columns="method", values="top1_accuracy"))
+attribution_compare.top1_by_type(accuracy)
 
 # %% [markdown]
 # ## The recommended attribution
@@ -250,11 +329,15 @@ if synthetic:
 # (`make select`, `paper/selection/attribution_selection.csv`); its driver ranking for this data set:
 
 # %%
-choice = read_attribution_selection()
+choice = selected.read_attribution_selection()
 recommended = str(choice.loc[choice["chosen"], "method"].iloc[0])
 display(choice)
 rec = compared[recommended]
-overall_recommended = method_ranking(rec, recommended, random_state=seed)
-registry.table(overall_recommended.round(6), f"drivers_recommended_{dataset}",
-    f"Drivers of the detected anomalies by the recommended attribution, {recommended} ({dataset}): mean score per feature with a bootstrap 95 % interval, share of steps ranked first.")
+overall_recommended = attribution_compare.method_ranking(rec, recommended, random_state=seed)
+registry.table(
+    overall_recommended.round(6),
+    f"drivers_recommended_{dataset}",
+    f"Drivers of the detected anomalies by the recommended attribution, {recommended} ({dataset}): mean score per "
+    "feature with a bootstrap 95 % interval, share of steps ranked first.",
+)
 overall_recommended.head(8)

@@ -42,19 +42,27 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clvlib.publish.attribution_plots import plot_importance, plot_shap_beeswarm
 from clvlib.config import Paths
-from clvlib.publish.outputs import set_style
 from clvlib.method.preprocess import read_features
-from clvlib.publish.registry import Registry
 from clvlib.method.scores import read_scores
 from clvlib.method.surrogate import agreement_table, fit_surrogates
+from clvlib.publish.attribution_plots import plot_importance, plot_shap_beeswarm
+from clvlib.publish.outputs import set_style
+from clvlib.publish.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
-registry = Registry(paths.root, "06_validate", dataset, {"dataset": dataset, "profile": profile, "seed": seed, "method": method},
-                    [paths.processed(dataset) / "features.nc", paths.processed(dataset) / "scores.nc",
-                     paths.tables / f"tab_drivers_{dataset}.csv"])
+registry = Registry(
+    paths.root,
+    "06_validate",
+    dataset,
+    {"dataset": dataset, "profile": profile, "seed": seed, "method": method},
+    [
+        paths.processed(dataset) / "features.nc",
+        paths.processed(dataset) / "scores.nc",
+        paths.tables / f"tab_drivers_{dataset}.csv",
+    ],
+)
 features = read_features(paths.processed(dataset) / "features.nc")
 names = list(features["feature"].values.tolist())
 scores, events = read_scores(paths.processed(dataset))
@@ -80,12 +88,19 @@ else:
     print("Skipped: this data set has no melt variable.")
     importance_b, skill_b = importance_a.iloc[:0], skill_a.iloc[:0]
 skill = pd.concat([skill_a, skill_b], ignore_index=True).round(4)
-registry.table(skill, f"surrogate_skill_{dataset}",
-    f"Held-out skill of the XGBoost and Random Forest surrogates for the CLV anomaly label and the melt variable ({dataset}).")
+registry.table(
+    skill,
+    f"surrogate_skill_{dataset}",
+    "Held-out skill of the XGBoost and Random Forest surrogates for the CLV anomaly label and the melt variable "
+    f"({dataset}).",
+)
 importance = pd.concat([importance_a, importance_b], ignore_index=True)
-registry.table(importance.assign(importance=importance["importance"].round(8)), f"importance_{dataset}",
+registry.table(
+    importance.assign(importance=importance["importance"].round(8)),
+    f"importance_{dataset}",
     f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.",
-           formats=("csv",))
+    formats=("csv",),
+)
 skill
 
 # %% [markdown]
@@ -94,22 +109,37 @@ skill
 
 # %%
 agreement = agreement_table(importance, drivers.set_index("feature")["rank"], excluded={"melt": melt}).round(4)
-registry.table(agreement, f"agreement_{dataset}",
-    f"Agreement of the CLV attribution ranking with each surrogate importance ranking ({dataset}): Kendall tau, top-3 and top-5 overlap.")
+registry.table(
+    agreement,
+    f"agreement_{dataset}",
+    f"Agreement of the CLV attribution ranking with each surrogate importance ranking ({dataset}): Kendall tau, "
+    "top-3 and top-5 overlap.",
+)
 agreement
 
 # %%
-fig = plot_importance(importance_a.assign(method=importance_a["model"] + ", " + importance_a["method"]), drivers,
-                      f"Importance for the CLV anomaly label, {dataset}")
-registry.figure(fig, f"importance_{dataset}",
-    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.")
+fig = plot_importance(
+    importance_a.assign(method=importance_a["model"] + ", " + importance_a["method"]),
+    drivers,
+    f"Importance for the CLV anomaly label, {dataset}",
+)
+registry.figure(
+    fig,
+    f"importance_{dataset}",
+    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.",
+)
 
 # %% [markdown]
 # ## SHAP summary (XGBoost, anomaly label, held-out steps)
 
 # %%
-fig = plot_shap_beeswarm(explanations["XGBoost"], f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')", seed)
-registry.figure(fig, f"shap_{dataset}",
-    f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}).")
+fig = plot_shap_beeswarm(
+    explanations["XGBoost"], f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')", seed
+)
+registry.figure(
+    fig,
+    f"shap_{dataset}",
+    f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}).",
+)
 display(fig)
 plt.close(fig)

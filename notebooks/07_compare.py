@@ -36,13 +36,13 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
-from clvlib.method.compare import plot_side_by_side, side_by_side, stack
 from clvlib.config import Paths
-from clvlib.method.model import method_label
-from clvlib.publish.outputs import set_style
-from clvlib.method.preprocess import read_features
-from clvlib.publish.registry import Registry
 from clvlib.io.sources import recorded_kind
+from clvlib.method.compare import plot_side_by_side, side_by_side, stack
+from clvlib.method.model import method_label
+from clvlib.method.preprocess import read_features
+from clvlib.publish.outputs import set_style
+from clvlib.publish.registry import Registry
 
 set_style()
 paths = Paths(Path(root).resolve())
@@ -55,9 +55,18 @@ def available(table_id: str) -> bool:
     return all((tables / f"tab_{table_id}_{d}.csv").exists() or kinds[d] == "synthetic" for d in kinds)
 
 
-registry = Registry(paths.root, "07_compare", None, {"profile": profile, "seed": seed, "method": method, "source_kinds": kinds},
-                    [tables / f"tab_{t}_{d}.csv" for t in ("drivers", "detection_measures", "trend", "extremes",
-                     "attribution_truth") for d in ("era5", "gemb") if kinds[d] == "synthetic" or (tables / f"tab_{t}_{d}.csv").exists()])
+registry = Registry(
+    paths.root,
+    "07_compare",
+    None,
+    {"profile": profile, "seed": seed, "method": method, "source_kinds": kinds},
+    [
+        tables / f"tab_{t}_{d}.csv"
+        for t in ("drivers", "detection_measures", "trend", "extremes", "attribution_truth")
+        for d in ("era5", "gemb")
+        if kinds[d] == "synthetic" or (tables / f"tab_{t}_{d}.csv").exists()
+    ],
+)
 print("sources: " + ", ".join(f"{d} {k}" for d, k in kinds.items()))
 
 # %% [markdown]
@@ -65,11 +74,19 @@ print("sources: " + ", ".join(f"{d} {k}" for d, k in kinds.items()))
 
 # %%
 rankings = side_by_side(pd.read_csv(tables / "tab_drivers_era5.csv"), pd.read_csv(tables / "tab_drivers_gemb.csv"))
-registry.table(rankings.round(6), "driver_comparison",
-    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median baseline).")
+registry.table(
+    rankings.round(6),
+    "driver_comparison",
+    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median "
+    "baseline).",
+)
 fig = plot_side_by_side(rankings)
-registry.figure(fig, "driver_comparison",
-    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median baseline).")
+registry.figure(
+    fig,
+    "driver_comparison",
+    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median "
+    "baseline).",
+)
 rankings
 
 # %% [markdown]
@@ -78,10 +95,24 @@ rankings
 # %%
 if available("detection_measures"):
     measures = stack(tables, "detection_measures", query=f"method == '{method_label(method)}' and threshold == 'pot'")
-    measures = measures[["dataset", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc",
-                         "n_reference_events", "n_detected_events"]]
-    registry.table(measures, "measures_comparison",
-        "Detection against the MEaSUREs-like melt record, 1979-2012: ERA5-like against GEMB-like.")
+    measures = measures[
+        [
+            "dataset",
+            "precision",
+            "recall",
+            "f1",
+            "event_recall",
+            "event_precision",
+            "pr_auc",
+            "n_reference_events",
+            "n_detected_events",
+        ]
+    ]
+    registry.table(
+        measures,
+        "measures_comparison",
+        "Detection against the MEaSUREs-like melt record, 1979-2012: ERA5-like against GEMB-like.",
+    )
     display(measures)
 else:
     print("Skipped: a data set from real files has no melt-extent validation (no record in data/raw/measures).")
@@ -91,11 +122,14 @@ else:
 
 # %%
 trend = stack(tables, "trend")
-registry.table(trend, "trend_comparison",
-    "Trend of melt anomalies in the training years: ERA5-like against GEMB-like.", float_format="%.6g")
+registry.table(
+    trend,
+    "trend_comparison",
+    "Trend of melt anomalies in the training years: ERA5-like against GEMB-like.",
+    float_format="%.6g",
+)
 extremes = stack(tables, "extremes")
-registry.table(extremes, "extremes_comparison",
-    "Number and intensity of extreme events: ERA5-like against GEMB-like.")
+registry.table(extremes, "extremes_comparison", "Number and intensity of extreme events: ERA5-like against GEMB-like.")
 display(trend)
 extremes
 
@@ -105,8 +139,11 @@ extremes
 # %%
 if available("attribution_truth"):
     truth = stack(tables, "attribution_truth", query="type == 'all'")
-    registry.table(truth, "attribution_truth_comparison",
-        "Ground truth of the attributions, all event types: ERA5-like against GEMB-like.")
+    registry.table(
+        truth,
+        "attribution_truth_comparison",
+        "Ground truth of the attributions, all event types: ERA5-like against GEMB-like.",
+    )
     display(truth)
 else:
     print("Skipped: a data set from real files has no injected-event truth.")

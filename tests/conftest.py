@@ -20,8 +20,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from clvlib.synthetic.rawdata import write_synthetic  # noqa: E402
 from clvlib.synthetic.generator import generate  # noqa: E402
+from clvlib.synthetic.rawdata import write_synthetic  # noqa: E402
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -51,7 +51,9 @@ def project_root(tmp_path_factory) -> Path:
 
 def five_day_time(n: int) -> pd.DatetimeIndex:
     """``n`` steps of 73 five-day steps per year from 2000 (step starts)."""
-    return pd.DatetimeIndex([pd.Timestamp(f"{2000 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(n)])
+    return pd.DatetimeIndex(
+        [pd.Timestamp(f"{2000 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(n)]
+    )
 
 
 def two_cluster_series(seed: int, n: int) -> np.ndarray:

@@ -5,15 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import five_day_time, two_cluster_series
 
 from clvlib.method.attribution import (
-    attribute, attribute_groups, attribute_hierarchical, attribute_looped, attribute_shapley_groups, baseline_values,
-    candidate_driver_accuracy, candidate_driver_check, candidate_drivers, event_ranking, overall_ranking,
-    shapley_from_coalitions, spread_groups, tidy, top_k_stability,
+    attribute,
+    attribute_groups,
+    attribute_hierarchical,
+    attribute_looped,
+    attribute_shapley_groups,
+    baseline_values,
+    candidate_driver_accuracy,
+    candidate_driver_check,
+    candidate_drivers,
+    event_ranking,
+    overall_ranking,
+    shapley_from_coalitions,
+    spread_groups,
+    tidy,
+    top_k_stability,
 )
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
-from clvlib.method.model import CLVConfig, ClusterLSTMVAE
-from conftest import five_day_time, two_cluster_series
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 
 N = 73 * 8
 
@@ -96,6 +108,7 @@ def test_rankings_and_stability():
 
 def test_shapley_values_add_up_and_find_the_planted_driver(model):
     from clvlib.method.attribution import attribute_shapley
+
     x = _series(2)
     t = 73 * 7 + 40
     x[t, 1] += 4.0
@@ -114,21 +127,38 @@ def test_shapley_values_add_up_and_find_the_planted_driver(model):
 
 def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
     from clvlib.method.attribution import driver_accuracy, driver_check
-    ranking = pd.DataFrame({"event_id": [1, 1, 1, 2, 2, 2], "feature": ["albedo", "t2m", "tcc"] * 2,
-                            "delta": [3, 2, 1, 1, 2, 3.0], "rank": [1, 2, 3, 3, 2, 1]})
+
+    ranking = pd.DataFrame(
+        {
+            "event_id": [1, 1, 1, 2, 2, 2],
+            "feature": ["albedo", "t2m", "tcc"] * 2,
+            "delta": [3, 2, 1, 1, 2, 3.0],
+            "rank": [1, 2, 3, 3, 2, 1],
+        }
+    )
     events = pd.DataFrame({"event_id": [1, 2, 3], "reference_ids": ["10", "11;12", ""]})
-    truth = pd.DataFrame({"event_id": [10, 11, 12], "type": ["dark_surface", "warm_advection", "foehn"],
-                          "drivers": ["fal", "t2m;d2m;strd", "u10;sshf;t2m"]})
+    truth = pd.DataFrame(
+        {
+            "event_id": [10, 11, 12],
+            "type": ["dark_surface", "warm_advection", "foehn"],
+            "drivers": ["fal", "t2m;d2m;strd", "u10;sshf;t2m"],
+        }
+    )
     check = driver_check(ranking, events, truth, k=2, dataset="gemb")
     assert check["top1"].tolist() == ["albedo", "tcc"] and check["drivers"].iloc[0] == "albedo"
     assert check["top1_is_driver"].tolist() == [True, False] and check["driver_in_top2"].tolist() == [True, True]
     acc = driver_accuracy(check, k=2).set_index("type")
-    assert acc.loc["all", "n_events"] == 2 and acc.loc["all", "top1_accuracy"] == 0.5 and acc.loc["all", "top2_accuracy"] == 1.0
+    assert (
+        acc.loc["all", "n_events"] == 2
+        and acc.loc["all", "top1_accuracy"] == 0.5
+        and acc.loc["all", "top2_accuracy"] == 1.0
+    )
     assert not driver_check(ranking, events, truth, k=2, dataset="era5")["top1_is_driver"].iloc[0]
 
 
 def test_baseline_stability_summarises_identical_and_different_baselines():
     from clvlib.method.attribution import baseline_stability
+
     time = pd.date_range("2000-06-01", periods=4, freq="5D")
     deltas = np.array([[3.0, 1.0, 0.0], [2.0, 1.0, 0.5], [0.1, 0.2, 5.0], [0.0, 1.0, 2.0]])
     same = tidy(deltas, time, np.array([1, 1, 2, 2]), ("a", "b", "c"))
@@ -142,13 +172,14 @@ def test_baseline_stability_summarises_identical_and_different_baselines():
 
 def test_counterfactual_scores_change_only_where_the_feature_is_replaced(model):
     from clvlib.method.attribution import counterfactual_scores
+
     x = _series(3)
     base = baseline_values(x, _time(), "median")
     cf = counterfactual_scores(model, x, 300, 310, 1, base)
     original = model.decision_function(x)
     w = model.config.window
     np.testing.assert_array_equal(cf[: 300 - w + 1], original[: 300 - w + 1])
-    np.testing.assert_array_equal(cf[310 + w - 1:], original[310 + w - 1:])
+    np.testing.assert_array_equal(cf[310 + w - 1 :], original[310 + w - 1 :])
     assert not np.allclose(cf[300:310], original[300:310])
 
 
@@ -174,8 +205,11 @@ def test_group_occlusion_batched_and_looped_agree_and_singletons_are_single_feat
     base = baseline_values(x, _time(), "median")
     steps = np.array([0, 14, 300, N - 1])
     groups = [[0, 1, 2], [3, 4], [1, 4]]
-    np.testing.assert_allclose(attribute_groups(model, x, steps, base, groups, chunk=40),
-                               attribute_looped(model, x, steps, base, groups=groups), atol=1e-6)
+    np.testing.assert_allclose(
+        attribute_groups(model, x, steps, base, groups, chunk=40),
+        attribute_looped(model, x, steps, base, groups=groups),
+        atol=1e-6,
+    )
     singles = attribute_groups(model, x, steps, base, [[f] for f in range(5)], chunk=50)
     np.testing.assert_array_equal(singles, attribute(model, x, steps, base, chunk=50))
     with pytest.raises(ValueError, match="feature indices"):
@@ -185,8 +219,8 @@ def test_group_occlusion_batched_and_looped_agree_and_singletons_are_single_feat
 def _planted_pair(seed: int = 2, t: int = 450) -> np.ndarray:
     """Features 3 and 4 (b and 0.5 b) moved up together, as their correlation says, over steps t-1..t+1."""
     x = _series(seed)
-    x[t - 1:t + 2, 3] += 2.5
-    x[t - 1:t + 2, 4] += 1.25
+    x[t - 1 : t + 2, 3] += 2.5
+    x[t - 1 : t + 2, 4] += 1.25
     return x
 
 
@@ -195,14 +229,15 @@ def test_group_occlusion_ranks_a_planted_correlated_pair_first_as_a_group(model)
     base = baseline_values(x, _time(), "median")
     pair_first = attribute_groups(model, x, np.array([t]), base, [[0], [1], [2], [3, 4]])[0]
     assert int(np.argmax(pair_first)) == 3 and pair_first[3] > 5 * np.abs(pair_first[:3]).max()
-    ranks = tidy(attribute_hierarchical(model, x, np.array([t]), base), _time()[[t]], np.array([1]),
-                 ("a", "b", "c", "d", "e"))
+    ranks = tidy(
+        attribute_hierarchical(model, x, np.array([t]), base), _time()[[t]], np.array([1]), ("a", "b", "c", "d", "e")
+    )
     assert ranks.nsmallest(2, "rank")["feature"].tolist() == ["d", "e"]
 
 
 def test_a_cluster_anomalous_together_loses_more_as_a_group_than_its_features_one_by_one(model):
     x, t = _series(2), 450
-    x[t - 2:t + 3, :3] += np.array([1.0, 0.8, -1.0])  # cluster 0 (a, 0.8 a, -a) moved coherently
+    x[t - 2 : t + 3, :3] += np.array([1.0, 0.8, -1.0])  # cluster 0 (a, 0.8 a, -a) moved coherently
     base = baseline_values(x, _time(), "median")
     group = attribute_groups(model, x, np.array([t]), base, model.clusters)[0]
     single = attribute(model, x, np.array([t]), base)[0]
@@ -211,17 +246,20 @@ def test_a_cluster_anomalous_together_loses_more_as_a_group_than_its_features_on
 
 def test_hierarchical_scores_rank_the_top_group_first_then_by_group():
     from clvlib.method.attribution import hierarchical_scores
+
     groups = [[0, 3], [1], [2, 4]]
     scores = hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups)
     assert np.argsort(-scores[0]).tolist() == [4, 2, 1, 0, 3]
-    assert np.argsort(-hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups,
-                                           by="abs")[0]).tolist() == [2, 4, 1, 0, 3]
+    assert np.argsort(
+        -hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups, by="abs")[0]
+    ).tolist() == [2, 4, 1, 0, 3]
     with pytest.raises(ValueError, match="exactly once"):
         hierarchical_scores(np.zeros((1, 2)), np.zeros((1, 3)), [[0], [1]])
 
 
 def test_exact_shapley_weights_match_the_average_over_all_orders():
     from itertools import permutations
+
     scores = np.random.default_rng(0).normal(size=(2, 8))  # any game of 3 players
     expected = np.zeros((2, 3))
     for order in permutations(range(3)):
@@ -241,8 +279,10 @@ def test_group_shapley_values_add_up_and_find_the_planted_pair(model):
         assert phi.shape == (3, len(groups)) and int(np.argmax(phi[0])) == len(groups) - 1
         for i, step in enumerate(steps):
             all_base = x.copy()
-            all_base[max(0, step - w + 1):step + w] = base[max(0, step - w + 1):step + w]
-            assert phi[i].sum() == pytest.approx(model.decision_function(x)[step] - model.decision_function(all_base)[step], abs=1e-5)
+            all_base[max(0, step - w + 1) : step + w] = base[max(0, step - w + 1) : step + w]
+            assert phi[i].sum() == pytest.approx(
+                model.decision_function(x)[step] - model.decision_function(all_base)[step], abs=1e-5
+            )
     with pytest.raises(ValueError, match="coalitions"):
         attribute_shapley_groups(model, x, steps, base, [[f] for f in range(5)], max_groups=4)
 
@@ -273,7 +313,7 @@ def test_counterfactual_brings_a_planted_anomaly_under_its_threshold_with_a_chan
     assert abs(result.segment[0, w - 1, 1]) > 0.9 * change[1]  # the change sits on the spike itself
     assert result.change[1].max() == 0.0 and result.score[1] == result.original[1]  # 300 is already normal
     changed = x.copy()
-    changed[t - w + 1:t + w] += result.segment[0]
+    changed[t - w + 1 : t + w] += result.segment[0]
     assert model.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
 
 
@@ -308,11 +348,17 @@ def test_candidate_drivers_are_the_event_types_drivers_under_the_data_sets_names
 def test_candidate_driver_check_skips_response_variables_and_counts_when_they_lead():
     names = ("t2m", "d2m", "strd", "tcc", "ssrd", "melt", "netSW", "albedo")
     order = {1: ["melt", "t2m", "tcc"], 2: ["tcc", "netSW", "ssrd"], 3: ["netSW", "melt", "albedo"]}
-    ranking = pd.DataFrame([{"event_id": e, "feature": f, "rank": r + 1}
-                            for e, fs in order.items() for r, f in enumerate(fs)])
+    ranking = pd.DataFrame(
+        [{"event_id": e, "feature": f, "rank": r + 1} for e, fs in order.items() for r, f in enumerate(fs)]
+    )
     events = pd.DataFrame({"event_id": [1, 2, 3], "reference_ids": ["10", "11", "12"]})
-    truth = pd.DataFrame({"event_id": [10, 11, 12], "type": ["warm_advection", "clear_sky", "dark_surface"],
-                          "drivers": ["t2m;d2m;strd", "ssrd;tcc", "fal"]})
+    truth = pd.DataFrame(
+        {
+            "event_id": [10, 11, 12],
+            "type": ["warm_advection", "clear_sky", "dark_surface"],
+            "drivers": ["t2m;d2m;strd", "ssrd;tcc", "fal"],
+        }
+    )
     check = candidate_driver_check(ranking, events, truth, names, "gemb", k=2).set_index("event_id")
     assert check["top1"].tolist() == ["t2m", "tcc", "albedo"]  # melt and netSW respond: not candidates
     assert check["top1_is_driver"].tolist() == [True, True, True]
@@ -329,17 +375,24 @@ def test_the_variants_use_the_models_standardized_score(model):
     import copy
 
     from clvlib.method.model import error_scale
+
     scaled = copy.copy(model)
     scaled.error_scale_ = error_scale(model.feature_errors(_series()[: 73 * 6]))
     assert not np.allclose(scaled.error_scale_, 1.0)
     x, t = _planted_pair(), 450
     base = baseline_values(x, _time(), "median")
     steps, groups = np.array([t, N - 1]), [[0, 1], [2, 3, 4]]
-    np.testing.assert_allclose(attribute_groups(scaled, x, steps, base, groups),
-                               attribute_looped(scaled, x, steps, base, groups=groups), atol=1e-5)
+    np.testing.assert_allclose(
+        attribute_groups(scaled, x, steps, base, groups),
+        attribute_looped(scaled, x, steps, base, groups=groups),
+        atol=1e-5,
+    )
     target = np.full(2, float(np.quantile(scaled.decision_function(_series(2)), 0.9)))
     result = attribute_counterfactual(scaled, x, steps, target, CounterfactualConfig(iterations=40))
     np.testing.assert_allclose(result.original, scaled.decision_function(x)[steps], rtol=1e-9)
     changed, w = x.copy(), model.config.window
-    changed[t - w + 1:t + w] += result.segment[0]
-    assert scaled.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9) and result.score[0] < result.original[0]
+    changed[t - w + 1 : t + w] += result.segment[0]
+    assert (
+        scaled.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
+        and result.score[0] < result.original[0]
+    )

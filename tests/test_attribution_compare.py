@@ -6,11 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import five_day_time, two_cluster_series
 
 from clvlib.method.attribution import attribute, baseline_values, tidy
-from clvlib.method.attribution_compare import ATTRIBUTIONS, PAPER_ATTRIBUTION, CompareConfig, attribution_truth, compare_attributions
-from clvlib.method.model import CLVConfig, ClusterLSTMVAE
-from conftest import five_day_time, two_cluster_series
+from clvlib.method.attribution_compare import (
+    ATTRIBUTIONS,
+    PAPER_ATTRIBUTION,
+    CompareConfig,
+    attribution_truth,
+    compare_attributions,
+)
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 
 N = 73 * 6
 NAMES = ("t2m", "d2m", "strd", "u10", "skt")  # two clusters; u10 is a candidate driver, skt a response
@@ -36,8 +42,9 @@ def setup():
     score = model.decision_function(x)
     threshold = np.full(N, 0.5 * score[steps].min())
     base = baseline_values(x, time, "median")
-    tables = compare_attributions(model, x, steps, base, time, np.array([1, 1, 2]), NAMES, threshold,
-                                  CompareConfig(n_permutations=4))
+    tables = compare_attributions(
+        model, x, steps, base, time, np.array([1, 1, 2]), NAMES, threshold, CompareConfig(n_permutations=4)
+    )
     return model, x, steps, base, time, tables
 
 
@@ -62,8 +69,9 @@ def test_the_planted_driver_is_named_first_by_the_paper_and_the_counterfactual(s
 
 def test_truth_table_scores_every_method_among_candidate_drivers(setup):
     *_, time, tables = setup
-    events = pd.DataFrame({"event_id": [1, 2], "start": time[[200, 300]], "end": time[[201, 300]],
-                           "reference_ids": ["7", "8"]})
+    events = pd.DataFrame(
+        {"event_id": [1, 2], "start": time[[200, 300]], "end": time[[201, 300]], "reference_ids": ["7", "8"]}
+    )
     truth = pd.DataFrame({"event_id": [7, 8], "type": ["foehn", "foehn"], "drivers": ["u10;sshf;t2m", "u10;sshf;t2m"]})
     table = attribution_truth(tables, events, truth, NAMES, "era5")
     overall = table[table["type"] == "all"].set_index("method")
@@ -79,13 +87,22 @@ def test_unknown_method_is_refused():
 
 
 def test_cluster_methods_from_one_coalition_pass_equal_the_separate_functions(setup):
-    from clvlib.method.attribution import attribute_groups, attribute_hierarchical, attribute_shapley_groups, hierarchical_scores
+    from clvlib.method.attribution import (
+        attribute_groups,
+        attribute_hierarchical,
+        attribute_shapley_groups,
+        hierarchical_scores,
+    )
+
     model, x, steps, base, time, tables = setup
     groups = model.clusters
     hier = attribute_hierarchical(model, x, steps, base, groups, by="abs")
     expected = tidy(hier, time[steps], np.array([1, 1, 2]), NAMES)
     pd.testing.assert_frame_equal(tables["cluster occlusion, then |delta|"], expected)
-    shap = hierarchical_scores(attribute_shapley_groups(model, x, steps, base, groups), attribute(model, x, steps, base),
-                               groups, by="abs")
-    pd.testing.assert_frame_equal(tables["cluster Shapley, then |delta|"], tidy(shap, time[steps], np.array([1, 1, 2]), NAMES))
+    shap = hierarchical_scores(
+        attribute_shapley_groups(model, x, steps, base, groups), attribute(model, x, steps, base), groups, by="abs"
+    )
+    pd.testing.assert_frame_equal(
+        tables["cluster Shapley, then |delta|"], tidy(shap, time[steps], np.array([1, 1, 2]), NAMES)
+    )
     assert attribute_groups(model, x, steps, base, groups).shape == (3, 2)

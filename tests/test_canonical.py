@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.io.canonical import MIN_YEARS, canonical_daily, load_canonical, record_years, to_daily
 from clvlib.errors import InputDataError
+from clvlib.io.canonical import MIN_YEARS, canonical_daily, load_canonical, record_years, to_daily
 
 
 def _file(years: int = MIN_YEARS, freq: str = "6h", seed: int = 0) -> xr.Dataset:
@@ -42,7 +42,9 @@ def test_sub_daily_file_becomes_daily_totals_and_means():
 
 
 def test_a_day_with_a_missing_value_is_missing_not_a_partial_sum():
-    days, values = to_daily(np.array([1.0, 1, 1, 1, 1, 1, np.nan, 1]), pd.date_range("2000-01-01", periods=8, freq="6h"), 4, True)
+    days, values = to_daily(
+        np.array([1.0, 1, 1, 1, 1, 1, np.nan, 1]), pd.date_range("2000-01-01", periods=8, freq="6h"), 4, True
+    )
     assert values[0] == 4.0 and np.isnan(values[1])
 
 
@@ -65,9 +67,15 @@ def test_record_years_hold_out_the_last_year():
         (lambda ds: ds.assign(station=("time", np.array(["KAN"] * ds.sizes["time"]))), "'station' is not numeric"),
         (lambda ds: ds.drop_isel(time=[100, 101]), "time steps are not regular"),
         (lambda ds: ds.assign(t2m=ds["t2m"].assign_attrs(units=None).drop_attrs()), "'t2m' has no 'units'"),
-        (lambda ds: ds.assign(grid=(("time", "x"), np.ones((ds.sizes["time"], 2)), {"units": "1"})), "has dimensions ('time', 'x')"),
+        (
+            lambda ds: ds.assign(grid=(("time", "x"), np.ones((ds.sizes["time"], 2)), {"units": "1"})),
+            "has dimensions ('time', 'x')",
+        ),
         (lambda ds: ds.sel(time=slice("2002-01-01", None)), "complete calendar year(s)"),
-        (lambda ds: ds.assign(t2m=ds["t2m"] - 273.15).assign(t2m=lambda d: d["t2m"].assign_attrs(units="degC")), "expected 'K'"),
+        (
+            lambda ds: ds.assign(t2m=ds["t2m"] - 273.15).assign(t2m=lambda d: d["t2m"].assign_attrs(units="degC")),
+            "expected 'K'",
+        ),
         (lambda ds: ds.assign(tp=ds["tp"].assign_attrs(units="K")), "'tp' has units 'K'"),
         (lambda ds: ds.assign_attrs(melt_variable="smlt"), "melt_variable='smlt' names no data variable"),
         (lambda ds: ds.assign(index=ds["index"] * 0.0 + 3.0), "'index' is constant"),

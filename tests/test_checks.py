@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.io.checks import check_daily, open_netcdf
 from clvlib.errors import InputDataError
+from clvlib.io.checks import check_daily, open_netcdf
 from clvlib.synthetic.rawdata import load_daily
 
 VARS = ("t2m", "ssrd", "tcc")

@@ -8,16 +8,36 @@ import pandas as pd
 import pytest
 import yaml
 
-from clvlib.publish.claims import FAILS, HOLDS, RULES, UNTESTABLE, all_at_least, compare_methods, greater, load_tables, rankings_differ, top_k_contains, trend_increase
 from clvlib.errors import StaleTableError
+from clvlib.publish.claims import (
+    FAILS,
+    HOLDS,
+    RULES,
+    UNTESTABLE,
+    all_at_least,
+    compare_methods,
+    greater,
+    load_tables,
+    rankings_differ,
+    top_k_contains,
+    trend_increase,
+)
 from clvlib.publish.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_trend_rule_needs_every_data_set_significant_and_rising():
-    t = pd.DataFrame({"dataset": ["era5", "gemb"], "series": ["steps", "steps"], "first_year": 1951, "last_year": 2020,
-                      "p_value": [0.01, 0.2], "slope_per_decade": [0.5, 0.4]})
+    t = pd.DataFrame(
+        {
+            "dataset": ["era5", "gemb"],
+            "series": ["steps", "steps"],
+            "first_year": 1951,
+            "last_year": 2020,
+            "p_value": [0.01, 0.2],
+            "slope_per_decade": [0.5, 0.4],
+        }
+    )
     assert trend_increase({"tr": t}, "tr", "steps", 0.05).verdict == FAILS
     t["p_value"] = [0.01, 0.03]
     v = trend_increase({"tr": t}, "tr", "steps", 0.05)
@@ -39,8 +59,10 @@ def test_comparison_and_ranking_rules():
 
 
 def test_per_data_set_rules():
-    det = {f"det_{d}": pd.DataFrame({"method": ["CLV", "single"], "threshold": "pot", "pr_auc": auc})
-           for d, auc in (("era5", [0.7, 0.6]), ("gemb", [0.5, 0.6]))}
+    det = {
+        f"det_{d}": pd.DataFrame({"method": ["CLV", "single"], "threshold": "pot", "pr_auc": auc})
+        for d, auc in (("era5", [0.7, 0.6]), ("gemb", [0.5, 0.6]))
+    }
     v = compare_methods(det, "det", "pr_auc", "CLV", "single", {"threshold": "pot"})
     assert v.verdict == FAILS and "era5: CLV 0.700, single 0.600" in v.measured
     stab = {f"s_{d}": pd.DataFrame({"alternative": ["zero"], "j": [j]}) for d, j in (("era5", 0.9), ("gemb", 0.7))}

@@ -6,22 +6,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clvlib.errors import InputDataError
 from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
 from clvlib.method.clustering import CorrelationClusterer, load_clusters, save_clusters
-from clvlib.errors import InputDataError
 from clvlib.method.detection import (
-    DetectConfig, comparison_table, detect, detected_events, extremes_row, match_events, recall_by_type, threshold,
+    DetectConfig,
+    comparison_table,
+    detect,
+    detected_events,
+    extremes_row,
+    match_events,
+    recall_by_type,
+    threshold,
     validation_tables,
 )
 from clvlib.method.evaluation import melt_season
-from clvlib.method.model import CLVConfig, ClusterLSTMVAE
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.method.scores import read_scores, write_scores
 
 
 def _time(years: int = 12) -> pd.DatetimeIndex:
     """A 5-day axis, 73 steps per year (the last step of each year 5 or 6 days)."""
-    return pd.DatetimeIndex([pd.Timestamp(f"{2000 + y}-01-01") + pd.Timedelta(days=5 * s)
-                             for y in range(years) for s in range(73)])
+    return pd.DatetimeIndex(
+        [pd.Timestamp(f"{2000 + y}-01-01") + pd.Timedelta(days=5 * s) for y in range(years) for s in range(73)]
+    )
 
 
 def _scores(seed: int = 0, years: int = 12) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -43,8 +51,8 @@ def test_rules_and_unknown_rule():
     pot, centred, sigma = (threshold(s, time, cfg, r) for r in ("pot", "pot_centred", "sigma"))
     scope = melt_season(time)
     assert np.isfinite(centred[scope]).all()  # the centred window always has data
-    assert np.isnan(pot[scope][: cfg.pot.min_history]).all() and np.isfinite(pot[scope][cfg.pot.min_history:]).all()
-    assert np.isfinite(sigma[scope][cfg.pot.min_history:]).all()
+    assert np.isnan(pot[scope][: cfg.pot.min_history]).all() and np.isfinite(pot[scope][cfg.pot.min_history :]).all()
+    assert np.isfinite(sigma[scope][cfg.pot.min_history :]).all()
     with pytest.raises(ValueError, match="unknown threshold rule"):
         threshold(s, time, cfg, "median")
 
@@ -52,8 +60,14 @@ def test_rules_and_unknown_rule():
 def test_comparison_rows_share_the_same_steps():
     time, s = _scores()
     ref = pd.DataFrame({"start": time[[400, 500]], "end": time[[400, 500]], "type": ["a", "b"], "event_id": [1, 2]})
-    table = comparison_table({"a": s, "b": s[::-1].copy()}, time, np.full(len(time), 5), ref, DetectConfig(),
-                             rules=("pot", "sigma", "pot_centred"))
+    table = comparison_table(
+        {"a": s, "b": s[::-1].copy()},
+        time,
+        np.full(len(time), 5),
+        ref,
+        DetectConfig(),
+        rules=("pot", "sigma", "pot_centred"),
+    )
     assert len(table) == 6 and table["n_steps"].nunique() == 1
     assert set(table["threshold"]) == {"pot", "sigma", "pot_centred"}
 
@@ -69,8 +83,14 @@ def test_events_intensity_extremes_and_matching():
     top = events.loc[events["peak_score"].idxmax()]
     assert top["peak_time"] == time[peak] and top["extreme"]
     assert events["extreme"].sum() < len(events)
-    ref = pd.DataFrame({"event_id": [7, 8], "type": ["heat", "rain"], "start": [time[peak], time[10]],
-                        "end": [time[peak] + pd.Timedelta("2D"), time[10]]})
+    ref = pd.DataFrame(
+        {
+            "event_id": [7, 8],
+            "type": ["heat", "rain"],
+            "start": [time[peak], time[10]],
+            "end": [time[peak] + pd.Timedelta("2D"), time[10]],
+        }
+    )
     matched = match_events(events, ref)
     assert matched.loc[matched["peak_time"] == time[peak], "reference_ids"].iloc[0] == "7"
     rec = recall_by_type(ref, events).set_index("type")
@@ -89,8 +109,12 @@ def test_a_planted_anomaly_is_flagged_by_the_trained_clv():
     target = int(np.flatnonzero((time.year == 2006) & (time.month == 7))[2])
     planted = x.copy()
     planted[target, :3] += 3.0
-    model = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(epochs=25, batch_size=32, learning_rate=3e-3, patience=25),
-                           random_state=0, progress=False).fit(x[: 73 * 6])
+    model = ClusterLSTMVAE(
+        [[0, 1, 2], [3, 4]],
+        CLVConfig(epochs=25, batch_size=32, learning_rate=3e-3, patience=25),
+        random_state=0,
+        progress=False,
+    ).fit(x[: 73 * 6])
     d = detect(model.decision_function(planted), time, DetectConfig())
     assert d["anomaly"].iloc[target]
     assert d["anomaly"].sum() <= 0.15 * melt_season(time).sum()
@@ -99,7 +123,11 @@ def test_a_planted_anomaly_is_flagged_by_the_trained_clv():
 def test_isolation_forest_and_z_baselines_rank_a_planted_outlier_first():
     x = np.random.default_rng(0).normal(size=(500, 6))
     x[123, 2] = 8.0
-    for score in (IsolationForestScore(random_state=0).fit(x[:400]).decision_function(x), max_abs_z(x), mean_square_z(x)):
+    for score in (
+        IsolationForestScore(random_state=0).fit(x[:400]).decision_function(x),
+        max_abs_z(x),
+        mean_square_z(x),
+    ):
         assert int(np.argmax(score)) == 123
 
 
@@ -136,17 +164,32 @@ def test_validation_tables_find_planted_events_on_shared_steps():
     scope = np.flatnonzero(melt_season(time))
     planted = scope[np.arange(200, len(scope), 40)]  # in-scope steps after the threshold has history
     s[planted] += 25.0
-    truth = pd.DataFrame({"event_id": np.arange(1, len(planted) + 1), "type": ["heat", "rain"] * (len(planted) // 2) + ["heat"] * (len(planted) % 2),
-                          "start": time[planted], "end": time[planted]})
+    truth = pd.DataFrame(
+        {
+            "event_id": np.arange(1, len(planted) + 1),
+            "type": ["heat", "rain"] * (len(planted) // 2) + ["heat"] * (len(planted) % 2),
+            "start": time[planted],
+            "end": time[planted],
+        }
+    )
     cfg = DetectConfig()
     detection = detect(s, time, cfg)
     events = match_events(detected_events(detection, cfg), truth)
     scores = {"CLV": s, "noise": np.random.default_rng(5).gamma(2.0, 1.0, len(time))}
     tables = validation_tables(scores, detection, events, time, np.full(len(time), 5), truth, cfg, test_year=2011)
-    assert set(tables) == {"detection_truth", "recall_by_type", "alpha_sensitivity", "scope_effect", "detection_test_year"}
+    assert set(tables) == {
+        "detection_truth",
+        "recall_by_type",
+        "alpha_sensitivity",
+        "scope_effect",
+        "detection_test_year",
+    }
     truth_table = tables["detection_truth"].set_index(["method", "threshold"])
     assert truth_table["n_steps"].nunique() == 1 and len(truth_table) == 4
-    assert truth_table.loc[("CLV", "pot"), "event_recall"] == 1.0 and truth_table.loc[("noise", "pot"), "event_recall"] < 0.5
+    assert (
+        truth_table.loc[("CLV", "pot"), "event_recall"] == 1.0
+        and truth_table.loc[("noise", "pot"), "event_recall"] < 0.5
+    )
     assert tables["recall_by_type"].set_index("type").loc["all", "recall"] == 1.0
     sens = tables["alpha_sensitivity"]
     assert list(sens["alpha"]) == [0.02, 0.05, 0.1, 0.15] and sens["n_detected_events"].is_monotonic_increasing

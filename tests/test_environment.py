@@ -6,7 +6,6 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 
@@ -58,6 +57,6 @@ def test_the_lock_pins_the_whole_tree_with_hashes_and_agrees_with_pyproject():
 
 def test_make_env_installs_from_the_lock():
     makefile = (ROOT / "Makefile").read_text()
-    recipe = makefile[makefile.index("$(STAMP): "):makefile.index("synthetic: ")]
+    recipe = makefile[makefile.index("$(STAMP): ") : makefile.index("synthetic: ")]
     assert "requirements.lock" in recipe.splitlines()[0]
     assert "--require-hashes --no-deps -r requirements.lock" in recipe

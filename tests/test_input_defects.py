@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from test_canonical import _file
 
 from clvlib.errors import InputDataError
-from clvlib.method.preprocess import PreprocessConfig, preprocess
-from clvlib.io.sources import load_user_data
 from clvlib.io.canonical import MIN_YEARS
-from test_canonical import _file
+from clvlib.io.sources import load_user_data
+from clvlib.method.preprocess import PreprocessConfig, preprocess
 
 
 def _write(ds: xr.Dataset, path, **kwargs):
@@ -31,8 +31,10 @@ def _load_error(path) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize(("fmt", "engine"), [("NETCDF3_64BIT", "scipy"), ("NETCDF3_CLASSIC", "netcdf4"),
-                                             ("NETCDF4", "netcdf4"), ("NETCDF4", "h5netcdf")])
+@pytest.mark.parametrize(
+    ("fmt", "engine"),
+    [("NETCDF3_64BIT", "scipy"), ("NETCDF3_CLASSIC", "netcdf4"), ("NETCDF4", "netcdf4"), ("NETCDF4", "h5netcdf")],
+)
 def test_a_truncated_canonical_file_is_refused_not_read_as_garbage(tmp_path, fmt, engine):
     path = _write(_file(), tmp_path / "cut.nc", format=fmt, engine=engine)
     load_user_data(path)
@@ -55,7 +57,9 @@ def test_an_accumulation_labelled_as_mean_flux_and_millimetres_as_metres_are_nam
     ds = _file()
     ds["ssrd"] = ds["ssrd"] * 21600.0  # J m-2 per 6-hour step ...
     ds["ssrd"].attrs["units"] = "W m-2"  # ... labelled as a mean flux
-    assert "21600 times too large: set units='J m-2', or divide by 21600 s" in _load_error(_write(ds, tmp_path / "a.nc"))
+    assert "21600 times too large: set units='J m-2', or divide by 21600 s" in _load_error(
+        _write(ds, tmp_path / "a.nc")
+    )
     ds = _file()
     ds["tp"] = ds["tp"] * 1000.0
     ds["tp"].attrs["units"] = "m"
@@ -73,13 +77,19 @@ def test_celsius_labelled_kelvin_is_named_at_any_step(tmp_path):
 def test_noleap_and_all_leap_calendars_are_converted_360_day_is_refused(tmp_path):
     ds = _file(years=MIN_YEARS + 1)
     n = ds.sizes["time"]
-    noleap = ds.assign_coords(time=xr.date_range("2001-01-01", periods=n, freq="6h", calendar="noleap", use_cftime=True))
+    noleap = ds.assign_coords(
+        time=xr.date_range("2001-01-01", periods=n, freq="6h", calendar="noleap", use_cftime=True)
+    )
     data = load_user_data(_write(noleap, tmp_path / "noleap.nc"))[1]
     daily = data.daily.sel(time="2004-02-28")
     assert float(daily["t2m"]) == pytest.approx(float(ds["t2m"].sel(time="2004-02-28").mean()))
     assert np.isnan(data.daily["t2m"].sel(time="2004-02-29"))  # the day a noleap model does not have
-    assert float(data.daily["t2m"].sel(time="2004-03-01")) == pytest.approx(float(ds["t2m"].sel(time="2004-02-29").mean()))
-    all_leap = ds.assign_coords(time=xr.date_range("2001-01-01", periods=n, freq="6h", calendar="all_leap", use_cftime=True))
+    assert float(data.daily["t2m"].sel(time="2004-03-01")) == pytest.approx(
+        float(ds["t2m"].sel(time="2004-02-29").mean())
+    )
+    all_leap = ds.assign_coords(
+        time=xr.date_range("2001-01-01", periods=n, freq="6h", calendar="all_leap", use_cftime=True)
+    )
     assert load_user_data(_write(all_leap, tmp_path / "all_leap.nc"))[1].daily.sizes["time"] > 0
     d360 = ds.assign_coords(time=xr.date_range("2001-01-01", periods=n, freq="6h", calendar="360_day", use_cftime=True))
     message = _load_error(_write(d360, tmp_path / "d360.nc"))
@@ -89,11 +99,16 @@ def test_noleap_and_all_leap_calendars_are_converted_360_day_is_refused(tmp_path
 @pytest.mark.parametrize(
     ("times", "expected"),
     [
-        (lambda t: np.array([f"day {i}" for i in range(len(t))]), "'time' holds values that are not dates ('day 0', 'day 1'"),
+        (
+            lambda t: np.array([f"day {i}" for i in range(len(t))]),
+            "'time' holds values that are not dates ('day 0', 'day 1'",
+        ),
         (lambda t: np.arange(len(t)), "'time' holds numbers (int64) without CF units"),
-        (lambda t: np.where(np.arange(len(t)) == 40, np.datetime64("NaT"), t.values), "'time' has 1 missing value(s) (NaT), "
-                                                                                     "the first at position 40, after 2001-01-10 18:00"),
-        (lambda t: t.values[np.r_[0:40, 41, 40, 42:len(t)]], "(2001-01-11 06:00 is followed by 2001-01-11 00:00)"),
+        (
+            lambda t: np.where(np.arange(len(t)) == 40, np.datetime64("NaT"), t.values),
+            "'time' has 1 missing value(s) (NaT), the first at position 40, after 2001-01-10 18:00",
+        ),
+        (lambda t: t.values[np.r_[0:40, 41, 40, 42 : len(t)]], "(2001-01-11 06:00 is followed by 2001-01-11 00:00)"),
     ],
 )
 def test_malformed_times_get_a_message_not_a_traceback(tmp_path, times, expected):
@@ -105,7 +120,9 @@ def test_malformed_times_get_a_message_not_a_traceback(tmp_path, times, expected
 def test_infinite_values_are_named_with_their_time_and_a_missing_unit_hint_names_the_variable(tmp_path):
     ds = _file()
     ds["t2m"][100:103] = np.inf
-    assert "variable 't2m' has 3 infinite value(s), first at 2001-01-26 00:00" in _load_error(_write(ds, tmp_path / "i.nc"))
+    assert "variable 't2m' has 3 infinite value(s), first at 2001-01-26 00:00" in _load_error(
+        _write(ds, tmp_path / "i.nc")
+    )
     ds = _file()
     del ds["index"].attrs["units"]
     assert "Set ds['index'].attrs['units']" in _load_error(_write(ds, tmp_path / "u.nc"))
@@ -118,8 +135,11 @@ def test_scattered_missing_values_are_not_reported_as_one_long_gap(tmp_path):
     data = load_user_data(_write(ds, tmp_path / "s.nc"))[1]
     first, last = data.years
     config = PreprocessConfig(dataset="s", first_year=first, last_train_year=last - 1, test_year=last)
-    with pytest.raises(InputDataError, match=r"has a gap of \d+ five-day steps from .*they are scattered, not one hole: "
-                                             r"\d+% of the variable's days are missing"):
+    with pytest.raises(
+        InputDataError,
+        match=r"has a gap of \d+ five-day steps from .*they are scattered, not one hole: "
+        r"\d+% of the variable's days are missing",
+    ):
         preprocess(data.daily, data.variables, config, source="s.nc", variable_info=data.variable_info)
 
 

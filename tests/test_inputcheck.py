@@ -7,14 +7,14 @@ import subprocess
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import ROOT
+from test_canonical import _file
+from test_sources import write_cds_years, write_gemb_years
 
 import clvlib.testing.fixtures as fx
 from clvlib.errors import InputDataError
 from clvlib.io.inputcheck import check_input
 from clvlib.io.region import Region
-from conftest import ROOT
-from test_canonical import _file
-from test_sources import write_cds_years, write_gemb_years
 
 POINT_VARIABLES = ("t2m", "ssrd", "strd", "tp", "tcc", "sp", "u10")
 
@@ -22,15 +22,17 @@ POINT_VARIABLES = ("t2m", "ssrd", "strd", "tp", "tcc", "sp", "u10")
 def write_point_product(path, first: int = 2015, years: int = 6):
     """The CDS point time-series ZIP at 67.0 N, 50.75 W for ``years`` complete years (plus 00:00 after them)."""
     hours = 24 * int(np.sum([366 if y % 4 == 0 else 365 for y in range(first, first + years)])) + 1
-    fields = fx.hourly_fields(f"{first}-01-01", hours, region=Region(66.9, 67.1, -50.8, -50.7), n_lat=1, n_lon=1,
-                              variables=POINT_VARIABLES)
+    fields = fx.hourly_fields(
+        f"{first}-01-01", hours, region=Region(66.9, 67.1, -50.8, -50.7), n_lat=1, n_lon=1, variables=POINT_VARIABLES
+    )
     series = fields.isel(latitude=0, longitude=0, drop=True)
     return fx.write_point_timeseries_zip(series, path, 67.0, -50.75), series
 
 
 def _check(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "check", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "check", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.slow
@@ -91,8 +93,23 @@ def test_make_check_prints_the_table_or_the_reason_and_sets_the_exit_status(tmp_
 def test_make_run_on_the_point_product(tmp_path):
     path, _ = write_point_product(tmp_path / "site.zip", first=2012, years=9)
     out = tmp_path / "out"
-    result = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={path}", f"OUT={out}",
-                             "PROFILE=quick", "REGION=file", "NAME=site"], capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "run",
+            f"DATA={path}",
+            f"OUT={out}",
+            "PROFILE=quick",
+            "REGION=file",
+            "NAME=site",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     scores = (out / "scores.csv").read_text().splitlines()
     assert scores[0] == "time,score,threshold,anomaly" and len(scores) == 1 + 9 * 73
@@ -113,5 +130,7 @@ def test_six_hourly_states_are_averaged_to_days_and_six_hourly_accumulations_ref
     assert float(daily["t2m"].sel(time="2001-07-04")) == pytest.approx(expected, rel=1e-5)
     assert daily.sizes["time"] == 365 and not np.isnan(daily["sp"].values).any()
     accum = fx.write_cds_netcdf(six[["tp"]], tmp_path / "accum.nc")
-    with pytest.raises(InputDataError, match=r"'tp' is an accumulation given as 6-hourly samples .* miss 5 of every 6 hours"):
+    with pytest.raises(
+        InputDataError, match=r"'tp' is an accumulation given as 6-hourly samples .* miss 5 of every 6 hours"
+    ):
         load_era5([accum], Era5Config(variables=("tp",), progress=False))

@@ -11,18 +11,25 @@ import pytest
 import xarray as xr
 from conftest import SHARED
 
-from clvlib.testing import fixtures as fx
-from clvlib.method.aggregate import to_five_day
+from clvlib.errors import CredentialsError, InputDataError
 from clvlib.io.checks import check_daily
-from clvlib.errors import InputDataError
-from clvlib.io.download import check_cds_credentials, check_earthdata_credentials, era5_requests, is_complete, parse_years, read_manifest, variable_groups
-from clvlib.errors import CredentialsError
+from clvlib.io.download import (
+    check_cds_credentials,
+    check_earthdata_credentials,
+    era5_requests,
+    is_complete,
+    parse_years,
+    read_manifest,
+    variable_groups,
+)
 from clvlib.io.era5 import Era5Config, hourly_to_daily, load_era5
-from clvlib.method.evaluation import measures_anomalies
 from clvlib.io.gemb import load_gemb
 from clvlib.io.measures import load_melt_area_csv, load_nsidc0533
 from clvlib.io.region import Region
 from clvlib.io.scheduler import dask_scheduler
+from clvlib.method.aggregate import to_five_day
+from clvlib.method.evaluation import measures_anomalies
+from clvlib.testing import fixtures as fx
 from clvlib.variables import ERA5_VARIABLES
 
 REAL = SHARED / "data" / "real"
@@ -46,9 +53,14 @@ def layouts(fields, tmp_path_factory):
     d = tmp_path_factory.mktemp("era5")
     y1, y2 = _years(fields, "2001", "2001"), _years(fields, "2002", "2003")
     return {
-        "new": [fx.write_cds_netcdf(y1, d / "new_2001.nc"), fx.write_cds_netcdf(y2, d / "new_2002.nc", era5t_hours=200)],
-        "legacy": [fx.write_legacy_netcdf(y1, d / "legacy_2001.nc"),
-                   fx.write_legacy_netcdf(y2, d / "legacy_2002.nc", era5t_hours=200)],
+        "new": [
+            fx.write_cds_netcdf(y1, d / "new_2001.nc"),
+            fx.write_cds_netcdf(y2, d / "new_2002.nc", era5t_hours=200),
+        ],
+        "legacy": [
+            fx.write_legacy_netcdf(y1, d / "legacy_2001.nc"),
+            fx.write_legacy_netcdf(y2, d / "legacy_2002.nc", era5t_hours=200),
+        ],
         "zip": [fx.write_cds_zip(y1, d / "download_2001.nc"), fx.write_cds_zip(y2, d / "download_2002.zip")],
     }
 
@@ -90,7 +102,9 @@ def test_longitudes_0_360_and_north_to_south_give_the_same_result(fields, tmp_pa
 def test_final_data_win_over_era5t_for_the_same_hours(fields, tmp_path):
     year = _years(fields, "2001-01-01", "2001-01-31")
     final = fx.write_cds_netcdf(year, tmp_path / "final.nc")
-    prelim = fx.write_cds_netcdf(year.assign(t2m=year["t2m"] + 5.0), tmp_path / "era5t.nc", era5t_hours=year.sizes["time"])
+    prelim = fx.write_cds_netcdf(
+        year.assign(t2m=year["t2m"] + 5.0), tmp_path / "era5t.nc", era5t_hours=year.sizes["time"]
+    )
     daily = load_era5([prelim, final], Era5Config(progress=False, variables=("t2m",)))
     reference = load_era5([final], Era5Config(progress=False, variables=("t2m",)))
     np.testing.assert_allclose(daily["t2m"].values, reference["t2m"].values, rtol=1e-12)
@@ -158,8 +172,10 @@ def test_mask_removes_cells(fields, tmp_path, daily_new):
     lat, lon = fields["latitude"].values, fields["longitude"].values
     lsm = np.zeros((lat.size, lon.size))
     lsm[0, 0] = 1.0  # one cell only
-    mask = xr.Dataset({"lsm": (("valid_time", "latitude", "longitude"), lsm[None], {"units": "(0 - 1)"})},
-                      coords={"valid_time": [np.datetime64("2001-01-01")], "latitude": lat, "longitude": lon + 360.0})
+    mask = xr.Dataset(
+        {"lsm": (("valid_time", "latitude", "longitude"), lsm[None], {"units": "(0 - 1)"})},
+        coords={"valid_time": [np.datetime64("2001-01-01")], "latitude": lat, "longitude": lon + 360.0},
+    )
     mask.to_netcdf(tmp_path / "mask.nc")
     daily = load_era5([path], Era5Config(progress=False, variables=("t2m",), mask_file=tmp_path / "mask.nc"))
     one_cell = hourly_to_daily(fields[["t2m"]].isel(latitude=0, longitude=0).sel(time=slice("2001", "2001")))
@@ -170,7 +186,9 @@ def test_mask_removes_cells(fields, tmp_path, daily_new):
 
 
 def test_zip_with_an_unexpected_member(fields, tmp_path):
-    path = fx.write_cds_zip(_years(fields, "2001-01", "2001-01"), tmp_path / "x.nc", extra_member=("README.txt", b"hello"))
+    path = fx.write_cds_zip(
+        _years(fields, "2001-01", "2001-01"), tmp_path / "x.nc", extra_member=("README.txt", b"hello")
+    )
     with pytest.raises(InputDataError, match=r"x\.nc: unexpected ZIP member 'README\.txt'.*data_format='netcdf'"):
         load_era5([path], QUIET)
 
@@ -178,7 +196,9 @@ def test_zip_with_an_unexpected_member(fields, tmp_path):
 def test_file_missing_a_needed_variable(fields, tmp_path):
     a = fx.write_cds_netcdf(_years(fields, "2001-01", "2001-01"), tmp_path / "jan.nc")
     b = fx.write_cds_netcdf(_years(fields, "2001-02", "2001-02").drop_vars("tp"), tmp_path / "feb.nc")
-    with pytest.raises(InputDataError, match=r"feb\.nc: lacks required variable 'tp'.*Download that period's file again"):
+    with pytest.raises(
+        InputDataError, match=r"feb\.nc: lacks required variable 'tp'.*Download that period's file again"
+    ):
         load_era5([a, b], QUIET)
     with pytest.raises(InputDataError, match=r"required variable 'tp'.*none of the"):
         load_era5([b], QUIET)
@@ -204,12 +224,16 @@ def test_overlapping_and_missing_hours(fields, tmp_path):
     # a ends 20 Jan 23:00, c starts 25 Jan 00:00: states miss 21-24 Jan, accumulations (D 01:00 .. D+1 00:00) 20-24 Jan
     assert daily["t2m"].sel(time=slice("2001-01-21", "2001-01-24")).isnull().all()
     assert daily["ssrd"].sel(time=slice("2001-01-20", "2001-01-24")).isnull().all()
-    assert daily["t2m"].sel(time="2001-01-20").notnull().item() and daily["ssrd"].sel(time="2001-01-25").notnull().item()
+    assert (
+        daily["t2m"].sel(time="2001-01-20").notnull().item() and daily["ssrd"].sel(time="2001-01-25").notnull().item()
+    )
     assert daily["t2m"].sel(time="2001-01-19").notnull().item() and daily["t2m"].sel(time="2001-01-26").notnull().item()
 
 
 def test_box_with_no_grid_points(layouts):
-    with pytest.raises(InputDataError, match=r"no grid point inside the region.*choose a region inside the file.s grid"):
+    with pytest.raises(
+        InputDataError, match=r"no grid point inside the region.*choose a region inside the file.s grid"
+    ):
         load_era5(layouts["new"][:1], Era5Config(progress=False, region=Region(10.0, 20.0, 0.0, 10.0)))
 
 
@@ -232,10 +256,20 @@ def test_corrupt_or_truncated_file(layouts, tmp_path, layout):
 def test_gemb_v73_fixture_round_trip(tmp_path):
     n = 10
     rng = np.random.default_rng(0)
-    series = {"M": rng.uniform(0, 5, n), "R": rng.uniform(0, 2, n), "F": rng.uniform(0, 1, n), "EC": rng.normal(0, 0.1, n),
-              "a1": rng.uniform(0.5, 0.85, n), "netSW": rng.uniform(0, 100, n), "netLW": rng.uniform(-60, 0, n),
-              "shf": rng.normal(0, 10, n), "lhf": rng.normal(0, 5, n), "FAC": np.linspace(10, 11, n),
-              "Ta": rng.normal(-5, 3, n), "P": rng.uniform(0, 10, n)}
+    series = {
+        "M": rng.uniform(0, 5, n),
+        "R": rng.uniform(0, 2, n),
+        "F": rng.uniform(0, 1, n),
+        "EC": rng.normal(0, 0.1, n),
+        "a1": rng.uniform(0.5, 0.85, n),
+        "netSW": rng.uniform(0, 100, n),
+        "netLW": rng.uniform(-60, 0, n),
+        "shf": rng.normal(0, 10, n),
+        "lhf": rng.normal(0, 5, n),
+        "FAC": np.linspace(10, 11, n),
+        "Ta": rng.normal(-5, 3, n),
+        "P": rng.uniform(0, 10, n),
+    }
     path = fx.write_gemb_mat(tmp_path / "gemb.mat", series, time=0.875 + np.arange(n), forcing_start=1990.0)
     ds = load_gemb(path)
     assert pd.DatetimeIndex(ds["time"].values)[0] == pd.Timestamp("1990-01-01") and ds.sizes["time"] == n
@@ -246,7 +280,9 @@ def test_gemb_v73_fixture_round_trip(tmp_path):
     assert ds["melt"].attrs["units"] == "kg m-2 d-1" and "d" not in ds  # profiles left out
     check_daily(ds, tuple(ds.data_vars), "fixture")
     netcdf = tmp_path / "gemb.nc"
-    xr.Dataset({k: ("time", v) for k, v in series.items()}, coords={"time": pd.date_range("1990-01-01 21:00", periods=n)}).to_netcdf(netcdf)
+    xr.Dataset(
+        {k: ("time", v) for k, v in series.items()}, coords={"time": pd.date_range("1990-01-01 21:00", periods=n)}
+    ).to_netcdf(netcdf)
     xr.testing.assert_allclose(load_gemb(netcdf).drop_attrs(), ds.drop_attrs())
 
 
@@ -316,23 +352,38 @@ def test_melt_area_csv_and_its_2012_record(tmp_path):
 
 def test_era5_requests_are_the_documented_ones():
     requests = era5_requests([1951, 1952])
-    assert [r.target for r in requests] == ["era5_instant_1951.nc", "era5_accum_1951.nc", "era5_instant_1952.nc",
-                                            "era5_accum_1952.nc", "era5_invariant.nc"]
+    assert [r.target for r in requests] == [
+        "era5_instant_1951.nc",
+        "era5_accum_1951.nc",
+        "era5_instant_1952.nc",
+        "era5_accum_1952.nc",
+        "era5_invariant.nc",
+    ]
     first = requests[0].request
     assert requests[0].dataset == "reanalysis-era5-single-levels"
     assert first["year"] == ["1951"] and len(first["month"]) == 12 and len(first["day"]) == 31
     assert first["time"] == [f"{h:02d}:00" for h in range(24)]
     assert first["data_format"] == "netcdf" and first["download_format"] == "unarchived"
     assert first["area"] == [70.0, -55.0, 60.0, -40.0] and first["product_type"] == ["reanalysis"]
-    assert first["variable"] == ["2m_temperature", "2m_dewpoint_temperature", "skin_temperature", "total_cloud_cover",
-                                 "surface_pressure", "10m_u_component_of_wind", "10m_v_component_of_wind", "forecast_albedo"]
+    assert first["variable"] == [
+        "2m_temperature",
+        "2m_dewpoint_temperature",
+        "skin_temperature",
+        "total_cloud_cover",
+        "surface_pressure",
+        "10m_u_component_of_wind",
+        "10m_v_component_of_wind",
+        "forecast_albedo",
+    ]
     assert set(variable_groups()["instant"]) | set(variable_groups()["accum"]) == set(ERA5)
     assert requests[-1].request["variable"] == ["land_sea_mask"]
     assert parse_years("1951-2021") == list(range(1951, 2022))
 
 
 def test_missing_credentials_say_how_to_set_them_up(tmp_path):
-    with pytest.raises(CredentialsError, match=r"(?s)\.cdsapirc.*url: https://cds\.climate\.copernicus\.eu/api.*CDSAPI_KEY"):
+    with pytest.raises(
+        CredentialsError, match=r"(?s)\.cdsapirc.*url: https://cds\.climate\.copernicus\.eu/api.*CDSAPI_KEY"
+    ):
         check_cds_credentials({}, tmp_path)
     check_cds_credentials({"CDSAPI_URL": "u", "CDSAPI_KEY": "k"}, tmp_path)
     with pytest.raises(CredentialsError, match=r"(?s)urs\.earthdata\.nasa\.gov.*EARTHDATA_USERNAME"):

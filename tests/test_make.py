@@ -17,19 +17,23 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from clvlib.files import atomic_write, sha256
 from clvlib.pipeline.integrity import STAGE_OUTPUTS, invalidate
-from conftest import ROOT
 
-NOTEBOOK_STEMS = {f"{s}_{d}" for s in ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
-                  for d in ("era5", "gemb")} | {"07_compare"}
+NOTEBOOK_STEMS = {
+    f"{s}_{d}"
+    for s in ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
+    for d in ("era5", "gemb")
+} | {"07_compare"}
 
 
 def _make(tree: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}  # not the outer make's flags
-    result = subprocess.run(["make", "--no-print-directory", *args], cwd=tree, capture_output=True, text=True, env=env,
-                            timeout=300)
+    result = subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=tree, capture_output=True, text=True, env=env, timeout=300
+    )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -81,7 +85,7 @@ def _edit(path: Path) -> None:
 
 def _chain(dataset: str, first: int) -> set[str]:
     stages = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
-    return {f"{s}_{dataset}" for s in stages[first - 1:]}
+    return {f"{s}_{dataset}" for s in stages[first - 1 :]}
 
 
 @pytest.mark.parametrize(
@@ -129,7 +133,10 @@ def test_a_truncated_processed_file_makes_its_stage_run_again(tree):
     features = tree / "data" / "processed" / "era5" / "features.nc"
     features.write_text("outp")  # truncated
     result = _make(tree, "-n", "paper")
-    assert "01_preprocess_era5 will run again" in result.stderr and "features.nc does not match the checksum" in result.stderr
+    assert (
+        "01_preprocess_era5 will run again" in result.stderr
+        and "features.nc does not match the checksum" in result.stderr
+    )
     assert _rebuilt(tree) == _chain("era5", 1) | {"07_compare"}
 
 
@@ -144,15 +151,24 @@ def test_a_corrupted_model_or_missing_scores_invalidate_their_stages(tree):
 def test_an_edited_table_makes_its_notebook_run_again(tree):
     table = tree / "paper" / "tables" / "tab_x_era5.csv"
     atomic_write(table, lambda p: p.write_text("a\n1\n"))
-    manifest = {"artefacts": {"x_era5": {"notebook": "05_attribute", "dataset": "era5",
-                                         "outputs": {"paper/tables/tab_x_era5.csv": sha256(table)}}}}
+    manifest = {
+        "artefacts": {
+            "x_era5": {
+                "notebook": "05_attribute",
+                "dataset": "era5",
+                "outputs": {"paper/tables/tab_x_era5.csv": sha256(table)},
+            }
+        }
+    }
     (tree / "paper" / "manifest.json").write_text(json.dumps(manifest))
     assert invalidate(tree, tree / "build" / "notebooks") == []
     table.write_text("a\n2\n")
-    assert invalidate(tree, tree / "build" / "notebooks") == ["05_attribute_era5 will run again: paper/tables/tab_x_era5.csv changed since 05_attribute_era5 saved it"]
+    assert invalidate(tree, tree / "build" / "notebooks") == [
+        "05_attribute_era5 will run again: paper/tables/tab_x_era5.csv changed since 05_attribute_era5 saved it"
+    ]
 
 
-FAILING = '''# %% tags=["parameters"]
+FAILING = """# %% tags=["parameters"]
 profile = "full"
 seed = 0
 root = ".."
@@ -163,7 +179,7 @@ values = [1, 2, 3]
 # %%
 total = sum(values)
 raise ValueError(f"boom: total is {total}")
-'''
+"""
 
 
 @pytest.mark.slow
@@ -179,7 +195,7 @@ def test_a_failing_notebook_shows_the_cell_and_the_error_in_the_make_output(tree
     assert "07_compare" in _rebuilt(tree)
 
 
-SLOW = '''# %% tags=["parameters"]
+SLOW = """# %% tags=["parameters"]
 seed = 0
 
 # %%
@@ -187,15 +203,20 @@ import pathlib
 import time
 pathlib.Path("started").write_text("yes")
 time.sleep(120)
-'''
+"""
 
 
 @pytest.mark.slow
 def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_path):
     source, output = tmp_path / "slow.py", tmp_path / "out" / "slow.ipynb"
     source.write_text(SLOW)
-    proc = subprocess.Popen([sys.executable, "-m", "clvlib.pipeline.notebooks", str(source), str(output), "--no-progress"],
-                            cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clvlib.pipeline.notebooks", str(source), str(output), "--no-progress"],
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while not (tmp_path / "started").exists() and time.time() < deadline:
         time.sleep(0.2)
@@ -204,7 +225,9 @@ def test_an_interrupted_notebook_leaves_nothing_make_would_take_as_current(tmp_p
     proc.wait(timeout=60)
     assert proc.returncode != 0
     assert not output.exists()
-    assert [p.name for p in output.parent.glob("*.ipynb") if not p.name.startswith(".")] == []  # hidden partial files only
+    assert [
+        p.name for p in output.parent.glob("*.ipynb") if not p.name.startswith(".")
+    ] == []  # hidden partial files only
 
 
 def test_a_finished_run_appends_its_time_and_peak_memory(tmp_path):

@@ -14,9 +14,8 @@ import pytest
 import torch
 
 import clvlib.method.model
-from clvlib.errors import InputDataError
+from clvlib.errors import InputDataError, ModelFileError
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig, CLVNet
-from clvlib.errors import ModelFileError
 from clvlib.testing.model_reference import (
     LoopedClusterLSTMVAE,
     LoopedCLVNet,
@@ -173,14 +172,17 @@ def _other_weights(folder):
     torch.save(other.net_.state_dict(), folder / "clv.pt")
 
 
-@pytest.mark.parametrize(("damage", "file", "words"), [
-    (_truncate, "clv.pt", "sha256"),
-    (_flip_byte, "clv.pt", "sha256"),
-    (_other_weights, "clv.pt", "sha256"),
-    (lambda f: (f / "clv.pt").unlink(), "clv.pt", "not found"),
-    (lambda f: (f / "clv.json").unlink(), "clv.json", "not found"),
-    (lambda f: (f / "clv.json").write_text("{"), "clv.json", "not a readable"),
-])
+@pytest.mark.parametrize(
+    ("damage", "file", "words"),
+    [
+        (_truncate, "clv.pt", "sha256"),
+        (_flip_byte, "clv.pt", "sha256"),
+        (_other_weights, "clv.pt", "sha256"),
+        (lambda f: (f / "clv.pt").unlink(), "clv.pt", "not found"),
+        (lambda f: (f / "clv.json").unlink(), "clv.json", "not found"),
+        (lambda f: (f / "clv.json").write_text("{"), "clv.json", "not a readable"),
+    ],
+)
 def test_damaged_model_files_give_a_clear_error(fitted, tmp_path, damage, file, words):
     fitted.save(tmp_path)
     damage(tmp_path)
@@ -203,13 +205,19 @@ def test_every_torch_load_in_clvlib_uses_weights_only():
     calls = []
     for path in Path(clvlib.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "load"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "torch"
+            ):
                 calls.append((path.name, {k.arg: getattr(k.value, "value", None) for k in node.keywords}))
     assert calls and all(kw.get("weights_only") is True for _, kw in calls), calls
 
 
 # --- the standardized score and the named configurations (issue 12) ---------------------------------
+
 
 def test_standardized_score_equals_a_hand_computation_on_a_toy_series():
     x = _series(0, 300)
@@ -234,8 +242,9 @@ def test_paper_score_is_the_plain_mean_squared_error(fitted):
 @pytest.mark.slow
 def test_with_score_equals_training_with_that_score_and_survives_save_load(fitted, tmp_path):
     x = _series()
-    direct = ClusterLSTMVAE([[0, 1, 2], [3, 4]], CLVConfig(**{**FAST.__dict__, "score": "standardized"}),
-                            random_state=0, progress=False).fit(x)
+    direct = ClusterLSTMVAE(
+        [[0, 1, 2], [3, 4]], CLVConfig(**{**FAST.__dict__, "score": "standardized"}), random_state=0, progress=False
+    ).fit(x)
     twin = fitted.with_score("standardized", x)
     np.testing.assert_array_equal(twin.error_scale_, direct.error_scale_)
     y = _series(7, 150)
@@ -252,8 +261,9 @@ def test_train_months_restricts_training_windows_and_needs_time():
     config = CLVConfig(window=15, epochs=1, batch_size=32, train_months=(6, 7))
     with pytest.raises(ValueError, match="needs the start time"):
         ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(x)
-    model = ClusterLSTMVAE([[0, 1, 2], [3, 4]], replace_config(config, score="standardized"), random_state=0,
-                           progress=False).fit(x, time)
+    model = ClusterLSTMVAE(
+        [[0, 1, 2], [3, 4]], replace_config(config, score="standardized"), random_state=0, progress=False
+    ).fit(x, time)
     scope = np.isin(time.month, (6, 7))
     np.testing.assert_allclose(model.error_scale_, model.feature_errors(x)[scope].mean(axis=0), rtol=1e-12)
     with pytest.raises(ValueError, match="calendar months"):
@@ -271,4 +281,5 @@ def test_named_configurations():
 def replace_config(config: CLVConfig, **changes) -> CLVConfig:
     """dataclasses.replace, named for readability in the tests above."""
     from dataclasses import replace
+
     return replace(config, **changes)

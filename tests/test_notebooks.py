@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import ROOT
 
 from clvlib.method.attribution_compare import ATTRIBUTIONS
-from clvlib.publish.claims import verify
+from clvlib.method.scores import read_scores
 from clvlib.pipeline.notebooks import run_notebook
-from clvlib.synthetic.rawdata import write_synthetic
+from clvlib.publish.claims import verify
 from clvlib.publish.registry import check_manifest
 from clvlib.publish.report import build_report
-from clvlib.method.scores import read_scores
-from conftest import ROOT
+from clvlib.synthetic.rawdata import write_synthetic
 
 pytestmark = pytest.mark.slow
 
@@ -73,16 +73,37 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert set(training.index) == {*names, *(f"unclustered-{n}" for n in names)}
 
     _run(project_root, "04_detect", dataset)
-    _outputs(project_root, ["scores", "precision_recall", "trend"],
-             ["events", "detection_truth", "recall_by_type", "alpha_sensitivity", "scope_effect",
-              "detection_test_year", "detection_measures", "trend", "decades", "extremes"], dataset)
+    _outputs(
+        project_root,
+        ["scores", "precision_recall", "trend"],
+        [
+            "events",
+            "detection_truth",
+            "recall_by_type",
+            "alpha_sensitivity",
+            "scope_effect",
+            "detection_test_year",
+            "detection_measures",
+            "trend",
+            "decades",
+            "extremes",
+        ],
+        dataset,
+    )
     scores, events = read_scores(project_root / "data" / "processed" / dataset)
     assert scores.sizes["time"] == features.sizes["time"] and np.isfinite(scores["score"].values).all()
     assert int(scores["anomaly"].sum()) == int(events["n_steps"].sum()) > 0
     truth = pd.read_csv(project_root / "paper" / "tables" / f"tab_detection_truth_{dataset}.csv")
-    assert {"CLV (original)", "CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "unclustered VAE (best)",
-            "Isolation Forest", "max abs z",
-            "mean z^2 (trivial)"} <= set(truth["method"])
+    assert {
+        "CLV (original)",
+        "CLV (paper)",
+        "CLV (best)",
+        "unclustered VAE (paper)",
+        "unclustered VAE (best)",
+        "Isolation Forest",
+        "max abs z",
+        "mean z^2 (trivial)",
+    } <= set(truth["method"])
     assert truth["n_steps"].nunique() == 1
     # a model that learnt something beats chance on the injected events
     clv = truth[(truth["method"] == "CLV (best)") & (truth["threshold"] == "pot")].iloc[0]
@@ -91,9 +112,19 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert list(trend["first_year"].unique()) == [1991] and list(trend["last_year"].unique()) == [2020]
 
     _run(project_root, "05_attribute", dataset)
-    _outputs(project_root, ["drivers", "event_heatmap", "event_example"],
-             ["drivers", "drivers_shapley", "drivers_recommended", "baseline_stability", "test_year_consistency",
-              "attribution_truth"], dataset)
+    _outputs(
+        project_root,
+        ["drivers", "event_heatmap", "event_example"],
+        [
+            "drivers",
+            "drivers_shapley",
+            "drivers_recommended",
+            "baseline_stability",
+            "test_year_consistency",
+            "attribution_truth",
+        ],
+        dataset,
+    )
     tables = project_root / "paper" / "tables"
     attribution = pd.read_csv(tables / f"tab_attribution_{dataset}.csv")
     assert list(attribution.columns) == ["time", "event_id", "feature", "delta", "rank"]
@@ -125,8 +156,12 @@ def test_07_compare_quick(project_root):
     if not all((tables / f"tab_agreement_{d}.csv").exists() for d in ("era5", "gemb")):
         pytest.skip("needs the 01-06 chains of both data sets (run the whole module)")
     out = project_root / "build" / "07_compare.ipynb"
-    run_notebook(ROOT / "notebooks" / "07_compare.py", out, {"profile": "quick", "seed": 0, "root": str(project_root)},
-                 progress=False)
+    run_notebook(
+        ROOT / "notebooks" / "07_compare.py",
+        out,
+        {"profile": "quick", "seed": 0, "root": str(project_root)},
+        progress=False,
+    )
     rankings = pd.read_csv(tables / "tab_driver_comparison.csv")
     era5 = pd.read_csv(tables / "tab_drivers_era5.csv")
     assert set(era5["feature"]) <= set(rankings["era5_feature"].dropna())
@@ -150,7 +185,12 @@ def test_07_compare_quick(project_root):
     assert report.count("<img ") == sum(e["kind"] == "figure" for e in manifest.values())
     assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
     assert "notebooks/07_compare.html" in report
-    assert report.count("<td class='holds'>") + report.count("<td class='fails'>") + report.count("<td class='untestable'>") == 10
+    assert (
+        report.count("<td class='holds'>")
+        + report.count("<td class='fails'>")
+        + report.count("<td class='untestable'>")
+        == 10
+    )
 
 
 def _chain_outputs(root) -> dict[str, bytes]:
@@ -199,4 +239,6 @@ def test_every_parameters_cell_parses_for_papermill():
         names = [p.name for p in PythonTranslator.inspect(cells[0])]
         assert {"profile", "seed", "root"} <= set(names), (source.name, names)
         assert ("dataset" in names) == (source.stem != "07_compare"), source.name
-        assert len(names) == len([line for line in cells[0].source.splitlines() if "=" in line.split("#")[0]]), source.name
+        assert len(names) == len([line for line in cells[0].source.splitlines() if "=" in line.split("#")[0]]), (
+            source.name
+        )

@@ -23,8 +23,11 @@ def _dotted(path: Path) -> str:
 
 
 def _clvlib_imports(path: Path) -> list[ast.ImportFrom]:
-    return [n for n in ast.walk(ast.parse(path.read_text()))
-            if isinstance(n, ast.ImportFrom) and n.module and n.module.split(".")[0] == "clvlib"]
+    return [
+        n
+        for n in ast.walk(ast.parse(path.read_text()))
+        if isinstance(n, ast.ImportFrom) and n.module and n.module.split(".")[0] == "clvlib"
+    ]
 
 
 def test_the_top_level_holds_only_the_shared_modules_and_the_subpackages():
@@ -53,8 +56,13 @@ def test_every_module_declares_its_public_names(path):
 def test_no_file_imports_another_modules_private_names():
     root = PACKAGE.parent
     files = [*MODULES, *root.glob("notebooks/*.py"), *root.glob("tests/*.py"), *root.glob("bench/*.py")]
-    found = [(str(f.relative_to(root)), n.module, a.name) for f in files for n in _clvlib_imports(f)
-             for a in n.names if a.name.startswith("_")]
+    found = [
+        (str(f.relative_to(root)), n.module, a.name)
+        for f in files
+        for n in _clvlib_imports(f)
+        for a in n.names
+        if a.name.startswith("_")
+    ]
     assert found == []
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from clvlib.method.aggregate import step_of_year, to_five_day
-from clvlib.errors import InputDataError
 from clvlib.config import PreprocessConfig
+from clvlib.errors import InputDataError
+from clvlib.method.aggregate import step_of_year, to_five_day
 from clvlib.method.preprocess import FeatureScaler, iqr_clip, iqr_fences, preprocess
 
 

@@ -13,22 +13,29 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import SHARED
 
 from clvlib.errors import InputDataError
 from clvlib.io.era5 import Era5Config, load_era5
 from clvlib.io.inputcheck import check_input
 from clvlib.io.region import Region
 from clvlib.io.sources import era5_variables
-from conftest import SHARED
 
 FOLDER = SHARED / "data" / "real" / "era5"
-FILES = ("era5epw_era5_2024_01.nc", "era5epw_era5_2024_timeseries.zip", "kotraharidutt_telangana_test_data.nc",
-         "uptempo_nain_era5.nc", "meteowind_2020_2021.nc")
+FILES = (
+    "era5epw_era5_2024_01.nc",
+    "era5epw_era5_2024_timeseries.zip",
+    "kotraharidutt_telangana_test_data.nc",
+    "uptempo_nain_era5.nc",
+    "meteowind_2020_2021.nc",
+)
 
 
 def _every_cell(path, allow_gaps: bool = False) -> Era5Config:
     """The whole grid of ``path`` as the region, the ERA5 variables it holds."""
-    return Era5Config(region=Region.every_cell(), variables=era5_variables((path,)), progress=False, allow_gaps=allow_gaps)
+    return Era5Config(
+        region=Region.every_cell(), variables=era5_variables((path,)), progress=False, allow_gaps=allow_gaps
+    )
 
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="../shared/data/real/era5 is absent")
@@ -85,7 +92,9 @@ def test_the_point_time_series_product_is_read_as_a_site_series(tmp_path):
         assert float(daily["t2m"].sel(time=day)) == pytest.approx(float(raw["t2m"].sel(time=day).mean()), rel=1e-6)
         assert float(daily["sp"].sel(time=day)) == pytest.approx(float(raw["sp"].sel(time=day).mean()), rel=1e-6)
     with pytest.raises(InputDataError, match=r"no grid point inside the region .*\(REGION=file"):
-        load_era5([path], Era5Config(variables=era5_variables((path,)), progress=False))  # Paris is not in southwest Greenland
+        load_era5(
+            [path], Era5Config(variables=era5_variables((path,)), progress=False)
+        )  # Paris is not in southwest Greenland
 
 
 def test_a_zip_under_a_nc_name_gives_daily_totals_of_its_hourly_accumulations(tmp_path):

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import ROOT
 
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.pipeline.run import importance_table
-from conftest import ROOT
 
 
 def _canonical(climate, path, years=("2006-01-01", "2021-12-31")) -> None:
@@ -32,8 +32,12 @@ def _canonical(climate, path, years=("2006-01-01", "2021-12-31")) -> None:
 
 
 def _make_run(data, out, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={data}", f"OUT={out}", *extra],
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={data}", f"OUT={out}", *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.slow
@@ -61,7 +65,9 @@ def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp
     methods = set(importance["method"])
     assert "CLV counterfactual (mean delta)" in methods and "XGBoost shap, melt variable" in methods
     for stage in ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate"):
-        assert (out / "notebooks" / f"{stage}.ipynb").exists() and (out / "paper" / "notebooks" / f"{stage}.html").exists()
+        assert (out / "notebooks" / f"{stage}.ipynb").exists() and (
+            out / "paper" / "notebooks" / f"{stage}.html"
+        ).exists()
     report = (out / "paper" / "report.html").read_text()
     assert "mine.nc" in report and "fig_scores_mine" in report and "The paper's claims" not in report
     assert (out / "report.html").exists()
@@ -119,9 +125,16 @@ def test_make_run_without_data_prints_usage(tmp_path):
 
 def test_importance_table_joins_the_clv_ranking_and_the_surrogates():
     drivers = pd.DataFrame({"feature": ["a", "b"], "mean_delta": [0.5, 0.1], "rank": [1, 2]})
-    surrogate = pd.DataFrame({"task": ["anomaly", "anomaly", "melt"], "model": ["XGBoost", "XGBoost", "Random Forest"],
-                              "method": ["shap", "shap", "impurity"], "feature": ["a", "b", "a"],
-                              "importance": [0.2, 0.9, 1.0], "rank": [2, 1, 1]})
+    surrogate = pd.DataFrame(
+        {
+            "task": ["anomaly", "anomaly", "melt"],
+            "model": ["XGBoost", "XGBoost", "Random Forest"],
+            "method": ["shap", "shap", "impurity"],
+            "feature": ["a", "b", "a"],
+            "importance": [0.2, 0.9, 1.0],
+            "rank": [2, 1, 1],
+        }
+    )
     table = importance_table(drivers, surrogate)
     assert table.loc[table["method"] == "XGBoost shap, anomaly label", "feature"].tolist() == ["a", "b"]
     assert table.loc[table["method"] == "CLV counterfactual (mean delta)", "importance"].tolist() == [0.5, 0.1]

@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-
-from clvlib.errors import InputDataError
-from clvlib.pipeline.run import RUN_MARKER, check_out, publish_run
 from conftest import ROOT
 from test_run import _canonical
 
+from clvlib.errors import InputDataError
+from clvlib.pipeline.run import RUN_MARKER, check_out, publish_run
+
 
 def _make(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(cwd), *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(cwd), *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -53,7 +54,7 @@ def test_arguments_of_make_run_are_never_run_as_commands(tmp_path):
     result = _make("run", *(f"{k}={v}" for k, v in hostile.items()))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "neither netCDF" in result.stdout and str(data) in result.stdout  # the file was read under its own name
-    for value in (f'$(shell touch {sentinel}-data2)', f'{tmp_path}/a"; touch {sentinel}-data3; echo "b'):
+    for value in (f"$(shell touch {sentinel}-data2)", f'{tmp_path}/a"; touch {sentinel}-data3; echo "b'):
         result = _make("run", f"DATA={value}", f"OUT={tmp_path}/o")
         assert result.returncode == 2 and "file not found" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == [data.name]
@@ -64,15 +65,27 @@ def test_values_of_other_targets_are_never_run_as_commands(tmp_path):
     """REGION and GEMB_OUTPUT are written to build/sources-*.txt by make itself; nothing runs through them."""
     sentinel = tmp_path / "PWNED"
     region = f"60,70,-55,-40'; touch {sentinel}-region; echo '$(shell touch {sentinel}-region2)"
-    result = _make("-f", str(ROOT / "Makefile"), "-n", "verify", f"REGION={region}", f"GEMB_OUTPUT=`touch {sentinel}-gemb`",
-                   cwd=tmp_path)
+    result = _make(
+        "-f",
+        str(ROOT / "Makefile"),
+        "-n",
+        "verify",
+        f"REGION={region}",
+        f"GEMB_OUTPUT=`touch {sentinel}-gemb`",
+        cwd=tmp_path,
+    )
     assert not list(tmp_path.glob("PWNED*")), result.stdout + result.stderr
     assert (tmp_path / "build" / "sources-era5.txt").read_text().splitlines()[0] == f"REGION={region}"
 
 
-@pytest.mark.parametrize(("setting", "message"), [("SEED=1;touch x", "expected a whole number"),
-                                                  ("PROFILE=fast", "expected full or quick"),
-                                                  ("METHOD=best paper", "expected paper, best or original")])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("SEED=1;touch x", "expected a whole number"),
+        ("PROFILE=fast", "expected full or quick"),
+        ("METHOD=best paper", "expected paper, best or original"),
+    ],
+)
 def test_make_refuses_a_malformed_setting_before_anything_runs(tmp_path, setting, message):
     result = _make("-f", str(ROOT / "Makefile"), "-n", "verify", setting, cwd=tmp_path)
     assert result.returncode != 0 and message in result.stderr
@@ -124,8 +137,9 @@ def test_a_run_refused_by_the_check_leaves_the_earlier_out_exactly_as_it_was(can
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gap.nc", "out"]  # no staging folder, nothing trained
 
 
-def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was(canonical_file, tmp_path, monkeypatch,
-                                                                                capsys):
+def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was(
+    canonical_file, tmp_path, monkeypatch, capsys
+):
     """The second stage fails after the first wrote its outputs: OUT keeps the earlier run, OUT.failed the new one."""
     import nbformat
     from papermill.exceptions import PapermillExecutionError
@@ -135,8 +149,9 @@ def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was
     def fake_notebook(source, output, params, progress=True):
         if Path(source).stem == "02_cluster":
             failed = Path(output).with_name(".02_cluster.failed.ipynb")
-            nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("cluster()", execution_count=3)]),
-                           failed)
+            nbformat.write(
+                nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("cluster()", execution_count=3)]), failed
+            )
             err = PapermillExecutionError(1, 3, "cell", "ValueError", "boom", [])
             err.failed_notebook, err.source_notebook = failed, source
             raise err
@@ -160,8 +175,12 @@ def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was
 
 def _ipykernels(ancestor: int | None = None) -> set[int]:
     """Notebook kernels running now; with ``ancestor``, only those it started (other test workers run kernels too)."""
-    rows = [line.split(maxsplit=2) for line in subprocess.run(["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True,
-                                                                text=True).stdout.splitlines()]
+    rows = [
+        line.split(maxsplit=2)
+        for line in subprocess.run(
+            ["ps", "-A", "-o", "pid=,ppid=,args="], capture_output=True, text=True
+        ).stdout.splitlines()
+    ]
     parent = {int(pid): int(ppid) for pid, ppid, *_ in rows}
     kernels = {int(pid) for pid, _, *args in rows if args and "ipykernel_launcher" in args[0]}
 
@@ -178,8 +197,21 @@ def _ipykernels(ancestor: int | None = None) -> set[int]:
 @pytest.mark.slow
 def test_terminating_make_stops_the_run_and_its_kernel(canonical_file, tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(ROOT), "run", f"DATA={canonical_file}", f"OUT={out}",
-                             "PROFILE=quick"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "run",
+            f"DATA={canonical_file}",
+            f"OUT={out}",
+            "PROFILE=quick",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 240
     while not list(tmp_path.glob(".out.partial-*/notebooks/01_preprocess.ipynb")) and time.time() < deadline:
         time.sleep(0.5)

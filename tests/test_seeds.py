@@ -11,25 +11,48 @@ import pytest
 import yaml
 
 import clvlib.pipeline.seeds as seeds
+from clvlib.pipeline.seeds import (
+    SeedLayout,
+    attribution_summary,
+    build_base,
+    build_method,
+    claims_summary,
+    detection_summary,
+    is_complete,
+    run_params,
+    runs_table,
+    support_text,
+    write_marker,
+)
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, evaluate, seeds_support, verify
 from clvlib.publish.registry import Registry, check_manifest
 from clvlib.publish.report import claims_html
-from clvlib.pipeline.seeds import (
-    SeedLayout, attribution_summary, build_base, build_method, claims_summary, detection_summary, is_complete,
-    run_params, runs_table, support_text, write_marker,
-)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS, BUILDS, DATASETS = (0, 1, 2), ("paper", "best"), ("era5", "gemb")
-LABELS = ("CLV (original)", "CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "Isolation Forest", "max abs z",
-          "mean z^2 (trivial)")
+LABELS = (
+    "CLV (original)",
+    "CLV (paper)",
+    "CLV (best)",
+    "unclustered VAE (paper)",
+    "Isolation Forest",
+    "max abs z",
+    "mean z^2 (trivial)",
+)
 METRICS = ("precision", "recall", "f1", "event_recall", "event_precision", "pr_auc")
 
 
 def _value(seed: int, dataset: str, label: str, threshold: str, metric: str) -> float:
     """The metric a seed's 'true' row has (distinct for every key)."""
-    return round(0.1 + 0.1 * seed + 0.01 * LABELS.index(label) + 0.001 * METRICS.index(metric)
-                 + (0.002 if dataset == "gemb" else 0) + (0.0005 if threshold != "pot" else 0), 6)
+    return round(
+        0.1
+        + 0.1 * seed
+        + 0.01 * LABELS.index(label)
+        + 0.001 * METRICS.index(metric)
+        + (0.002 if dataset == "gemb" else 0)
+        + (0.0005 if threshold != "pot" else 0),
+        6,
+    )
 
 
 def _detection(seed: int, build: str, dataset: str) -> pd.DataFrame:
@@ -40,21 +63,28 @@ def _detection(seed: int, build: str, dataset: str) -> pd.DataFrame:
     for label, threshold in rows:
         own = label == f"CLV ({build})"
         off = 0.0 if own or (build == "paper" and label != "CLV (best)") else 1.0
-        records.append({"method": label, "threshold": threshold,
-                        **{m: _value(seed, dataset, label, threshold, m) + off for m in METRICS},
-                        "n_steps": 500})
+        records.append(
+            {
+                "method": label,
+                "threshold": threshold,
+                **{m: _value(seed, dataset, label, threshold, m) + off for m in METRICS},
+                "n_steps": 500,
+            }
+        )
     return pd.DataFrame(records)
 
 
 def _attribution(seed: int, build: str, dataset: str) -> pd.DataFrame:
     shift = 0.1 if build == "best" else 0.0
-    return pd.DataFrame({
-        "method": ["occlusion, median (paper)", "occlusion, median (paper)", "Shapley, median"],
-        "type": ["all", "foehn", "all"],
-        "n_events": [20 + seed, 3, 20 + seed],
-        "top1_accuracy": [0.3 + 0.1 * seed + shift, 0.9, 0.5 + shift],
-        "top3_accuracy": [0.6 + 0.05 * seed, 1.0, 0.7],
-    })
+    return pd.DataFrame(
+        {
+            "method": ["occlusion, median (paper)", "occlusion, median (paper)", "Shapley, median"],
+            "type": ["all", "foehn", "all"],
+            "n_events": [20 + seed, 3, 20 + seed],
+            "top1_accuracy": [0.3 + 0.1 * seed + shift, 0.9, 0.5 + shift],
+            "top3_accuracy": [0.6 + 0.05 * seed, 1.0, 0.7],
+        }
+    )
 
 
 @pytest.fixture
@@ -76,8 +106,9 @@ def test_runs_table_has_one_row_per_seed_build_dataset_and_method_and_marks_one_
     assert by_method["CLV (best)"] == ["best"] and by_method["CLV (paper)"] == ["paper"]
     assert by_method["unclustered VAE (paper)"] == ["paper"] and by_method["CLV (original)"] == ["paper"]
     # the raw rows are those of the per-seed tables
-    row = runs[(runs["seed"] == 1) & (runs["build"] == "best") & (runs["dataset"] == "gemb")
-               & (runs["method"] == "max abs z")].iloc[0]
+    row = runs[
+        (runs["seed"] == 1) & (runs["build"] == "best") & (runs["dataset"] == "gemb") & (runs["method"] == "max abs z")
+    ].iloc[0]
     assert row["f1"] == _value(1, "gemb", "max abs z", "pot", "f1") + 1.0
 
 
@@ -89,8 +120,9 @@ def test_detection_summary_is_the_mean_and_sample_std_over_seeds(detection):
     assert summary["dataset"].tolist() == ["era5"] * 11 + ["gemb"] * 11
     # by hand: seeds 0, 1, 2 are 0.1 apart, so the mean is seed 1's value and the std 0.1
     for label, threshold in (("CLV (best)", "pot"), ("CLV (best)", "sigma"), ("unclustered VAE (paper)", "pot")):
-        row = summary[(summary["method"] == label) & (summary["threshold"] == threshold)
-                      & (summary["dataset"] == "gemb")].iloc[0]
+        row = summary[
+            (summary["method"] == label) & (summary["threshold"] == threshold) & (summary["dataset"] == "gemb")
+        ].iloc[0]
         values = [_value(s, "gemb", label, threshold, "pr_auc") for s in SEEDS]
         assert row["pr_auc_mean"] == pytest.approx(sum(values) / 3)
         assert row["pr_auc_mean"] == pytest.approx(_value(1, "gemb", label, threshold, "pr_auc"))
@@ -101,7 +133,10 @@ def test_detection_summary_is_the_mean_and_sample_std_over_seeds(detection):
 def test_a_seed_missing_for_one_row_lowers_its_n_seeds(detection):
     detection[(2, "best", "era5")] = detection[(2, "best", "era5")].iloc[1:]  # no CLV (original) in this build
     summary = detection_summary(runs_table(detection))
-    pick = lambda m, d: summary[(summary["method"] == m) & (summary["threshold"] == "pot") & (summary["dataset"] == d)]
+
+    def pick(m, d):
+        return summary[(summary["method"] == m) & (summary["threshold"] == "pot") & (summary["dataset"] == d)]
+
     assert pick("CLV (original)", "era5")["n_seeds"].item() == 3  # seed 2 still has it from the paper build
     detection[(2, "paper", "era5")] = detection[(2, "paper", "era5")].iloc[1:]
     summary = detection_summary(runs_table(detection))
@@ -113,36 +148,70 @@ def test_a_seed_missing_for_one_row_lowers_its_n_seeds(detection):
 def test_attribution_summary_per_build_method_and_dataset_over_type_all():
     tables = {(s, b, d): _attribution(s, b, d) for s in SEEDS for b in BUILDS for d in DATASETS}
     summary = attribution_summary(tables)
-    assert list(summary.columns) == ["build", "method", "dataset", "n_seeds", "n_events_mean", "n_events_std",
-                                     "top1_accuracy_mean", "top1_accuracy_std", "top3_accuracy_mean", "top3_accuracy_std"]
+    assert list(summary.columns) == [
+        "build",
+        "method",
+        "dataset",
+        "n_seeds",
+        "n_events_mean",
+        "n_events_std",
+        "top1_accuracy_mean",
+        "top1_accuracy_std",
+        "top3_accuracy_mean",
+        "top3_accuracy_std",
+    ]
     assert len(summary) == 2 * 2 * 2 and summary["build"].tolist()[:4] == ["paper"] * 4
-    row = summary[(summary["build"] == "best") & (summary["method"] == "occlusion, median (paper)")
-                  & (summary["dataset"] == "era5")].iloc[0]
+    row = summary[
+        (summary["build"] == "best")
+        & (summary["method"] == "occlusion, median (paper)")
+        & (summary["dataset"] == "era5")
+    ].iloc[0]
     assert row["n_seeds"] == 3 and row["n_events_mean"] == 21
     assert row["top1_accuracy_mean"] == pytest.approx(0.5) and row["top1_accuracy_std"] == pytest.approx(0.1)
     assert row["top3_accuracy_mean"] == pytest.approx(0.65) and row["top3_accuracy_std"] == pytest.approx(0.05)
     shapley = summary[(summary["method"] == "Shapley, median") & (summary["build"] == "paper")]
-    assert shapley["top1_accuracy_mean"].tolist() == pytest.approx([0.5, 0.5]) and (shapley["top1_accuracy_std"] == 0).all()
+    assert (
+        shapley["top1_accuracy_mean"].tolist() == pytest.approx([0.5, 0.5])
+        and (shapley["top1_accuracy_std"] == 0).all()
+    )
 
 
 def test_support_counts_and_strings():
-    verdicts = pd.DataFrame([
-        {"seed": s, "method": m, "id": i, "claim": f"claim {i}", "verdict": v}
-        for (m, i), vs in {("paper", 1): [HOLDS, HOLDS, FAILS, HOLDS, FAILS], ("best", 1): [HOLDS] * 4 + [FAILS],
-                           ("paper", 7): [FAILS] * 4 + [UNTESTABLE], ("best", 7): [HOLDS] * 5}.items()
-        for s, v in enumerate(vs)])
+    verdicts = pd.DataFrame(
+        [
+            {"seed": s, "method": m, "id": i, "claim": f"claim {i}", "verdict": v}
+            for (m, i), vs in {
+                ("paper", 1): [HOLDS, HOLDS, FAILS, HOLDS, FAILS],
+                ("best", 1): [HOLDS] * 4 + [FAILS],
+                ("paper", 7): [FAILS] * 4 + [UNTESTABLE],
+                ("best", 7): [HOLDS] * 5,
+            }.items()
+            for s, v in enumerate(vs)
+        ]
+    )
     summary = claims_summary(verdicts)
     assert summary[["id", "method", "n_holds", "n_fails", "n_untestable", "n_seeds"]].values.tolist() == [
-        [1, "paper", 3, 2, 0, 5], [1, "best", 4, 1, 0, 5], [7, "paper", 0, 4, 1, 5], [7, "best", 5, 0, 0, 5]]
-    assert summary["support"].tolist() == ["holds for 3 of 5 seeds", "holds for 4 of 5 seeds",
-                                           "holds for 0 of 5 seeds (not testable for 1)", "holds for 5 of 5 seeds"]
+        [1, "paper", 3, 2, 0, 5],
+        [1, "best", 4, 1, 0, 5],
+        [7, "paper", 0, 4, 1, 5],
+        [7, "best", 5, 0, 0, 5],
+    ]
+    assert summary["support"].tolist() == [
+        "holds for 3 of 5 seeds",
+        "holds for 4 of 5 seeds",
+        "holds for 0 of 5 seeds (not testable for 1)",
+        "holds for 5 of 5 seeds",
+    ]
     assert summary["claim"].tolist() == ["claim 1", "claim 1", "claim 7", "claim 7"]
     assert support_text(1, 1) == "holds for 1 of 1 seed"
-    assert seeds_support(summary) == {1: "paper: holds for 3 of 5 seeds; best: 4 of 5",
-                                      7: "paper: holds for 0 of 5 seeds; best: 5 of 5"}
+    assert seeds_support(summary) == {
+        1: "paper: holds for 3 of 5 seeds; best: 4 of 5",
+        7: "paper: holds for 0 of 5 seeds; best: 5 of 5",
+    }
 
 
 # --------------------------------------------------------------------------- claims: method and support
+
 
 def _claim7() -> dict:
     claims = yaml.safe_load((ROOT / "paper" / "claims.yaml").read_text())["claims"]
@@ -153,16 +222,27 @@ def _detection_root(root: Path) -> None:
     """Registered detection tables in which CLV (paper) beats the unclustered VAE and CLV (best) does not."""
     for d in DATASETS:
         reg = Registry(root, "04_detect", d, {"profile": "quick", "seed": 0})
-        reg.table(pd.DataFrame({"method": ["CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "unclustered VAE (best)"],
-                                "threshold": "pot", "pr_auc": [0.8, 0.4, 0.6, 0.5]}), f"detection_truth_{d}", "Detection.")
+        reg.table(
+            pd.DataFrame(
+                {
+                    "method": ["CLV (paper)", "CLV (best)", "unclustered VAE (paper)", "unclustered VAE (best)"],
+                    "threshold": "pot",
+                    "pr_auc": [0.8, 0.4, 0.6, 0.5],
+                }
+            ),
+            f"detection_truth_{d}",
+            "Detection.",
+        )
 
 
 def test_claim_7_compares_the_builds_configuration(tmp_path):
     claim = _claim7()
     assert claim["params"]["better"] == "CLV ({method})" and claim["params"]["worse"] == "unclustered VAE ({method})"
     _detection_root(tmp_path)
-    tables = {f"detection_truth_{d}": pd.read_csv(tmp_path / "paper" / "tables" / f"tab_detection_truth_{d}.csv")
-              for d in DATASETS}
+    tables = {
+        f"detection_truth_{d}": pd.read_csv(tmp_path / "paper" / "tables" / f"tab_detection_truth_{d}.csv")
+        for d in DATASETS
+    }
     paper = evaluate([claim], tables, synthetic=True, method="paper").iloc[0]
     assert paper["verdict"] == HOLDS and "era5: CLV (paper) 0.800, unclustered VAE (paper) 0.600" in paper["measured"]
     best = evaluate([claim], tables, synthetic=True, method="best").iloc[0]
@@ -188,10 +268,21 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
     html = claims_html(paper / "claims.md")
     assert "over seeds" not in html.lower() and html.count("<td") == 4
 
-    verdicts = pd.DataFrame({"seed": list(range(5)) * 2, "method": ["paper"] * 5 + ["best"] * 5, "id": 7,
-                             "claim": "c", "verdict": [HOLDS] * 3 + [FAILS] * 2 + [HOLDS] * 4 + [FAILS]})
-    seeds.save_tables(paper, {"seeds_claims": claims_summary(verdicts)}, {"profile": "quick", "seeds": "0,1,2,3,4",
-                                                                           "methods": "paper,best"}, [])
+    verdicts = pd.DataFrame(
+        {
+            "seed": list(range(5)) * 2,
+            "method": ["paper"] * 5 + ["best"] * 5,
+            "id": 7,
+            "claim": "c",
+            "verdict": [HOLDS] * 3 + [FAILS] * 2 + [HOLDS] * 4 + [FAILS],
+        }
+    )
+    seeds.save_tables(
+        paper,
+        {"seeds_claims": claims_summary(verdicts)},
+        {"profile": "quick", "seeds": "0,1,2,3,4", "methods": "paper,best"},
+        [],
+    )
     assert (paper / "tables" / "tab_seeds_claims.tex").exists() and check_manifest(paper) == []
     verify(paper, claims_file, "quick", 0, method="best")
     after = (paper / "claims.md").read_text()
@@ -203,6 +294,7 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
 
 
 # --------------------------------------------------------------------------- resuming
+
 
 def _fake_root(root: Path, seed: int, method: str) -> None:
     for d in DATASETS:
@@ -217,8 +309,9 @@ def _fake_root(root: Path, seed: int, method: str) -> None:
     (root / "data" / "processed" / "era5" / "scores.nc").write_bytes(b"scores")
     (root / "data" / "raw").mkdir(parents=True)
     (root / "data" / "raw" / "big.nc").write_bytes(b"raw data is not hashed")
-    pd.DataFrame({"id": [7], "claim": ["c"], "measured": ["m"], "verdict": [HOLDS if method == "best" else FAILS]}) \
-        .to_csv(root / seeds.CLAIMS, index=False)
+    pd.DataFrame(
+        {"id": [7], "claim": ["c"], "measured": ["m"], "verdict": [HOLDS if method == "best" else FAILS]}
+    ).to_csv(root / seeds.CLAIMS, index=False)
 
 
 def test_completeness_check_on_a_fake_folder(tmp_path):
@@ -227,11 +320,19 @@ def test_completeness_check_on_a_fake_folder(tmp_path):
     assert not is_complete(root, params)  # no marker: not finished
     write_marker(root, params, {"04_detect_era5": 12.0})
     marker = json.loads((root / seeds.MARKER).read_text())
-    assert {"paper/tables/tab_detection_truth_era5.csv", "notebooks/07_compare.ipynb", "claims.csv",
-            "data/processed/era5/scores.nc"} <= set(marker["outputs"])
-    assert not any(k.startswith("data/raw") for k in marker["outputs"]) and marker["seconds"] == {"04_detect_era5": 12.0}
+    assert {
+        "paper/tables/tab_detection_truth_era5.csv",
+        "notebooks/07_compare.ipynb",
+        "claims.csv",
+        "data/processed/era5/scores.nc",
+    } <= set(marker["outputs"])
+    assert not any(k.startswith("data/raw") for k in marker["outputs"]) and marker["seconds"] == {
+        "04_detect_era5": 12.0
+    }
     assert is_complete(root, params)
-    assert not is_complete(root, run_params("full", 0, "paper")) and not is_complete(root, run_params("quick", 0, "best"))
+    assert not is_complete(root, run_params("full", 0, "paper")) and not is_complete(
+        root, run_params("quick", 0, "best")
+    )
     (root / "notebooks" / "07_compare.ipynb").unlink()
     assert not is_complete(root, params)
     (root / "notebooks" / "07_compare.ipynb").write_text("{}")
@@ -268,11 +369,19 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
     for stage in ("04_detect", "05_attribute"):
         (best / "notebooks").mkdir(exist_ok=True)
         (best / "notebooks" / f"{stage}_era5.ipynb").write_text("{}")
-    monkeypatch.setattr(seeds, "verify", lambda *a, **k: pd.DataFrame(
-        {"id": [7], "claim": ["c"], "measured": ["m"], "verdict": [HOLDS]}))
+    monkeypatch.setattr(
+        seeds,
+        "verify",
+        lambda *a, **k: pd.DataFrame({"id": [7], "claim": ["c"], "measured": ["m"], "verdict": [HOLDS]}),
+    )
     build_method(layout, "best", "quick", ROOT / "paper" / "claims.yaml")
-    assert calls == [("06_validate", "era5", "best"), ("04_detect", "gemb", "best"), ("05_attribute", "gemb", "best"),
-                     ("06_validate", "gemb", "best"), ("07_compare", None, "best")]
+    assert calls == [
+        ("06_validate", "era5", "best"),
+        ("04_detect", "gemb", "best"),
+        ("05_attribute", "gemb", "best"),
+        ("06_validate", "gemb", "best"),
+        ("07_compare", None, "best"),
+    ]
     assert is_complete(best, run_params("quick", 0, "best"))
 
     # another profile starts the base again, and with it the method roots built on the old one
@@ -290,21 +399,31 @@ def test_aggregate_reads_the_finished_roots_and_registers_four_tables(tmp_path):
         for b in BUILDS:
             _fake_root(SeedLayout(out, s).method(b), s, b)
     tables = seeds.aggregate(out, paper, SEEDS, BUILDS, "quick")
-    for key, formats in (("seeds_runs", ("csv", "md")), ("seeds_detection", ("csv", "md")),
-                         ("seeds_attribution", ("csv", "md", "tex")), ("seeds_claims", ("csv", "md", "tex"))):
+    for key, formats in (
+        ("seeds_runs", ("csv", "md")),
+        ("seeds_detection", ("csv", "md")),
+        ("seeds_attribution", ("csv", "md", "tex")),
+        ("seeds_claims", ("csv", "md", "tex")),
+    ):
         for ext in formats:
             assert (paper / "tables" / f"tab_{key}.{ext}").exists()
     assert not (paper / "tables" / "tab_seeds_runs.tex").exists()
     assert check_manifest(paper) == []
     entry = json.loads((paper / "manifest.json").read_text())["artefacts"]["tab_seeds_detection"]
-    assert entry["notebook"] == "seeds" and entry["parameters"] == {"profile": "quick", "seeds": "0,1,2",
-                                                                    "methods": "paper,best"}
+    assert entry["notebook"] == "seeds" and entry["parameters"] == {
+        "profile": "quick",
+        "seeds": "0,1,2",
+        "methods": "paper,best",
+    }
     assert "build/seeds/seed-2/best/paper/tables/tab_detection_truth_gemb.csv" in entry["inputs"]
     assert len(tables["seeds_runs"]) == 3 * 2 * 2 * 9
     claims = pd.read_csv(paper / "tables" / "tab_seeds_claims.csv")
     assert claims[["id", "method", "n_holds", "n_seeds", "support"]].values.tolist() == [
-        [7, "paper", 0, 3, "holds for 0 of 3 seeds"], [7, "best", 3, 3, "holds for 3 of 3 seeds"]]
+        [7, "paper", 0, 3, "holds for 0 of 3 seeds"],
+        [7, "best", 3, 3, "holds for 3 of 3 seeds"],
+    ]
     detection = pd.read_csv(paper / "tables" / "tab_seeds_detection.csv")
-    row = detection[(detection["method"] == "CLV (best)") & (detection["threshold"] == "pot")
-                    & (detection["dataset"] == "era5")].iloc[0]
+    row = detection[
+        (detection["method"] == "CLV (best)") & (detection["threshold"] == "pot") & (detection["dataset"] == "era5")
+    ].iloc[0]
     assert row["f1_mean"] == pytest.approx(_value(1, "era5", "CLV (best)", "pot", "f1"), abs=1e-4)

@@ -18,8 +18,10 @@ def test_best_is_the_candidate_the_committed_selection_chose():
     config = {c.name: c.config for c in CANDIDATES}[name]
     assert CLVConfig.best() == config
     recorded = ast.literal_eval(summary.loc[summary["chosen"], "config"].iloc[0])
-    assert recorded == {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()} or \
-        CLVConfig(**{**recorded, "train_months": tuple(recorded["train_months"])}) == config
+    assert (
+        recorded == {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.__dict__.items()}
+        or CLVConfig(**{**recorded, "train_months": tuple(recorded["train_months"])}) == config
+    )
 
 
 def test_selection_compares_candidates_with_baselines_on_the_tuning_seeds_only():

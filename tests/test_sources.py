@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import ROOT
 
-from clvlib.testing import fixtures as fx
 from clvlib.errors import InputDataError
 from clvlib.io.sources import (
     detect_layout,
@@ -21,7 +21,7 @@ from clvlib.io.sources import (
     load_user_data,
     region_from_env,
 )
-from conftest import ROOT
+from clvlib.testing import fixtures as fx
 
 SMALL = {"n_lat": 3, "n_lon": 3}
 
@@ -46,10 +46,20 @@ def write_gemb_years(path, first: int, years: int):
     rng = np.random.default_rng(0)
     season = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / 365.25)
     melt = np.clip(rng.normal(8 * season - 3, 1.5), 0, None)
-    series = {"M": melt, "R": 0.5 * melt, "F": 0.4 * melt, "EC": rng.normal(0, 0.1, n),
-              "a1": 0.85 - 0.2 * season + rng.normal(0, 0.01, n), "netSW": 20 + 80 * season + rng.normal(0, 5, n),
-              "netLW": -40 + rng.normal(0, 5, n), "shf": rng.normal(5, 5, n), "lhf": rng.normal(-3, 2, n),
-              "FAC": 10 + 0.01 * np.arange(n) / n, "Ta": -20 + 20 * season + rng.normal(0, 2, n), "P": rng.gamma(0.5, 3, n)}
+    series = {
+        "M": melt,
+        "R": 0.5 * melt,
+        "F": 0.4 * melt,
+        "EC": rng.normal(0, 0.1, n),
+        "a1": 0.85 - 0.2 * season + rng.normal(0, 0.01, n),
+        "netSW": 20 + 80 * season + rng.normal(0, 5, n),
+        "netLW": -40 + rng.normal(0, 5, n),
+        "shf": rng.normal(5, 5, n),
+        "lhf": rng.normal(-3, 2, n),
+        "FAC": 10 + 0.01 * np.arange(n) / n,
+        "Ta": -20 + 20 * season + rng.normal(0, 2, n),
+        "P": rng.gamma(0.5, 3, n),
+    }
     return fx.write_gemb_mat(path, series, time=0.875 + np.arange(n), forcing_start=float(first))
 
 
@@ -59,7 +69,9 @@ def write_gemb_years(path, first: int, years: int):
 def test_no_real_files_means_the_synthetic_default(tmp_path):
     for dataset in ("era5", "gemb"):
         source = find_source(tmp_path, dataset, seed=2, environ={})
-        assert source.kind == "synthetic" and source.paths == (tmp_path / "data/raw/synthetic/seed-2" / f"{dataset}.nc",)
+        assert source.kind == "synthetic" and source.paths == (
+            tmp_path / "data/raw/synthetic/seed-2" / f"{dataset}.nc",
+        )
     assert find_measures(tmp_path, "synthetic", 2).paths == (tmp_path / "data/raw/synthetic/seed-2/measures.csv",)
     assert find_measures(tmp_path, "real") is None and find_measures(tmp_path, "user") is None
 
@@ -67,8 +79,13 @@ def test_no_real_files_means_the_synthetic_default(tmp_path):
 def test_era5_files_under_data_raw_are_real_with_the_invariant_file_as_mask(tmp_path):
     folder = tmp_path / "data" / "raw" / "era5"
     folder.mkdir(parents=True)
-    for name in ("era5_instant_1951.nc", "era5_accum_1951.nc", "era5_instant_1952.zip", "era5_invariant.nc",
-                 "manifest.json"):
+    for name in (
+        "era5_instant_1951.nc",
+        "era5_accum_1951.nc",
+        "era5_instant_1952.zip",
+        "era5_invariant.nc",
+        "manifest.json",
+    ):
         (folder / name).write_bytes(b"x")
     source = find_source(tmp_path, "era5", environ={})
     assert source.kind == "real" and source.layout == "era5"
@@ -127,11 +144,22 @@ def test_layouts_are_recognised_by_content(tmp_path):
     archive = fx.write_cds_zip(fields, tmp_path / "named_like_netcdf.nc")
     gemb = fx.write_gemb_mat(tmp_path / "gemb.mat", {"M": np.ones(3)}, time=np.arange(3) + 0.875)
     gemb_nc = tmp_path / "gemb.nc"
-    xr.Dataset({"M": ("time", np.ones(3)), "a1": ("time", np.ones(3))}, coords={"time": pd.date_range("2001", periods=3)}).to_netcdf(gemb_nc)
+    xr.Dataset(
+        {"M": ("time", np.ones(3)), "a1": ("time", np.ones(3))}, coords={"time": pd.date_range("2001", periods=3)}
+    ).to_netcdf(gemb_nc)
     canonical = tmp_path / "canonical.nc"
-    xr.Dataset({"t2m": ("time", np.ones(3), {"units": "K"})}, coords={"time": pd.date_range("2001", periods=3)}).to_netcdf(canonical)
-    assert [detect_layout(p) for p in (cds, legacy, archive, tmp_path, gemb, gemb_nc, canonical)] == \
-        ["era5", "era5", "era5", "era5", "gemb", "gemb", "canonical"]
+    xr.Dataset(
+        {"t2m": ("time", np.ones(3), {"units": "K"})}, coords={"time": pd.date_range("2001", periods=3)}
+    ).to_netcdf(canonical)
+    assert [detect_layout(p) for p in (cds, legacy, archive, tmp_path, gemb, gemb_nc, canonical)] == [
+        "era5",
+        "era5",
+        "era5",
+        "era5",
+        "gemb",
+        "gemb",
+        "canonical",
+    ]
     (tmp_path / "junk.nc").write_bytes(b"<html>Service unavailable</html>")
     with pytest.raises(InputDataError, match=r"junk\.nc: neither netCDF"):
         detect_layout(tmp_path / "junk.nc")
@@ -172,8 +200,13 @@ def test_unreadable_real_files_fail_instead_of_falling_back(tmp_path):
 def test_make_data_without_credentials_says_what_to_do(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "CDSAPI", "EARTHDATA"))}
     env.update(HOME=str(tmp_path), NETRC=str(tmp_path / ".netrc"))
-    result = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "data", "YEARS=2000"], capture_output=True,
-                            text=True, env=env, timeout=120)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "data", "YEARS=2000"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in out
     assert "cdsapi==" in out or "cds.climate.copernicus.eu" in out
@@ -184,13 +217,17 @@ def test_make_data_without_credentials_says_what_to_do(tmp_path):
 def test_notebook_01_reads_real_files_under_data_raw_and_records_them(tmp_path):
     import json
 
-    from clvlib.pipeline.notebooks import run_notebook
     from clvlib.method.preprocess import read_features
+    from clvlib.pipeline.notebooks import run_notebook
 
     write_cds_years(tmp_path / "data" / "raw" / "era5", 2010, 6)
     out = tmp_path / "build" / "01.ipynb"
-    run_notebook(ROOT / "notebooks" / "01_preprocess.py", out,
-                 {"dataset": "era5", "profile": "quick", "seed": 0, "root": str(tmp_path)}, progress=False)
+    run_notebook(
+        ROOT / "notebooks" / "01_preprocess.py",
+        out,
+        {"dataset": "era5", "profile": "quick", "seed": 0, "root": str(tmp_path)},
+        progress=False,
+    )
     assert "**Source (real):** real data: ERA5 hourly single levels, 6 file(s)" in out.read_text()
     features = read_features(tmp_path / "data" / "processed" / "era5" / "features.nc")
     assert features.attrs["source_kind"] == "real" and "southwest Greenland" in features.attrs["source"]

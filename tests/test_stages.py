@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 import re
 
+from conftest import ROOT
+
 from clvlib.config import CONFIGURATIONS
 from clvlib.method.model import UNCLUSTERED
 from clvlib.pipeline import integrity, run, seeds, stages
-from conftest import ROOT
 
 
 def _parameters(notebook: str) -> set[str]:
@@ -18,7 +19,9 @@ def _parameters(notebook: str) -> set[str]:
 
 
 def test_every_numbered_notebook_is_a_stage_and_every_stage_a_notebook():
-    assert {s.notebook for s in stages.STAGES} == {f"notebooks/{p.name}" for p in ROOT.glob("notebooks/[0-9][0-9]_*.py")}
+    assert {s.notebook for s in stages.STAGES} == {
+        f"notebooks/{p.name}" for p in ROOT.glob("notebooks/[0-9][0-9]_*.py")
+    }
 
 
 def test_the_stage_parameters_match_the_notebooks_parameters_cells():

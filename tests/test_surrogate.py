@@ -36,6 +36,7 @@ def test_known_driver_of_a_regression_ranks_first():
 @pytest.mark.parametrize("task", ["anomaly", "melt"])
 def test_shap_values_add_up_to_the_model_output(task):
     from xgboost import XGBClassifier, XGBRegressor
+
     X = _data(3)
     if task == "anomaly":
         y = (X["b"] > 0.5).astype(int)
@@ -58,8 +59,16 @@ def test_a_label_with_one_class_is_refused():
 
 def test_agreement_table_drops_the_excluded_feature_and_reranks():
     from clvlib.method.surrogate import agreement_table
-    importance = pd.DataFrame({"task": ["anomaly"] * 3 + ["melt"] * 2, "model": "XGBoost", "method": "shap",
-                               "feature": ["a", "b", "c", "a", "b"], "rank": [1, 2, 3, 1, 2]})
+
+    importance = pd.DataFrame(
+        {
+            "task": ["anomaly"] * 3 + ["melt"] * 2,
+            "model": "XGBoost",
+            "method": "shap",
+            "feature": ["a", "b", "c", "a", "b"],
+            "rank": [1, 2, 3, 1, 2],
+        }
+    )
     clv = pd.Series({"c": 1, "a": 2, "b": 3})
     table = agreement_table(importance, clv, excluded={"melt": "c"}).set_index("task")
     assert table.loc["anomaly", "clv_top3"] == "c;a;b" and table.loc["anomaly", "kendall_tau"] < 0
@@ -100,12 +109,13 @@ def test_batched_permutation_importance_equals_scikit_learn(task):
     X = pd.DataFrame(rng.normal(size=(240, 4)), columns=list("abcd"))
     signal = X["a"] + 0.5 * X["c"] + 0.3 * rng.normal(size=240)
     y = (signal > 1.0).astype(int).to_numpy() if task == "anomaly" else signal.to_numpy()
-    models = ((XGBClassifier, RandomForestClassifier) if task == "anomaly" else (XGBRegressor, RandomForestRegressor))
+    models = (XGBClassifier, RandomForestClassifier) if task == "anomaly" else (XGBRegressor, RandomForestRegressor)
     for model in (cls(n_estimators=20, max_depth=4, random_state=1, n_jobs=1) for cls in models):
         model.fit(X[:160], y[:160])
         ours = permutation_importance(model, X[160:], y[160:], task, n_repeats=10, random_state=2)
         scoring = "average_precision" if task == "anomaly" else "r2"
-        theirs = sklearn_permutation_importance(model, X[160:], y[160:], scoring=scoring, n_repeats=10, random_state=2,
-                                                n_jobs=1).importances_mean
+        theirs = sklearn_permutation_importance(
+            model, X[160:], y[160:], scoring=scoring, n_repeats=10, random_state=2, n_jobs=1
+        ).importances_mean
         np.testing.assert_array_equal(ours, theirs)
         assert ours.argmax() == 0

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clvlib.synthetic.generator import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
 from clvlib.synthetic.physics import daily_insolation
 from clvlib.synthetic.snowpack import ColumnParams, run_column, run_column_reference
-from clvlib.synthetic.generator import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
 
 SHORT = SyntheticConfig(start="2000-01-01", end="2003-12-31")
 
@@ -42,7 +42,25 @@ def test_cloud_lowers_shortwave_and_raises_longwave(climate):
 def test_variables_have_era5_names_and_units(climate):
     units = {v: climate.era5[v].attrs["units"] for v in climate.era5.data_vars}
     assert units["t2m"] == "K" and units["ssrd"] == "J m-2" and units["tp"] == "m" and units["tcc"] == "1"
-    assert set(units) == {"t2m", "d2m", "skt", "ssrd", "strd", "ssr", "str", "sshf", "slhf", "tcc", "tp", "sf", "smlt", "sp", "u10", "v10", "fal"}
+    assert set(units) == {
+        "t2m",
+        "d2m",
+        "skt",
+        "ssrd",
+        "strd",
+        "ssr",
+        "str",
+        "sshf",
+        "slhf",
+        "tcc",
+        "tp",
+        "sf",
+        "smlt",
+        "sp",
+        "u10",
+        "v10",
+        "fal",
+    }
     for name in ("melt", "runoff", "refreeze", "albedo", "FAC", "t2m", "ssrd"):
         assert name in climate.gemb
 
@@ -117,14 +135,21 @@ def test_no_missing_values(climate, name):
     assert all(np.isfinite(ds[v].values).all() for v in ds.data_vars)
 
 
-@pytest.mark.parametrize("params", [ColumnParams.era5_like(), ColumnParams.true_snowpack()], ids=["no refreeze", "refreeze"])
+@pytest.mark.parametrize(
+    "params", [ColumnParams.era5_like(), ColumnParams.true_snowpack()], ids=["no refreeze", "refreeze"]
+)
 def test_snowpack_on_floats_is_bit_identical_to_the_array_reference(params):
     rng = np.random.default_rng(8)
     days = 3 * 365
     shape = (days, 3)
     season = np.sin(2 * np.pi * np.arange(days) / 365)[:, None]
-    args = (80.0 * season - 20.0 + 30.0 * rng.normal(size=shape), np.clip(250.0 * season + 120.0, 0, None) * np.ones(shape),
-            np.clip(rng.normal(1.0, 2.0, shape), 0, None), np.clip(rng.normal(0.0, 1.0, shape), 0, None), params)
+    args = (
+        80.0 * season - 20.0 + 30.0 * rng.normal(size=shape),
+        np.clip(250.0 * season + 120.0, 0, None) * np.ones(shape),
+        np.clip(rng.normal(1.0, 2.0, shape), 0, None),
+        np.clip(rng.normal(0.0, 1.0, shape), 0, None),
+        params,
+    )
     offset = np.where(rng.random((days, 1)) < 0.05, -0.2, 0.0)
     for kwargs in ({}, {"albedo_offset": offset, "firn_air_initial": 3.0}):
         fast, reference = run_column(*args, **kwargs), run_column_reference(*args, **kwargs)

@@ -29,11 +29,29 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.io.checks import canonical_units, check_daily_means, check_time, check_variable, open_netcdf, standard_calendar, time_index
 from clvlib.errors import InputDataError
+from clvlib.io.checks import (
+    canonical_units,
+    check_daily_means,
+    check_time,
+    check_variable,
+    open_netcdf,
+    standard_calendar,
+    time_index,
+)
 from clvlib.variables import SECONDS_PER_DAY, Kind, Variable, catalogue
 
-__all__ = ["CanonicalData", "MIN_YEARS", "canonical_daily", "check_dimensions", "describe", "load_canonical", "record_years", "time_step", "to_daily"]
+__all__ = [
+    "CanonicalData",
+    "MIN_YEARS",
+    "canonical_daily",
+    "check_dimensions",
+    "describe",
+    "load_canonical",
+    "record_years",
+    "time_step",
+    "to_daily",
+]
 
 #: Fewest complete calendar years a data set needs: training years for the scaler, the
 #: step-of-year climatology and three melt seasons of threshold history, plus the held-out year.
@@ -92,8 +110,8 @@ def check_dimensions(ds: xr.Dataset, source: str) -> None:
     for name, var in ds.data_vars.items():
         if var.dims != ("time",):
             raise InputDataError(
-                f"{source}: variable '{name}' has dimensions {var.dims}; expected ('time',). Reduce it to one value per "
-                "time (e.g. a regional mean) or drop it."
+                f"{source}: variable '{name}' has dimensions {var.dims}; expected ('time',). "
+                "Reduce it to one value per time (e.g. a regional mean) or drop it."
             )
         if not np.issubdtype(var.dtype, np.number) or np.issubdtype(var.dtype, np.complexfloating):
             raise InputDataError(
@@ -164,17 +182,25 @@ def _to_input_units(values: np.ndarray, var: Variable, units: str, source: str) 
         return values * SECONDS_PER_DAY, False, var.units  # mean flux: daily mean x 86400 s = daily total
     if var.kind is Kind.WATER_ACCUMULATION and canon == "kg m-2 d-1":
         return values / 1000.0, True, var.units
-    if var.kind is Kind.MASS_FLUX or (var.kind is Kind.ENERGY_ACCUMULATION and canon == "J m-2") \
-            or (var.kind is Kind.WATER_ACCUMULATION and canon == "m"):
+    if (
+        var.kind is Kind.MASS_FLUX
+        or (var.kind is Kind.ENERGY_ACCUMULATION and canon == "J m-2")
+        or (var.kind is Kind.WATER_ACCUMULATION and canon == "m")
+    ):
         return values, True, units
     if var.kind in (Kind.ENERGY_ACCUMULATION, Kind.WATER_ACCUMULATION):
-        expected = ("'J m-2' (accumulated over each time step) or 'W m-2' (mean flux)" if var.kind is Kind.ENERGY_ACCUMULATION
-                    else "'m' of water equivalent (or 'kg m-2') accumulated over each time step")
+        expected = (
+            "'J m-2' (accumulated over each time step) or 'W m-2' (mean flux)"
+            if var.kind is Kind.ENERGY_ACCUMULATION
+            else "'m' of water equivalent (or 'kg m-2') accumulated over each time step"
+        )
         raise InputDataError(f"{source}: variable '{var.name}' has units '{units}'; expected {expected}. Convert it.")
     return values, False, units  # states keep the declared units, which check_variable then checks
 
 
-def to_daily(values: np.ndarray, time: pd.DatetimeIndex, per_day: int, total: bool) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def to_daily(
+    values: np.ndarray, time: pd.DatetimeIndex, per_day: int, total: bool
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Daily sums (``total``) or means of a regular series with ``per_day`` steps a day; days with a gap are NaN.
 
     Examples
@@ -243,12 +269,14 @@ def canonical_daily(ds: xr.Dataset, source: str) -> CanonicalData:
     days = None
     for name in ds.data_vars:
         var = describe(ds, name)
-        values, total, units = _to_input_units(np.asarray(ds[name].values, dtype=float), var, ds[name].attrs["units"], source)
+        values, total, units = _to_input_units(
+            np.asarray(ds[name].values, dtype=float), var, ds[name].attrs["units"], source
+        )
         days, daily_values = to_daily(values, time, per_day, total)
         info[name] = var
         columns[name] = ("time", daily_values, {"units": units, "long_name": var.long_name})
     daily = xr.Dataset(columns, coords={"time": days})
-    for name, var in info.items():
+    for name, _var in info.items():
         if name in catalogue():
             check_daily_means(daily[name].values, name, str(ds[name].attrs["units"]), step.total_seconds(), source)
             check_variable(daily, name, source)
@@ -256,7 +284,9 @@ def canonical_daily(ds: xr.Dataset, source: str) -> CanonicalData:
             _check_state(daily, name, source)
     daily = _complete_years(daily, source)
     daily.attrs = {"source": source}
-    return CanonicalData(daily=daily, variable_info=info, melt_variable=_melt_variable(ds, source), source=source, step=step)
+    return CanonicalData(
+        daily=daily, variable_info=info, melt_variable=_melt_variable(ds, source), source=source, step=step
+    )
 
 
 def _check_state(daily: xr.Dataset, name: str, source: str) -> None:

@@ -11,10 +11,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.variables import Kind, Variable, catalogue
 from clvlib.errors import InputDataError
+from clvlib.variables import Kind, Variable, catalogue
 
-__all__ = ["DAILY_RANGES", "DAY_CALENDARS", "DailyRange", "canonical_units", "check_daily", "check_daily_means", "check_netcdf_complete", "check_time", "check_variable", "file_head", "open_netcdf", "standard_calendar", "time_index"]
+__all__ = [
+    "DAILY_RANGES",
+    "DAY_CALENDARS",
+    "DailyRange",
+    "canonical_units",
+    "check_daily",
+    "check_daily_means",
+    "check_netcdf_complete",
+    "check_time",
+    "check_variable",
+    "file_head",
+    "open_netcdf",
+    "standard_calendar",
+    "time_index",
+]
 
 
 #: Accepted spellings of each canonical unit.
@@ -82,7 +96,7 @@ def _hdf5_stored_eof(head: bytes) -> int | None:
         return None
     if offsets not in (4, 8) or field + offsets > len(head):
         return None
-    return int(struct.unpack("<I" if offsets == 4 else "<Q", head[field:field + offsets])[0])
+    return int(struct.unpack("<I" if offsets == 4 else "<Q", head[field : field + offsets])[0])
 
 
 def check_netcdf_complete(path: Path) -> None:
@@ -179,8 +193,9 @@ def file_head(path: Path, n: int, missing: str, empty: str) -> bytes:
 
 #: CF calendars whose days are real days: converted to the standard calendar (``noleap`` gains NaN
 #: on 29 February, ``all_leap`` loses 29 February of common years).
-DAY_CALENDARS: frozenset[str] = frozenset({"noleap", "365_day", "all_leap", "366_day", "proleptic_gregorian",
-                                           "standard", "gregorian"})
+DAY_CALENDARS: frozenset[str] = frozenset(
+    {"noleap", "365_day", "all_leap", "366_day", "proleptic_gregorian", "standard", "gregorian"}
+)
 
 
 def standard_calendar(ds: xr.Dataset, source: str) -> xr.Dataset:
@@ -203,8 +218,11 @@ def standard_calendar(ds: xr.Dataset, source: str) -> xr.Dataset:
     if calendar is None:
         return ds  # strings: time_index explains
     if calendar not in DAY_CALENDARS:
-        why = ("a 360-day year of twelve 30-day months has no day-by-day match in the real calendar"
-               if calendar == "360_day" else f"dates in the '{calendar}' calendar are not the real calendar's dates")
+        why = (
+            "a 360-day year of twelve 30-day months has no day-by-day match in the real calendar"
+            if calendar == "360_day"
+            else f"dates in the '{calendar}' calendar are not the real calendar's dates"
+        )
         raise InputDataError(
             f"{source}: 'time' uses the CF calendar '{calendar}'; {why}, so the melt seasons cannot be placed. "
             "Convert the data to the standard calendar first (e.g. xarray's convert_calendar with align_on='year'), "
@@ -230,7 +248,9 @@ def time_index(ds: xr.Dataset, source: str) -> pd.DatetimeIndex:
     clvlib.errors.InputDataError: x.nc: 'time' holds numbers (int64) without CF units...
     """
     if "time" not in ds.coords:
-        raise InputDataError(f"{source}: no 'time' coordinate (found {list(ds.coords)}). Name the time dimension 'time'.")
+        raise InputDataError(
+            f"{source}: no 'time' coordinate (found {list(ds.coords)}). Name the time dimension 'time'."
+        )
     values = ds["time"].values
     if np.issubdtype(values.dtype, np.number):
         units = ds["time"].attrs.get("units")
@@ -275,8 +295,8 @@ def check_time(ds: xr.Dataset, source: str) -> None:
     if not t.is_monotonic_increasing:
         i = int(np.flatnonzero(np.diff(t.asi8) < 0)[0])
         raise InputDataError(
-            f"{source}: variable 'time' is not increasing ({t[i]:%Y-%m-%d %H:%M} is followed by {t[i + 1]:%Y-%m-%d %H:%M}); "
-            "expected times in increasing order. Sort the file (ds.sortby('time'))."
+            f"{source}: variable 'time' is not increasing ({t[i]:%Y-%m-%d %H:%M} is followed by "
+            f"{t[i + 1]:%Y-%m-%d %H:%M}); expected times in increasing order. Sort the file (ds.sortby('time'))."
         )
 
 
@@ -290,7 +310,9 @@ def check_variable(ds: xr.Dataset, name: str, source: str) -> None:
         )
     values = np.asarray(ds[name].values, dtype=float)
     if not np.isfinite(values).any():
-        raise InputDataError(f"{source}: variable '{name}' is all NaN; expected {var.long_name} values. Check the download.")
+        raise InputDataError(
+            f"{source}: variable '{name}' is all NaN; expected {var.long_name} values. Check the download."
+        )
     finite = values[np.isfinite(values)]
     if not var.intermittent and np.ptp(finite) == 0.0:
         raise InputDataError(
@@ -333,20 +355,31 @@ class DailyRange:
 
 #: Plausible daily means on Earth's surface, ice sheets included (energy fluxes as W m-2).
 DAILY_RANGES: dict[str, DailyRange] = {
-    "t2m": DailyRange(190.0, 330.0, "K"), "d2m": DailyRange(180.0, 320.0, "K"), "skt": DailyRange(180.0, 330.0, "K"),
-    "ssrd": DailyRange(-1.0, 550.0, "W m-2", 5.0), "ssr": DailyRange(-1.0, 500.0, "W m-2", 3.0),
-    "strd": DailyRange(40.0, 550.0, "W m-2", 40.0), "str": DailyRange(-250.0, 100.0, "W m-2", 3.0),
-    "sshf": DailyRange(-400.0, 400.0, "W m-2", 0.5), "slhf": DailyRange(-400.0, 400.0, "W m-2", 0.5),
-    "tp": DailyRange(0.0, 0.3, "m d-1"), "sf": DailyRange(0.0, 0.3, "m d-1"), "smlt": DailyRange(0.0, 0.2, "m d-1"),
-    "sp": DailyRange(4.0e4, 1.1e5, "Pa", 4.0e4), "u10": DailyRange(-50.0, 50.0, "m s-1"),
+    "t2m": DailyRange(190.0, 330.0, "K"),
+    "d2m": DailyRange(180.0, 320.0, "K"),
+    "skt": DailyRange(180.0, 330.0, "K"),
+    "ssrd": DailyRange(-1.0, 550.0, "W m-2", 5.0),
+    "ssr": DailyRange(-1.0, 500.0, "W m-2", 3.0),
+    "strd": DailyRange(40.0, 550.0, "W m-2", 40.0),
+    "str": DailyRange(-250.0, 100.0, "W m-2", 3.0),
+    "sshf": DailyRange(-400.0, 400.0, "W m-2", 0.5),
+    "slhf": DailyRange(-400.0, 400.0, "W m-2", 0.5),
+    "tp": DailyRange(0.0, 0.3, "m d-1"),
+    "sf": DailyRange(0.0, 0.3, "m d-1"),
+    "smlt": DailyRange(0.0, 0.2, "m d-1"),
+    "sp": DailyRange(4.0e4, 1.1e5, "Pa", 4.0e4),
+    "u10": DailyRange(-50.0, 50.0, "m s-1"),
     "v10": DailyRange(-50.0, 50.0, "m s-1"),
 }
 
 
 #: Declared units (canonical spelling) whose values :func:`check_daily_means` judges, per range unit.
 _ACCEPTED: dict[str, frozenset[str]] = {
-    "W m-2": frozenset({"J m-2", "W m-2"}), "m d-1": frozenset({"m", "kg m-2 d-1"}), "K": frozenset({"K"}),
-    "Pa": frozenset({"Pa"}), "m s-1": frozenset({"m s-1"}),
+    "W m-2": frozenset({"J m-2", "W m-2"}),
+    "m d-1": frozenset({"m", "kg m-2 d-1"}),
+    "K": frozenset({"K"}),
+    "Pa": frozenset({"Pa"}),
+    "m s-1": frozenset({"m s-1"}),
 }
 
 
@@ -361,10 +394,16 @@ def _slip(values: np.ndarray, spec: DailyRange, declared: str, step_seconds: flo
     candidates = []
     if spec.units == "W m-2":
         candidates += [
-            (step_seconds, f"They look like mean fluxes in W m-2 read as accumulations ('{declared}'), {step_seconds:g} "
-                           f"times too small: set units='W m-2', or multiply by {step}"),
-            (1.0 / step_seconds, f"They look like accumulations over each step (J m-2) read as mean fluxes ('{declared}'), "
-                                 f"{step_seconds:g} times too large: set units='J m-2', or divide by {step}"),
+            (
+                step_seconds,
+                f"They look like mean fluxes in W m-2 read as accumulations ('{declared}'), {step_seconds:g} "
+                f"times too small: set units='W m-2', or multiply by {step}",
+            ),
+            (
+                1.0 / step_seconds,
+                f"They look like accumulations over each step (J m-2) read as mean fluxes ('{declared}'), "
+                f"{step_seconds:g} times too large: set units='J m-2', or divide by {step}",
+            ),
         ]
     if spec.units == "m d-1":
         candidates += [
@@ -372,9 +411,14 @@ def _slip(values: np.ndarray, spec: DailyRange, declared: str, step_seconds: flo
             (1.0e3, f"They look 1000 times too small: metres labelled '{declared}'? Set units='m'"),
         ]
     if spec.units in ("W m-2", "m d-1") and per_day > 1:
-        candidates.append((1.0 / per_day, f"They look {per_day:g} times too large: daily totals written at every "
-                                          f"{step_seconds / 3600:g}-hour step? Each value must be the accumulation over "
-                                          f"its own step; divide by {per_day:g}"))
+        candidates.append(
+            (
+                1.0 / per_day,
+                f"They look {per_day:g} times too large: daily totals written at every "
+                f"{step_seconds / 3600:g}-hour step? Each value must be the accumulation over "
+                f"its own step; divide by {per_day:g}",
+            )
+        )
     for factor, text in candidates:
         if factor != 1.0 and _fits(values * factor, spec):
             return text
@@ -402,10 +446,11 @@ def check_daily_means(values: np.ndarray, name: str, declared: str, step_seconds
     Examples
     --------
     >>> hourly_w_as_j = np.full(365, 150.0 * 24)  # hourly 150 W m-2 summed as if J m-2: 3600 too small
-    >>> check_daily_means(hourly_w_as_j, "ssrd", "J m-2", 3600.0, "x.nc")
+    >>> check_daily_means(hourly_w_as_j, "ssrd", "J m-2", 3600.0, "x.nc")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    clvlib.errors.InputDataError: x.nc: variable 'ssrd' ... They look like mean fluxes in W m-2 ... multiply by 3600 s...
+    clvlib.errors.InputDataError: x.nc: variable 'ssrd' ...
+        They look like mean fluxes in W m-2 ... multiply by 3600 s...
     """
     spec = DAILY_RANGES.get(name)
     finite = np.asarray(values, dtype=float)
@@ -417,8 +462,9 @@ def check_daily_means(values: np.ndarray, name: str, declared: str, step_seconds
         return
     raise InputDataError(
         f"{source}: variable '{name}' ({catalogue()[name].long_name}, declared '{declared}') gives daily means of "
-        f"{means.min():.4g}..{means.max():.4g} {spec.units} (mean magnitude {np.abs(means).mean():.4g}); expected within "
-        f"{spec.low:g}..{spec.high:g} {spec.units}" + (f" with a mean magnitude of at least {spec.floor:g}" if spec.floor else "")
+        f"{means.min():.4g}..{means.max():.4g} {spec.units} (mean magnitude {np.abs(means).mean():.4g}); "
+        f"expected within {spec.low:g}..{spec.high:g} {spec.units}"
+        + (f" with a mean magnitude of at least {spec.floor:g}" if spec.floor else "")
         + f". {_slip(means, spec, declared, step_seconds)}."
     )
 

@@ -45,13 +45,37 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from clvlib.files import atomic_write
-from clvlib.synthetic.rawdata import sha256
-from clvlib.io.region import Region
-from clvlib.variables import ERA5_VARIABLES, Kind
 from clvlib.errors import CredentialsError
+from clvlib.files import atomic_write
+from clvlib.io.region import Region
+from clvlib.synthetic.rawdata import sha256
+from clvlib.variables import ERA5_VARIABLES, Kind
 
-__all__ = ["CDS_NAMES", "CLIENT_PINS", "DATASET", "INSTALL_HINT", "MANIFEST", "MEASURES_SHORT_NAME", "MEASURES_YEARS", "POINT_DATASET", "POINT_VARIABLES", "Request", "check_cds_credentials", "check_earthdata_credentials", "download_era5", "download_measures", "era5_requests", "import_client", "is_complete", "main", "parse_site", "parse_years", "point_request", "read_manifest", "variable_groups"]
+__all__ = [
+    "CDS_NAMES",
+    "CLIENT_PINS",
+    "DATASET",
+    "INSTALL_HINT",
+    "MANIFEST",
+    "MEASURES_SHORT_NAME",
+    "MEASURES_YEARS",
+    "POINT_DATASET",
+    "POINT_VARIABLES",
+    "Request",
+    "check_cds_credentials",
+    "check_earthdata_credentials",
+    "download_era5",
+    "download_measures",
+    "era5_requests",
+    "import_client",
+    "is_complete",
+    "main",
+    "parse_site",
+    "parse_years",
+    "point_request",
+    "read_manifest",
+    "variable_groups",
+]
 
 DATASET = "reanalysis-era5-single-levels"
 MEASURES_SHORT_NAME = "NSIDC-0533"
@@ -60,12 +84,23 @@ MANIFEST = "manifest.json"
 
 #: CDS request names of the catalogue's ERA5 short names.
 CDS_NAMES: dict[str, str] = {
-    "t2m": "2m_temperature", "d2m": "2m_dewpoint_temperature", "skt": "skin_temperature",
-    "ssrd": "surface_solar_radiation_downwards", "strd": "surface_thermal_radiation_downwards",
-    "ssr": "surface_net_solar_radiation", "str": "surface_net_thermal_radiation",
-    "sshf": "surface_sensible_heat_flux", "slhf": "surface_latent_heat_flux", "tcc": "total_cloud_cover",
-    "tp": "total_precipitation", "sf": "snowfall", "smlt": "snowmelt", "sp": "surface_pressure",
-    "u10": "10m_u_component_of_wind", "v10": "10m_v_component_of_wind", "fal": "forecast_albedo",
+    "t2m": "2m_temperature",
+    "d2m": "2m_dewpoint_temperature",
+    "skt": "skin_temperature",
+    "ssrd": "surface_solar_radiation_downwards",
+    "strd": "surface_thermal_radiation_downwards",
+    "ssr": "surface_net_solar_radiation",
+    "str": "surface_net_thermal_radiation",
+    "sshf": "surface_sensible_heat_flux",
+    "slhf": "surface_latent_heat_flux",
+    "tcc": "total_cloud_cover",
+    "tp": "total_precipitation",
+    "sf": "snowfall",
+    "smlt": "snowmelt",
+    "sp": "surface_pressure",
+    "u10": "10m_u_component_of_wind",
+    "v10": "10m_v_component_of_wind",
+    "fal": "forecast_albedo",
 }
 
 
@@ -112,8 +147,10 @@ def variable_groups() -> dict[str, tuple[str, ...]]:
     {'instant': 8, 'accum': 9}
     """
     accum = (Kind.ENERGY_ACCUMULATION, Kind.WATER_ACCUMULATION)
-    return {"instant": tuple(v.name for v in ERA5_VARIABLES if v.kind not in accum),
-            "accum": tuple(v.name for v in ERA5_VARIABLES if v.kind in accum)}
+    return {
+        "instant": tuple(v.name for v in ERA5_VARIABLES if v.kind not in accum),
+        "accum": tuple(v.name for v in ERA5_VARIABLES if v.kind in accum),
+    }
 
 
 def era5_requests(years: Sequence[int], region: Region | None = None, with_mask: bool = True) -> list[Request]:
@@ -135,8 +172,10 @@ def era5_requests(years: Sequence[int], region: Region | None = None, with_mask:
     Examples
     --------
     >>> r = era5_requests([1951], with_mask=False)
-    >>> [q.target for q in r], r[0].request["area"], len(r[0].request["time"]), r[1].request["variable"][:2]
-    (['era5_instant_1951.nc', 'era5_accum_1951.nc'], [70.0, -55.0, 60.0, -40.0], 24, ['surface_solar_radiation_downwards', 'surface_thermal_radiation_downwards'])
+    >>> [q.target for q in r], r[0].request["area"], len(r[0].request["time"])
+    (['era5_instant_1951.nc', 'era5_accum_1951.nc'], [70.0, -55.0, 60.0, -40.0], 24)
+    >>> r[1].request["variable"][:2]
+    ['surface_solar_radiation_downwards', 'surface_thermal_radiation_downwards']
     """
     region = Region() if region is None else region
     common = {
@@ -148,12 +187,24 @@ def era5_requests(years: Sequence[int], region: Region | None = None, with_mask:
         "download_format": "unarchived",
         "area": region.area_request(),
     }
-    out = [Request(DATASET, {**common, "variable": [CDS_NAMES[n] for n in names], "year": [str(year)]},
-                   f"era5_{group}_{year}.nc")
-           for year in years for group, names in variable_groups().items()]
+    out = [
+        Request(
+            DATASET,
+            {**common, "variable": [CDS_NAMES[n] for n in names], "year": [str(year)]},
+            f"era5_{group}_{year}.nc",
+        )
+        for year in years
+        for group, names in variable_groups().items()
+    ]
     if with_mask:
-        mask = {**common, "variable": ["land_sea_mask"], "year": [str(years[0])], "month": ["01"], "day": ["01"],
-                "time": ["00:00"]}
+        mask = {
+            **common,
+            "variable": ["land_sea_mask"],
+            "year": [str(years[0])],
+            "month": ["01"],
+            "day": ["01"],
+            "time": ["00:00"],
+        }
         out.append(Request(DATASET, mask, "era5_invariant.nc"))
     return out
 
@@ -191,12 +242,18 @@ def point_request(years: Sequence[int], lat: float, lon: float) -> Request:
     Examples
     --------
     >>> r = point_request(range(1951, 2022), 67.0, -50.7)
-    >>> r.dataset, r.target, r.request["date"], r.request["location"]
-    ('reanalysis-era5-single-levels-timeseries', 'era5_point_67.0_-50.7_1951-2021.zip', ['1951-01-01/2022-01-01'], {'longitude': -50.7, 'latitude': 67.0})
+    >>> r.dataset, r.target
+    ('reanalysis-era5-single-levels-timeseries', 'era5_point_67.0_-50.7_1951-2021.zip')
+    >>> r.request["date"], r.request["location"]
+    (['1951-01-01/2022-01-01'], {'longitude': -50.7, 'latitude': 67.0})
     """
     first, last = min(years), max(years)
-    request = {"variable": [CDS_NAMES[n] for n in POINT_VARIABLES], "location": {"longitude": lon, "latitude": lat},
-               "date": [f"{first}-01-01/{last + 1}-01-01"], "data_format": "netcdf"}
+    request = {
+        "variable": [CDS_NAMES[n] for n in POINT_VARIABLES],
+        "location": {"longitude": lon, "latitude": lat},
+        "date": [f"{first}-01-01/{last + 1}-01-01"],
+        "data_format": "netcdf",
+    }
     return Request(POINT_DATASET, request, f"era5_point_{lat}_{lon}_{first}-{last}.zip")
 
 
@@ -239,7 +296,9 @@ def check_earthdata_credentials(environ: Mapping[str, str] | None = None, home: 
     home = Path.home() if home is None else Path(home)
     netrc = Path(environ.get("NETRC", home / ".netrc"))
     has_netrc = netrc.exists() and "urs.earthdata.nasa.gov" in netrc.read_text(errors="ignore")
-    has_env = bool(environ.get("EARTHDATA_TOKEN")) or bool(environ.get("EARTHDATA_USERNAME") and environ.get("EARTHDATA_PASSWORD"))
+    has_env = bool(environ.get("EARTHDATA_TOKEN")) or bool(
+        environ.get("EARTHDATA_USERNAME") and environ.get("EARTHDATA_PASSWORD")
+    )
     if has_netrc or has_env:
         return
     raise CredentialsError(
@@ -270,8 +329,13 @@ def is_complete(folder: Path, name: str, manifest: dict) -> bool:
     return path.exists() and entry is not None and sha256(path) == entry["sha256"]
 
 
-def download_era5(years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True,
-                  site: tuple[float, float] | None = None) -> list[Path]:
+def download_era5(
+    years: Sequence[int],
+    out: Path,
+    region: Region | None = None,
+    progress: bool = True,
+    site: tuple[float, float] | None = None,
+) -> list[Path]:
     """Download ERA5 for ``years`` into ``out/era5`` (resumable; see the module docstring).
 
     With ``site`` (latitude, longitude) the point product is requested instead of the box: one ZIP
@@ -294,7 +358,9 @@ def download_era5(years: Sequence[int], out: Path, region: Region | None = None,
     return paths
 
 
-def download_measures(years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True) -> list[Path]:
+def download_measures(
+    years: Sequence[int], out: Path, region: Region | None = None, progress: bool = True
+) -> list[Path]:
     """Download NSIDC-0533 granules for ``years`` (clipped to 1979-2012) into ``out/measures``."""
     region = Region() if region is None else region
     lo, hi = max(min(years), MEASURES_YEARS[0]), min(max(years), MEASURES_YEARS[1])
@@ -307,10 +373,15 @@ def download_measures(years: Sequence[int], out: Path, region: Region | None = N
     folder.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(folder)
     earthaccess.login(strategy="environment" if os.environ.get("EARTHDATA_USERNAME") else "netrc")
-    granules = earthaccess.search_data(short_name=MEASURES_SHORT_NAME, temporal=(f"{lo}-01-01", f"{hi}-12-31"),
-                                       bounding_box=(region.lon_min, region.lat_min, region.lon_max, region.lat_max))
+    granules = earthaccess.search_data(
+        short_name=MEASURES_SHORT_NAME,
+        temporal=(f"{lo}-01-01", f"{hi}-12-31"),
+        bounding_box=(region.lon_min, region.lat_min, region.lon_max, region.lat_max),
+    )
     todo = [g for g in granules if not is_complete(folder, Path(g.data_links()[0]).name, manifest)]
-    paths = [Path(p) for p in earthaccess.download(todo, local_path=str(folder), show_progress=progress)] if todo else []
+    paths = (
+        [Path(p) for p in earthaccess.download(todo, local_path=str(folder), show_progress=progress)] if todo else []
+    )
     for path in paths:
         _record(folder, manifest, path.name, None)
     return sorted(folder / name for name in manifest["files"])
@@ -323,8 +394,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", default="1951-2021", help="e.g. 1951-2021, 2012 or 1979,1980")
     parser.add_argument("--out", type=Path, default=Path("data/raw"))
     parser.add_argument("--region", default=None, help="lat_min,lat_max,lon_min,lon_max (default 60,70,-55,-40)")
-    parser.add_argument("--site", default=None, help="lat,lon: the CDS point time-series product at one site instead of "
-                                                     "the box (fewer variables, much faster)")
+    parser.add_argument(
+        "--site",
+        default=None,
+        help="lat,lon: the CDS point time-series product at one site instead of the box (fewer variables, much faster)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the ERA5 requests and exit")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

@@ -49,13 +49,25 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from clvlib.io.checks import canonical_units, check_netcdf_complete, file_head
 from clvlib.errors import InputDataError
+from clvlib.io.checks import canonical_units, check_netcdf_complete, file_head
 from clvlib.io.region import Region, regional_mean, wrap_longitude
 from clvlib.io.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
 
-__all__ = ["Era5Config", "HOURS_PER_DAY", "describe_step", "expanded", "hourly_regional_means", "hourly_to_daily", "is_point_series", "load_era5", "load_mask", "normalize", "sniff"]
+__all__ = [
+    "Era5Config",
+    "HOURS_PER_DAY",
+    "describe_step",
+    "expanded",
+    "hourly_regional_means",
+    "hourly_to_daily",
+    "is_point_series",
+    "load_era5",
+    "load_mask",
+    "normalize",
+    "sniff",
+]
 
 HOURS_PER_DAY = 24
 _ACCUMULATIONS = (Kind.ENERGY_ACCUMULATION, Kind.WATER_ACCUMULATION)
@@ -267,7 +279,9 @@ def normalize(ds: xr.Dataset, source: str, variables: Sequence[str]) -> xr.Datas
     InputDataError
         When the file has no time dimension, a variable has other dimensions or wrong units.
     """
-    rename = {k: v for k, v in {"valid_time": "time", "lat": "latitude", "lon": "longitude"}.items() if k in ds.variables}
+    rename = {
+        k: v for k, v in {"valid_time": "time", "lat": "latitude", "lon": "longitude"}.items() if k in ds.variables
+    }
     ds = ds.rename(rename)
     if is_point_series(ds):  # the CDS time-series product: one site, scalar latitude and longitude
         ds = ds.set_coords([c for c in ("latitude", "longitude") if c in ds.data_vars])
@@ -279,9 +293,14 @@ def normalize(ds: xr.Dataset, source: str, variables: Sequence[str]) -> xr.Datas
         )
     names = [v for v in variables if v in ds.data_vars]
     if not names:
-        return xr.Dataset(coords={"time": ds["time"].values, "latitude": ds["latitude"].values,
-                                  "longitude": wrap_longitude(ds["longitude"].values),
-                                  "expver": ("time", np.ones(ds.sizes["time"], dtype=int))})
+        return xr.Dataset(
+            coords={
+                "time": ds["time"].values,
+                "latitude": ds["latitude"].values,
+                "longitude": wrap_longitude(ds["longitude"].values),
+                "expver": ("time", np.ones(ds.sizes["time"], dtype=int)),
+            }
+        )
     expver = _expver_per_time(ds, names)
     ds = ds[names]
     if "expver" in ds.dims:
@@ -320,8 +339,14 @@ def _scan(path: Path, variables: Sequence[str]) -> _FileInfo:
     """Coordinates and variables of one file, for the checks (data are not read)."""
     check_netcdf_complete(path)
     with _open(path, variables, chunks={}) as ds:
-        return _FileInfo(path, tuple(v for v in variables if v in ds.data_vars), ds["time"].values.astype("datetime64[ns]"),
-                         ds["expver"].values, ds["latitude"].values, np.sort(ds["longitude"].values))
+        return _FileInfo(
+            path,
+            tuple(v for v in variables if v in ds.data_vars),
+            ds["time"].values.astype("datetime64[ns]"),
+            ds["expver"].values,
+            ds["latitude"].values,
+            np.sort(ds["longitude"].values),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,8 +361,12 @@ def _describe_grid(info: _FileInfo) -> str:
 def _check_grids(infos: list[_FileInfo]) -> None:
     ref = infos[0]
     for info in infos[1:]:
-        same = (info.latitude.shape == ref.latitude.shape and info.longitude.shape == ref.longitude.shape
-                and np.allclose(np.sort(info.latitude), np.sort(ref.latitude)) and np.allclose(info.longitude, ref.longitude))
+        same = (
+            info.latitude.shape == ref.latitude.shape
+            and info.longitude.shape == ref.longitude.shape
+            and np.allclose(np.sort(info.latitude), np.sort(ref.latitude))
+            and np.allclose(info.longitude, ref.longitude)
+        )
         if not same:
             raise InputDataError(
                 f"{info.path}: its grid ({_describe_grid(info)}) does not match {ref.path} ({_describe_grid(ref)}). "
@@ -411,9 +440,9 @@ def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> int:
     if hours != 1 and catalogue()[name].kind in _ACCUMULATIONS:
         raise InputDataError(
             f"{infos[0].path}: '{name}' is an accumulation given as {describe_step(hours)}. ERA5 accumulates it over "
-            f"the hour ending at each valid time, so these values miss {hours - 1:g} of every {hours:g} hours and cannot "
-            "give daily totals. Request every hour 00:00..23:00 for the accumulated variables (instantaneous ones may "
-            "be 1-, 3- or 6-hourly)."
+            f"the hour ending at each valid time, so these values miss {hours - 1:g} of every {hours:g} hours and "
+            "cannot give daily totals. Request every hour 00:00..23:00 for the accumulated variables "
+            "(instantaneous ones may be 1-, 3- or 6-hourly)."
         )
     if hours != 1 and (hours > 12 or HOURS_PER_DAY % hours):
         raise InputDataError(
@@ -429,7 +458,8 @@ def _check_times(infos: list[_FileInfo], name: str, allow_gaps: bool) -> int:
         where = f"inside {before}" if before == after else f"between {before} and {after}"
         raise InputDataError(
             f"'{name}' has {int(step[i] / base) - 1} missing {'hour' if hours == 1 else f'{hours:g}-hourly value'}(s) "
-            f"{where}, from {pd.Timestamp(t[i] + base):%Y-%m-%d %H:%M} to {pd.Timestamp(t[i + 1] - base):%Y-%m-%d %H:%M} "
+            f"{where}, from {pd.Timestamp(t[i] + base):%Y-%m-%d %H:%M} "
+            f"to {pd.Timestamp(t[i + 1] - base):%Y-%m-%d %H:%M} "
             f"({gaps.size} gap(s) in all). Download the missing period (from Python, Era5Config(allow_gaps=True) "
             "gives NaN for the days they touch)."
         )
@@ -460,8 +490,15 @@ def _open_variable(paths: list[Path], name: str, config: Era5Config) -> xr.Datas
         with warnings.catch_warnings():  # files stored in whole-year chunks are still read chunk by chunk
             warnings.filterwarnings("ignore", message="The specified chunks separate the stored chunks")
             ds = xr.open_mfdataset(
-                [str(p) for p in paths], chunks=chunks, combine="nested", concat_dim="time", data_vars="minimal",
-                coords="minimal", compat="override", join="override", combine_attrs="drop",
+                [str(p) for p in paths],
+                chunks=chunks,
+                combine="nested",
+                concat_dim="time",
+                data_vars="minimal",
+                coords="minimal",
+                compat="override",
+                join="override",
+                combine_attrs="drop",
                 preprocess=lambda d: normalize(d, d.encoding.get("source", "ERA5 file"), (name,)),
             )
     return _keep_final(ds)
@@ -474,8 +511,12 @@ def load_mask(path: Path, variable: str = "lsm") -> xr.DataArray:
     except Exception as err:
         raise InputDataError(f"{path}: the mask file cannot be read as netCDF ({err}). Download it again.") from err
     if variable not in ds:
-        raise InputDataError(f"{path}: no mask variable '{variable}' (found {sorted(ds.data_vars)}). Set Era5Config.mask_variable.")
-    da = ds[variable].rename({k: v for k, v in {"lat": "latitude", "lon": "longitude"}.items() if k in ds[variable].dims})
+        raise InputDataError(
+            f"{path}: no mask variable '{variable}' (found {sorted(ds.data_vars)}). Set Era5Config.mask_variable."
+        )
+    da = ds[variable].rename(
+        {k: v for k, v in {"lat": "latitude", "lon": "longitude"}.items() if k in ds[variable].dims}
+    )
     for dim in [d for d in da.dims if d not in ("latitude", "longitude")]:
         da = da.isel({dim: 0}, drop=True)
     return da.drop_vars([c for c in da.coords if c not in ("latitude", "longitude")])
@@ -499,7 +540,9 @@ def hourly_regional_means(files: list[Path], config: Era5Config = Era5Config()) 
         having = sorted((i for i in infos if name in i.variables), key=lambda i: i.time[0])
         per_day[name] = _check_times(having, name, config.allow_gaps)
         ds = _open_variable([i.path for i in having], name, config)
-        means.append(regional_mean(ds.drop_vars("expver"), config.region, str(having[0].path), mask, config.mask_threshold))
+        means.append(
+            regional_mean(ds.drop_vars("expver"), config.region, str(having[0].path), mask, config.mask_threshold)
+        )
     merged = xr.merge(means, join="outer", combine_attrs="drop")
     for name, n in per_day.items():
         merged[name].attrs["values_per_day"] = n  # 24 for hourly, 4 for 6-hourly states (hourly_to_daily)
@@ -510,7 +553,7 @@ def _compute_blocks(means: xr.Dataset, infos: list[_FileInfo], config: Era5Confi
     """Compute the lazy regional means block by block of years (with progress)."""
     t = pd.DatetimeIndex(means["time"].values)
     years = np.arange(t[0].year, t[-1].year + 1)
-    blocks = [years[i:i + config.block_years] for i in range(0, len(years), config.block_years)]
+    blocks = [years[i : i + config.block_years] for i in range(0, len(years), config.block_years)]
     out = []
     with dask_scheduler():
         for block in tqdm(blocks, desc="ERA5 regional means", unit="block", disable=not config.progress):
@@ -577,9 +620,12 @@ def hourly_to_daily(hourly: xr.Dataset) -> xr.Dataset:
     filled = frame.notna().any(axis=1).to_numpy()
     if filled.any():
         first, last = np.flatnonzero(filled)[[0, -1]]
-        frame = frame.iloc[first:last + 1]
+        frame = frame.iloc[first : last + 1]
     out = xr.Dataset(
-        {n: ("time", frame[n].to_numpy(), {"units": cat[n].units, "long_name": cat[n].long_name}) for n in frame.columns},
+        {
+            n: ("time", frame[n].to_numpy(), {"units": cat[n].units, "long_name": cat[n].long_name})
+            for n in frame.columns
+        },
         coords={"time": frame.index.to_numpy()},
     )
     out["time"].attrs["long_name"] = "day (midnight); accumulations over valid times D 01:00 .. D+1 00:00"
@@ -621,7 +667,8 @@ def load_era5(paths: Sequence[Path], config: Era5Config = Era5Config()) -> xr.Da
     daily.attrs = {
         "source": "ERA5 hourly single levels (Copernicus CDS), cos(latitude)-weighted regional mean",
         "region": f"{config.region.name}: {config.region.lat_min}..{config.region.lat_max} N, "
-                  f"{config.region.lon_min}..{config.region.lon_max} E",
-        "accumulation_convention": "value at valid time t accumulates the hour ending at t; day D = D 01:00 .. D+1 00:00",
+        f"{config.region.lon_min}..{config.region.lon_max} E",
+        "accumulation_convention": "value at valid time t accumulates the hour ending at t; "
+        "day D = D 01:00 .. D+1 00:00",
     }
     return daily

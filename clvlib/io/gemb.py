@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.io.checks import check_netcdf_complete
 from clvlib.errors import InputDataError
+from clvlib.io.checks import check_netcdf_complete
 from clvlib.variables import GEMB_NAMES, Kind, catalogue
 
 __all__ = ["decode_time", "gemb_daily", "load_gemb", "load_gemb_mat", "load_gemb_netcdf", "mass_flux_variables"]
@@ -119,8 +119,11 @@ def gemb_daily(series: dict[str, np.ndarray], time: pd.DatetimeIndex, source: st
         grouped = pd.Series(np.asarray(values, dtype=float), index=day).groupby(level=0)
         daily = grouped.sum(min_count=1) if gemb in _SUMMED else grouped.mean()
         daily = (daily.reindex(days) * factor + offset).where(complete)
-        out[name] = ("time", daily.to_numpy(), {"units": cat[name].units, "long_name": cat[name].long_name,
-                                                "gemb_name": gemb})
+        out[name] = (
+            "time",
+            daily.to_numpy(),
+            {"units": cat[name].units, "long_name": cat[name].long_name, "gemb_name": gemb},
+        )
     ds = xr.Dataset(out, coords={"time": days})
     ds.attrs["source"] = f"GEMB output {Path(source).name}"
     return ds
@@ -138,7 +141,9 @@ def _read_mat(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray, float | No
         ) from err
     with f:
         if "time" not in f:
-            raise InputDataError(f"{path}: no 'time' series; expected GEMB OutData saved with save(..., '-struct', 'O', '-v7.3').")
+            raise InputDataError(
+                f"{path}: no 'time' series; expected GEMB OutData saved with save(..., '-struct', 'O', '-v7.3')."
+            )
         series = {}
         for name in [n for n in _CONVERT if n in f]:
             values = np.asarray(f[name]).T  # back to MATLAB's orientation
@@ -158,7 +163,11 @@ def load_gemb_mat(path: Path, start: str | None = None) -> xr.Dataset:
     """Daily data set from a GEMB MATLAB v7.3 output file (see the module docstring)."""
     path = Path(path)
     series, raw_time, forcing_start = _read_mat(path)
-    anchor = start if start is not None else (_decimal_year(forcing_start) if forcing_start and 1000 < forcing_start < 3000 else None)
+    anchor = (
+        start
+        if start is not None
+        else (_decimal_year(forcing_start) if forcing_start and 1000 < forcing_start < 3000 else None)
+    )
     time = decode_time(raw_time, str(path), anchor)
     return _finish(series, time, path)
 
@@ -170,7 +179,9 @@ def load_gemb_netcdf(path: Path, start: str | None = None) -> xr.Dataset:
     try:
         ds = xr.load_dataset(path)
     except Exception as err:
-        raise InputDataError(f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). Copy or write it again.") from err
+        raise InputDataError(
+            f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). Copy or write it again."
+        ) from err
     if "time" not in ds.variables:
         raise InputDataError(f"{path}: no 'time' coordinate; expected GEMB output with a time axis.")
     raw = ds["time"].values
@@ -192,7 +203,9 @@ def _finish(series: dict[str, np.ndarray], time: pd.DatetimeIndex, path: Path) -
         )
     bad = [n for n, v in series.items() if v.size != len(time)]
     if bad:
-        raise InputDataError(f"{path}: series {bad} do not have one value per time ({len(time)}); the file is inconsistent.")
+        raise InputDataError(
+            f"{path}: series {bad} do not have one value per time ({len(time)}); the file is inconsistent."
+        )
     return gemb_daily(series, time, str(path))
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.method.aggregate import processed_factor
-from clvlib.io.canonical import CanonicalData, record_years
-from clvlib.errors import InputDataError
 from clvlib.config import PROFILES, PreprocessConfig
-from clvlib.method.preprocess import preprocess
+from clvlib.errors import InputDataError
+from clvlib.io.canonical import CanonicalData, record_years
 from clvlib.io.sources import Source, load_user_data
+from clvlib.method.aggregate import processed_factor
+from clvlib.method.preprocess import preprocess
 
 __all__ = ["InputCheck", "check_input", "main", "user_config", "variable_summary"]
 
@@ -99,13 +99,18 @@ def variable_summary(data: CanonicalData, config: PreprocessConfig) -> pd.DataFr
     for name, var in data.variable_info.items():
         values = daily[name].values.astype(float) * processed_factor(var)
         present = np.isfinite(values)
-        rows.append({
-            "variable": name, "long_name": var.long_name, "units": var.processed_units, "days": int(present.sum()),
-            "first": f"{time[present][0]:%Y-%m-%d}" if present.any() else "",
-            "last": f"{time[present][-1]:%Y-%m-%d}" if present.any() else "",
-            "mean": float(np.nanmean(values)) if present.any() else float("nan"),
-            "missing_days": int((~present).sum()),
-        })
+        rows.append(
+            {
+                "variable": name,
+                "long_name": var.long_name,
+                "units": var.processed_units,
+                "days": int(present.sum()),
+                "first": f"{time[present][0]:%Y-%m-%d}" if present.any() else "",
+                "last": f"{time[present][-1]:%Y-%m-%d}" if present.any() else "",
+                "mean": float(np.nanmean(values)) if present.any() else float("nan"),
+                "missing_days": int((~present).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -142,19 +147,26 @@ def _report(check: InputCheck) -> str:
     """The text ``make check`` prints for an input that meets the contract."""
     c, data = check.config, check.data
     table = check.summary.drop(columns="long_name").to_markdown(index=False, floatfmt=".4g")
-    gaps = ("no gaps to fill" if check.gaps.empty else
-            f"{len(check.gaps)} short gap(s) that notebook 01 fills by interpolation:\n"
-            + check.gaps.to_markdown(index=False))
-    return (f"{check.source.description} ({check.source.layout}), read as {data.source}\n"
-            f"step {data.step}; complete years {data.years[0]}-{data.years[1]}; used: {c.first_year}-{c.last_train_year} "
-            f"for training, {c.test_year} held out; melt variable {data.melt_variable or 'none'}\n\n{table}\n\n{gaps}\n\n"
-            "make run contract: met (loaded, checked and preprocessed as notebook 01 does; nothing was trained)")
+    gaps = (
+        "no gaps to fill"
+        if check.gaps.empty
+        else f"{len(check.gaps)} short gap(s) that notebook 01 fills by interpolation:\n"
+        + check.gaps.to_markdown(index=False)
+    )
+    return (
+        f"{check.source.description} ({check.source.layout}), read as {data.source}\n"
+        f"step {data.step}; complete years {data.years[0]}-{data.years[1]}; used: {c.first_year}-{c.last_train_year} "
+        f"for training, {c.test_year} held out; melt variable {data.melt_variable or 'none'}\n\n{table}\n\n{gaps}\n\n"
+        "make run contract: met (loaded, checked and preprocessed as notebook 01 does; nothing was trained)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of :func:`check_input`; exit status 2 with the message when the input cannot be used."""
     parser = argparse.ArgumentParser(description="Check an input as make run would, without training.")
-    parser.add_argument("path", type=Path, help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output")
+    parser.add_argument(
+        "path", type=Path, help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output"
+    )
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--name", default="custom", help="data set name (for messages)")
     args = parser.parse_args(argv)

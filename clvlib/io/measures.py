@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.io.checks import check_netcdf_complete
 from clvlib.errors import InputDataError
+from clvlib.io.checks import check_netcdf_complete
 from clvlib.io.region import Region
 
 __all__ = ["COLUMNS", "ease2_north_forward", "ease2_north_inverse", "load_melt_area_csv", "load_nsidc0533"]
@@ -66,8 +66,12 @@ def ease2_north_inverse(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     qp = _q(np.array(1.0))
     rho = np.hypot(x, y)
     beta = np.arcsin(np.clip(1 - rho**2 / (_A**2 * qp), -1.0, 1.0))
-    lat = (beta + (e2 / 3 + 31 * e2**2 / 180 + 517 * e2**3 / 5040) * np.sin(2 * beta)
-           + (23 * e2**2 / 360 + 251 * e2**3 / 3780) * np.sin(4 * beta) + (761 * e2**3 / 45360) * np.sin(6 * beta))
+    lat = (
+        beta
+        + (e2 / 3 + 31 * e2**2 / 180 + 517 * e2**3 / 5040) * np.sin(2 * beta)
+        + (23 * e2**2 / 360 + 251 * e2**3 / 3780) * np.sin(4 * beta)
+        + (761 * e2**3 / 45360) * np.sin(6 * beta)
+    )
     return np.rad2deg(lat), np.rad2deg(np.arctan2(x, -y))
 
 
@@ -94,7 +98,9 @@ def load_melt_area_csv(path: Path) -> pd.DataFrame:
     except ValueError as err:
         raise InputDataError(f"{path}: the 'date' column does not parse as YYYY-MM-DD ({err}).") from err
     if date.duplicated().any():
-        raise InputDataError(f"{path}: date {date[date.duplicated()].iloc[0]:%Y-%m-%d} appears twice; one row per day expected.")
+        raise InputDataError(
+            f"{path}: date {date[date.duplicated()].iloc[0]:%Y-%m-%d} appears twice; one row per day expected."
+        )
     interpolated = df["interpolated"].astype(int) if "interpolated" in df else 0
     out = pd.DataFrame({"date": date, "melt area": df["melt area"].astype(float), "interpolated": interpolated})
     return out.sort_values("date").reset_index(drop=True)
@@ -109,7 +115,8 @@ def _melt_variable(ds: xr.Dataset, source: str, variable: str | None) -> xr.Data
     candidates = [n for n, v in ds.data_vars.items() if set(v.dims) >= {"time", "y", "x"}]
     if len(candidates) != 1:
         raise InputDataError(
-            f"{source}: expected one melt-code variable on (time, y, x), found {candidates or 'none'}; pass variable=..."
+            f"{source}: expected one melt-code variable on (time, y, x), found {candidates or 'none'}; "
+            "pass variable=..."
         )
     return ds[candidates[0]]
 
@@ -122,13 +129,17 @@ def _open_codes(paths: Sequence[Path], variable: str | None) -> xr.DataArray:
             ds = xr.load_dataset(path, mask_and_scale=False)
         except Exception as err:
             raise InputDataError(
-                f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). It may be truncated; download it again."
+                f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
+                "It may be truncated; download it again."
             ) from err
         parts.append(_melt_variable(ds, str(path), variable).transpose("time", "y", "x"))
     ref = parts[0]
     for path, part in zip(paths, parts, strict=True):
-        if part.sizes["y"] != ref.sizes["y"] or part.sizes["x"] != ref.sizes["x"] or not (
-                np.allclose(part["x"], ref["x"]) and np.allclose(part["y"], ref["y"])):
+        if (
+            part.sizes["y"] != ref.sizes["y"]
+            or part.sizes["x"] != ref.sizes["x"]
+            or not (np.allclose(part["x"], ref["x"]) and np.allclose(part["y"], ref["y"]))
+        ):
             raise InputDataError(f"{path}: its grid differs from {paths[0]}; all NSIDC-0533 files must be on one grid.")
     codes = xr.concat(parts, dim="time").sortby("time")
     t = pd.DatetimeIndex(codes["time"].values)
@@ -137,8 +148,13 @@ def _open_codes(paths: Sequence[Path], variable: str | None) -> xr.DataArray:
     return codes
 
 
-def load_nsidc0533(paths: Sequence[Path], region: Region | None = None, variable: str | None = None,
-                   max_missing: float = 0.1, whole_grid: bool = False) -> pd.DataFrame:
+def load_nsidc0533(
+    paths: Sequence[Path],
+    region: Region | None = None,
+    variable: str | None = None,
+    max_missing: float = 0.1,
+    whole_grid: bool = False,
+) -> pd.DataFrame:
     """Daily melt extent (km2) over ``region`` from NSIDC-0533 daily files.
 
     Parameters
@@ -161,7 +177,9 @@ def load_nsidc0533(paths: Sequence[Path], region: Region | None = None, variable
         first to the last observed one.
     """
     if not paths:
-        raise InputDataError("no NSIDC-0533 files given. Download them with 'python -m clvlib.io.download --what measures'.")
+        raise InputDataError(
+            "no NSIDC-0533 files given. Download them with 'python -m clvlib.io.download --what measures'."
+        )
     codes = _open_codes(paths, variable)
     x, y = codes["x"].values, codes["y"].values
     region = Region() if region is None else region
@@ -180,11 +198,15 @@ def load_nsidc0533(paths: Sequence[Path], region: Region | None = None, variable
     pixel_km2 = abs(float(np.median(np.diff(x))) * float(np.median(np.diff(y)))) / 1e6
     observed = (valid & domain).sum(axis=(1, 2))
     melting = ((values == MELT) & domain).sum(axis=(1, 2))
-    area = np.where(observed >= (1 - max_missing) * domain.sum(), melting / np.maximum(observed, 1) * domain.sum() * pixel_km2, np.nan)
+    area = np.where(
+        observed >= (1 - max_missing) * domain.sum(),
+        melting / np.maximum(observed, 1) * domain.sum() * pixel_km2,
+        np.nan,
+    )
     series = pd.Series(area, index=pd.DatetimeIndex(codes["time"].values).normalize())
     if series.notna().sum() == 0:
         raise InputDataError(f"{paths[0]}: no day has enough observed pixels; check the files.")
-    series = series.loc[series.first_valid_index():series.last_valid_index()]
+    series = series.loc[series.first_valid_index() : series.last_valid_index()]
     series = series.reindex(pd.date_range(series.index[0], series.index[-1], freq="D"))
     interpolated = series.isna().astype(int)
     filled = series.interpolate(limit_area="inside")

@@ -60,7 +60,9 @@ class Region:
         if not (-90.0 <= self.lat_min < self.lat_max <= 90.0):
             raise ValueError(f"Region needs -90 <= lat_min < lat_max <= 90, got {self.lat_min}..{self.lat_max}")
         if not (-180.0 <= self.lon_min < self.lon_max <= 180.0):
-            raise ValueError(f"Region needs -180 <= lon_min < lon_max <= 180 (west negative), got {self.lon_min}..{self.lon_max}")
+            raise ValueError(
+                f"Region needs -180 <= lon_min < lon_max <= 180 (west negative), got {self.lon_min}..{self.lon_max}"
+            )
 
     @classmethod
     def every_cell(cls) -> Region:
@@ -122,7 +124,8 @@ def select_box(ds: xr.Dataset, region: Region, source: str) -> xr.Dataset:
             f"{source}: no grid point inside the region {region.lat_min}..{region.lat_max} N, "
             f"{region.lon_min}..{region.lon_max} E; the file covers {float(ds['latitude'].min()):g}.."
             f"{float(ds['latitude'].max()):g} N, {float(lon_v.min()):g}..{float(lon_v.max()):g} E. "
-            "Download data for the region, choose a region inside the file's grid (REGION=lat_min,lat_max,lon_min,lon_max), "
+            "Download data for the region, choose a region inside the file's grid "
+            "(REGION=lat_min,lat_max,lon_min,lon_max), "
             "or average every grid cell of the files (REGION=file, for a point or a box downloaded on purpose)."
         )
     return ds.isel(latitude=lat_in, longitude=lon_in)
@@ -145,8 +148,9 @@ def area_weights(ds: xr.Dataset, mask: xr.DataArray | None = None, threshold: fl
     return w.transpose("latitude", "longitude")
 
 
-def regional_mean(ds: xr.Dataset, region: Region, source: str, mask: xr.DataArray | None = None,
-                  threshold: float = 0.5) -> xr.Dataset:
+def regional_mean(
+    ds: xr.Dataset, region: Region, source: str, mask: xr.DataArray | None = None, threshold: float = 0.5
+) -> xr.Dataset:
     """cos(latitude)-weighted mean over the box (and the mask), lazily if ``ds`` holds dask arrays.
 
     Grid points that are NaN at a time are left out of that time's mean; a time where every

@@ -30,14 +30,30 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from clvlib.errors import InputDataError
 from clvlib.io.canonical import CanonicalData, canonical_daily, load_canonical
 from clvlib.io.checks import check_netcdf_complete, file_head
-from clvlib.errors import InputDataError
 from clvlib.io.era5 import is_point_series
 from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES
 
-__all__ = ["ERA5_MASK", "GEMB_ENV", "KINDS", "REGION_ENV", "Source", "detect_layout", "era5_variables", "find_measures", "find_source", "load_measures_source", "load_raw", "load_user_data", "recorded_kind", "region_from_env", "user_source"]
+__all__ = [
+    "ERA5_MASK",
+    "GEMB_ENV",
+    "KINDS",
+    "REGION_ENV",
+    "Source",
+    "detect_layout",
+    "era5_variables",
+    "find_measures",
+    "find_source",
+    "load_measures_source",
+    "load_raw",
+    "load_user_data",
+    "recorded_kind",
+    "region_from_env",
+    "user_source",
+]
 
 #: Environment variable naming a GEMB output file (``make paper GEMB_OUTPUT=...``).
 GEMB_ENV = "GEMB_OUTPUT"
@@ -93,7 +109,9 @@ class Source:
 
 
 def region_from_env(environ: Mapping[str, str] | None = None) -> Region:
-    """The region of ``$REGION`` (``lat_min,lat_max,lon_min,lon_max``, or ``file``: every grid cell), else the default box.
+    """The region of ``$REGION``, else the default box.
+
+    ``$REGION`` is ``lat_min,lat_max,lon_min,lon_max``, or ``file``: every grid cell.
 
     Examples
     --------
@@ -205,8 +223,9 @@ def find_source(root: Path, dataset: str, seed: int = 0, environ: Mapping[str, s
     else:
         raise ValueError(f"unknown data set {dataset!r}: expected 'era5' or 'gemb'")
     folder = raw / "synthetic" / f"seed-{seed}"
-    return Source("synthetic", "synthetic", (folder / f"{dataset}.nc",), f"synthetic embedded default, seed {seed}",
-                  None)
+    return Source(
+        "synthetic", "synthetic", (folder / f"{dataset}.nc",), f"synthetic embedded default, seed {seed}", None
+    )
 
 
 KINDS: tuple[str, ...] = ("synthetic", "real", "user")
@@ -229,8 +248,10 @@ def recorded_kind(features: xr.Dataset, path: str = "features.nc") -> str:
     """
     kind = features.attrs.get("source_kind")
     if kind not in KINDS:
-        raise InputDataError(f"{path} records no source_kind (expected one of {KINDS}, found {kind!r}); it was "
-                             "written by an older notebook 01. Rerun notebook 01 (make paper does).")
+        raise InputDataError(
+            f"{path} records no source_kind (expected one of {KINDS}, found {kind!r}); it was "
+            "written by an older notebook 01. Rerun notebook 01 (make paper does)."
+        )
     return str(kind)
 
 
@@ -255,7 +276,9 @@ def find_measures(root: Path, source_kind: str, seed: int = 0) -> Source | None:
     raw = Path(root) / "data" / "raw"
     if source_kind == "synthetic":
         path = raw / "synthetic" / f"seed-{seed}" / "measures.csv"
-        return Source("synthetic", "melt_area_csv", (path,), f"MEaSUREs-like record of the synthetic default, seed {seed}")
+        return Source(
+            "synthetic", "melt_area_csv", (path,), f"MEaSUREs-like record of the synthetic default, seed {seed}"
+        )
     folder = raw / "measures"
     netcdf, csv = _files(folder, ("*.nc",)), _files(folder, ("*.csv",))
     if netcdf and csv or len(csv) > 1:
@@ -299,8 +322,13 @@ def detect_layout(path: Path) -> str:
     path = Path(path)
     if path.is_dir():
         return "era5"
-    head = file_head(path, 16, "DATA must be a canonical netCDF file, a raw ERA5 download (netCDF, ZIP or a folder "
-                     "of them) or a GEMB output file (.mat v7.3 or .nc).", "Download or write it again.")
+    head = file_head(
+        path,
+        16,
+        "DATA must be a canonical netCDF file, a raw ERA5 download (netCDF, ZIP or a folder "
+        "of them) or a GEMB output file (.mat v7.3 or .nc).",
+        "Download or write it again.",
+    )
     if head.startswith(_ZIP):
         return "era5"
     if head.startswith(_MAT73):
@@ -318,8 +346,10 @@ def detect_layout(path: Path) -> str:
             dims, names = set(ds.sizes), set(ds.data_vars)
             point_series = is_point_series(ds) and bool(names & {v.name for v in ERA5_VARIABLES})
     except Exception as err:  # netCDF4/h5netcdf raise many types for a corrupt file
-        raise InputDataError(f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
-                             "The file may be truncated; download or write it again.") from err
+        raise InputDataError(
+            f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
+            "The file may be truncated; download or write it again."
+        ) from err
     if {"latitude", "longitude"} <= dims or {"lat", "lon"} <= dims:  # a series without a grid is canonical
         return "era5"
     if point_series:  # the CDS point time-series product (scalar latitude and longitude)
@@ -351,8 +381,9 @@ def load_raw(source: Source, progress: bool = False, environ: Mapping[str, str] 
         from clvlib.io.era5 import Era5Config, load_era5
 
         variables = era5_variables(source.paths)
-        config = Era5Config(region=region_from_env(environ), variables=variables, mask_file=source.mask,
-                            progress=progress)
+        config = Era5Config(
+            region=region_from_env(environ), variables=variables, mask_file=source.mask, progress=progress
+        )
         daily = load_era5(source.paths, config)
         daily.attrs["melt_variable"] = "smlt" if "smlt" in daily else ""
         name = source.paths[0].parent if len(source.paths) > 1 else source.paths[0]
@@ -367,7 +398,9 @@ def load_raw(source: Source, progress: bool = False, environ: Mapping[str, str] 
         daily.attrs.pop("melt_variable", None)
     region = daily.attrs.get("region")
     data = canonical_daily(daily, str(name))
-    return replace(data, step=pd.Timedelta("1D"), source=f"{name} (regional mean over {region})" if region else str(name))
+    return replace(
+        data, step=pd.Timedelta("1D"), source=f"{name} (regional mean over {region})" if region else str(name)
+    )
 
 
 def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
@@ -389,8 +422,10 @@ def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
                 with xr.open_dataset(path, decode_times=False) as ds:
                     names |= set(ds.data_vars)
             except Exception as err:  # netCDF4/h5netcdf raise many types for a corrupt file
-                raise InputDataError(f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
-                                     "The file may be truncated; delete it and download it again.") from err
+                raise InputDataError(
+                    f"{path}: cannot be read as netCDF ({type(err).__name__}: {err}). "
+                    "The file may be truncated; delete it and download it again."
+                ) from err
     found = tuple(v.name for v in ERA5_VARIABLES if v.name in names)
     if not found:
         where = paths[0] if len(paths) == 1 else paths[0].parent
@@ -432,8 +467,10 @@ def user_source(path: Path) -> Source:
         if path.is_dir():
             found = _era5_source(path, "user")
             if found is None:
-                raise InputDataError(f"{path}: a folder without .nc or .zip files; DATA must be a canonical netCDF file, "
-                                     "a raw ERA5 download (file, ZIP or folder of them) or a GEMB output file.")
+                raise InputDataError(
+                    f"{path}: a folder without .nc or .zip files; DATA must be a canonical netCDF file, "
+                    "a raw ERA5 download (file, ZIP or folder of them) or a GEMB output file."
+                )
             _check_era5_folder(path, found.paths)
             return found
         return Source("user", "era5", (path,), f"ERA5 download {path}")

@@ -62,7 +62,10 @@ def _full_days(ds: xr.Dataset) -> xr.Dataset:
 
 
 def to_five_day(
-    ds: xr.Dataset, variables: tuple[str, ...], max_missing_days: int = 1, variable_info: Mapping[str, Variable] | None = None
+    ds: xr.Dataset,
+    variables: tuple[str, ...],
+    max_missing_days: int = 1,
+    variable_info: Mapping[str, Variable] | None = None,
 ) -> xr.Dataset:
     """Aggregate a checked daily data set to 5-day steps in processed units.
 
@@ -105,7 +108,10 @@ def to_five_day(
     first_day = pd.Series(t, index=keys).groupby(level=["year", "step"]).min()
     n_days = grouped.size()
     out = xr.Dataset(
-        {v: ("time", mean[v].to_numpy(), {"units": cat[v].processed_units, "long_name": cat[v].long_name}) for v in variables},
+        {
+            v: ("time", mean[v].to_numpy(), {"units": cat[v].processed_units, "long_name": cat[v].long_name})
+            for v in variables
+        },
         coords={
             "time": first_day.to_numpy(),
             "year": ("time", mean.index.get_level_values("year").to_numpy()),

@@ -48,30 +48,62 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau
 
-from clvlib.method.model import ClusterLSTMVAE, sliding_windows, anomaly_score
+from clvlib.method.availability import NotAvailable
+from clvlib.method.model import ClusterLSTMVAE, anomaly_score, sliding_windows
 from clvlib.synthetic.generator import EVENT_TYPES
 from clvlib.variables import driver_name
 
 __all__ = [
-    "BASELINES", "BASELINE_TEXT", "RANK_BY", "attribute", "attribute_groups", "attribute_hierarchical", "attribute_looped",
-    "attribute_shapley", "attribute_shapley_groups", "baseline_stability", "baseline_values", "candidate_driver_accuracy",
-    "candidate_driver_check", "candidate_drivers", "coalition_masks", "counterfactual_scores", "driver_accuracy", "driver_check",
-    "event_ranking", "group_masks", "hierarchical_scores", "occlusion_scores", "overall_ranking", "ranking_agreement", "shapley_from_coalitions",
-    "spread_groups", "tidy", "top_k_stability",
+    "BASELINES",
+    "BASELINE_TEXT",
+    "RANK_BY",
+    "attribute",
+    "attribute_groups",
+    "attribute_hierarchical",
+    "attribute_looped",
+    "attribute_shapley",
+    "attribute_shapley_groups",
+    "baseline_stability",
+    "baseline_values",
+    "candidate_driver_accuracy",
+    "candidate_driver_check",
+    "candidate_drivers",
+    "coalition_masks",
+    "counterfactual_scores",
+    "driver_accuracy",
+    "driver_check",
+    "event_ranking",
+    "group_masks",
+    "hierarchical_scores",
+    "occlusion_scores",
+    "overall_ranking",
+    "ranking_agreement",
+    "shapley_from_coalitions",
+    "spread_groups",
+    "tidy",
+    "top_k_stability",
 ]
 
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
 
 #: Each baseline as a caption names it ("... replaced by <text>").
-BASELINE_TEXT: dict[str, str] = {"median": "its yearly median", "zero": "zero (the normalized mean)",
-                                 "climatology": "its training-period climatology"}
+BASELINE_TEXT: dict[str, str] = {
+    "median": "its yearly median",
+    "zero": "zero (the normalized mean)",
+    "climatology": "its training-period climatology",
+}
 
 #: What a ranking sorts by: the signed delta (the paper) or its absolute value.
 RANK_BY: tuple[str, ...] = ("delta", "abs")
 
 
-def baseline_values(values: np.ndarray, time: pd.DatetimeIndex, kind: str, step_of_year: np.ndarray | None = None,
-                    is_train: np.ndarray | None = None) -> np.ndarray:
+def baseline_values(
+    values: np.ndarray,
+    time: pd.DatetimeIndex,
+    kind: str,
+    step_of_year: np.ndarray | None = None,
+    is_train: np.ndarray | None = None,
+) -> np.ndarray:
     """Baseline of every step and feature, shape like ``values``.
 
     Parameters
@@ -150,9 +182,12 @@ def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[
 
 
 @torch.no_grad()
-def _variant_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                    masks: np.ndarray, chunk: int) -> np.ndarray:
-    """Score of each step with each mask's features at baseline over its covering windows, shape (len(steps), len(masks)).
+def _variant_scores(
+    model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, masks: np.ndarray, chunk: int
+) -> np.ndarray:
+    """Score of each step with each mask's features at baseline over its covering windows.
+
+    The result has shape (len(steps), len(masks)).
 
     Every (step, mask, covering window) triple is one row of a batch of ``chunk`` windows; a step's
     score is the mean over its covering windows of :func:`clvlib.method.model.anomaly_score`.
@@ -166,18 +201,30 @@ def _variant_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray
     model.net_.eval()
     for lo in range(0, cell.size, chunk):
         sl = slice(lo, lo + chunk)
-        batch = torch.where(masks[torch.from_numpy(var[sl])][:, None, :], torch.from_numpy(base_win[start[sl]]),
-                            torch.from_numpy(win[start[sl]]))
+        batch = torch.where(
+            masks[torch.from_numpy(var[sl])][:, None, :],
+            torch.from_numpy(base_win[start[sl]]),
+            torch.from_numpy(win[start[sl]]),
+        )
         recon, _, _ = model.net_(batch.to(model.torch_device()), sample=False)
         rows, p = torch.arange(batch.shape[0]), torch.from_numpy(pos[sl])
-        errors[sl] = anomaly_score(((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64),
-                                   model.error_scale_)
+        errors[sl] = anomaly_score(
+            ((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64), model.error_scale_
+        )
     size = len(steps) * len(masks)
-    return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(len(steps), -1)
+    return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(
+        len(steps), -1
+    )
 
 
-def occlusion_scores(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                     masks: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def occlusion_scores(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    masks: np.ndarray,
+    chunk: int = 8192,
+) -> np.ndarray:
     """Score of each step with each mask's features at their baseline, shape (len(steps), len(masks)), batched.
 
     ``masks`` (n_masks, n_features), True = replaced over every window that covers the step; an
@@ -200,8 +247,9 @@ def coalition_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
     return (bits.astype(float) @ members.astype(float)) > 0
 
 
-def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-              chunk: int = 8192) -> np.ndarray:
+def attribute(
+    model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, chunk: int = 8192
+) -> np.ndarray:
     """Counterfactual deltas of every feature at every step in ``steps``, batched.
 
     Only the windows that cover an explained step are run: for each step, its (at most
@@ -232,13 +280,20 @@ def attribute(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, base
     return scores[:, [n_feat]] - scores[:, :n_feat]
 
 
-def attribute_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                     groups: list[list[int]], chunk: int = 8192) -> np.ndarray:
-    """Counterfactual deltas of whole groups of features (e.g. the correlation clusters), batched like :func:`attribute`.
+def attribute_groups(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    groups: list[list[int]],
+    chunk: int = 8192,
+) -> np.ndarray:
+    """Counterfactual deltas of whole groups of features, batched like :func:`attribute`.
 
-    All features of a group are replaced by their baselines together over the windows that cover
-    the step, so features that are anomalous together are judged together: replacing one of them
-    alone leaves an input the model finds inconsistent (a negative delta), replacing the group does not.
+    The groups are, e.g., the correlation clusters. All features of a group are replaced by their
+    baselines together over the windows that cover the step, so features that are anomalous
+    together are judged together: replacing one of them alone leaves an input the model finds
+    inconsistent (a negative delta), replacing the group does not.
 
     Parameters
     ----------
@@ -255,11 +310,12 @@ def attribute_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarra
     masks = group_masks(groups, np.shape(values)[1])
     masks = np.vstack([masks, np.zeros((1, masks.shape[1]), dtype=bool)])
     scores = _variant_scores(model, values, steps, baseline, masks, chunk)
-    return scores[:, [len(groups)]] - scores[:, :len(groups)]
+    return scores[:, [len(groups)]] - scores[:, : len(groups)]
 
 
-def hierarchical_scores(group_deltas: np.ndarray, feature_deltas: np.ndarray, groups: list[list[int]],
-                        by: str = "delta") -> np.ndarray:
+def hierarchical_scores(
+    group_deltas: np.ndarray, feature_deltas: np.ndarray, groups: list[list[int]], by: str = "delta"
+) -> np.ndarray:
     """Feature scores (higher = ranked higher) of a two-level ranking: groups first, then features in a group.
 
     At each step the groups are ordered by their delta (largest first), and the features of each
@@ -297,8 +353,15 @@ def hierarchical_scores(group_deltas: np.ndarray, feature_deltas: np.ndarray, gr
     return out
 
 
-def attribute_hierarchical(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                           groups: list[list[int]] | None = None, by: str = "delta", chunk: int = 8192) -> np.ndarray:
+def attribute_hierarchical(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    groups: list[list[int]] | None = None,
+    by: str = "delta",
+    chunk: int = 8192,
+) -> np.ndarray:
     """Two-level feature ranking: group occlusion picks the group, single-feature occlusion orders its features.
 
     Group and single-feature deltas come from one batched pass (as :func:`attribute_groups` and
@@ -327,8 +390,14 @@ def attribute_hierarchical(model: ClusterLSTMVAE, values: np.ndarray, steps: np.
 
 
 @torch.no_grad()
-def attribute_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                     local: bool = False, groups: list[list[int]] | None = None) -> np.ndarray:
+def attribute_looped(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    local: bool = False,
+    groups: list[list[int]] | None = None,
+) -> np.ndarray:
     """Reference implementation of :func:`attribute` (and of :func:`attribute_groups`): a Python loop over pairs.
 
     For each (step, feature) pair the counterfactual series is built and rescored with
@@ -348,14 +417,17 @@ def attribute_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarra
         original = model.decision_function(segment)[t - lo]
         for c, group in enumerate(members):
             cf = segment.copy()
-            cf[max(0, t - w + 1) - lo:min(n, t + w) - lo, group] = baseline[max(0, t - w + 1):min(n, t + w)][:, group]
+            cf[max(0, t - w + 1) - lo : min(n, t + w) - lo, group] = baseline[max(0, t - w + 1) : min(n, t + w)][
+                :, group
+            ]
             out[i, c] = original - model.decision_function(cf)[t - lo]
     return out
 
 
 @torch.no_grad()
-def _masked_scores(model: ClusterLSTMVAE, win: np.ndarray, base_win: np.ndarray, t: int, n: int,
-                   masks: np.ndarray) -> np.ndarray:
+def _masked_scores(
+    model: ClusterLSTMVAE, win: np.ndarray, base_win: np.ndarray, t: int, n: int, masks: np.ndarray
+) -> np.ndarray:
     """Score of step ``t`` for each replacement mask (shape (n_masks, n_features), True = baseline)."""
     w = model.config.window
     starts = _covering_starts(t, n, w)
@@ -369,8 +441,14 @@ def _masked_scores(model: ClusterLSTMVAE, win: np.ndarray, base_win: np.ndarray,
 
 
 @torch.no_grad()
-def attribute_shapley(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                      n_permutations: int = 8, random_state: int = 0) -> np.ndarray:
+def attribute_shapley(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    n_permutations: int = 8,
+    random_state: int = 0,
+) -> np.ndarray:
     """Shapley values of the score drop, estimated by permutation sampling (an alternative to occlusion).
 
     Single-feature occlusion (:func:`attribute`) can give a *negative* delta to a feature that is
@@ -387,7 +465,10 @@ def attribute_shapley(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarr
     x = np.asarray(values, dtype=np.float32)
     n, n_feat = x.shape
     model.net_.eval()
-    win, base_win = sliding_windows(x, model.config.window), sliding_windows(np.asarray(baseline, dtype=np.float32), model.config.window)
+    win, base_win = (
+        sliding_windows(x, model.config.window),
+        sliding_windows(np.asarray(baseline, dtype=np.float32), model.config.window),
+    )
     rng = np.random.default_rng(random_state)
     prefix = np.tril(np.ones((n_feat + 1, n_feat), dtype=bool), k=-1)  # row k: the first k features replaced
     out = np.zeros((len(steps), n_feat))
@@ -396,7 +477,9 @@ def attribute_shapley(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarr
         masks = np.zeros((n_permutations, n_feat + 1, n_feat), dtype=bool)
         for p, perm in enumerate(perms):
             masks[p][:, perm] = prefix
-        s = _masked_scores(model, win, base_win, int(t), n, masks.reshape(-1, n_feat)).reshape(n_permutations, n_feat + 1)
+        s = _masked_scores(model, win, base_win, int(t), n, masks.reshape(-1, n_feat)).reshape(
+            n_permutations, n_feat + 1
+        )
         drops = s[:, :-1] - s[:, 1:]  # drop when the k-th feature of the order is replaced
         np.add.at(out[i], perms.ravel(), drops.ravel())
     return out / n_permutations
@@ -437,9 +520,15 @@ def shapley_from_coalitions(scores: np.ndarray) -> np.ndarray:
     return phi
 
 
-def attribute_shapley_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                             groups: list[list[int]] | None = None, chunk: int = 8192,
-                             max_groups: int = 8) -> np.ndarray:
+def attribute_shapley_groups(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    groups: list[list[int]] | None = None,
+    chunk: int = 8192,
+    max_groups: int = 8,
+) -> np.ndarray:
     """Exact Shapley values over groups of features (default the model's clusters) of the score drop.
 
     Every one of the ``2**C`` coalitions of groups is put at baseline over the covering windows of
@@ -463,14 +552,17 @@ def attribute_shapley_groups(model: ClusterLSTMVAE, values: np.ndarray, steps: n
     """
     groups = model.clusters if groups is None else groups
     if len(groups) > max_groups:
-        raise ValueError(f"{len(groups)} groups need 2**{len(groups)} coalitions per step; at most {max_groups} "
-                         "are allowed (raise max_groups, or merge groups)")
+        raise ValueError(
+            f"{len(groups)} groups need 2**{len(groups)} coalitions per step; at most {max_groups} "
+            "are allowed (raise max_groups, or merge groups)"
+        )
     masks = coalition_masks(groups, np.shape(values)[1])  # coalition k: the union of its groups
     return shapley_from_coalitions(_variant_scores(model, values, steps, baseline, masks, chunk))
 
 
-def spread_groups(group_values: np.ndarray, groups: list[list[int]], n_features: int,
-                  within: np.ndarray | None = None) -> np.ndarray:
+def spread_groups(
+    group_values: np.ndarray, groups: list[list[int]], n_features: int, within: np.ndarray | None = None
+) -> np.ndarray:
     """Spread per-group values (e.g. group Shapley values) over the groups' features (each in exactly one group).
 
     Without ``within`` every feature gets its group's value (the features of a group tie; for a
@@ -493,8 +585,9 @@ def spread_groups(group_values: np.ndarray, groups: list[list[int]], n_features:
         return values
     weight = np.abs(np.asarray(within, dtype=float))
     total = weight @ masks.T.astype(float)  # (n_steps, n_groups)
-    share = np.where(total[:, group_of] > 0, weight / np.where(total > 0, total, 1.0)[:, group_of],
-                     1.0 / masks.sum(axis=1)[group_of])
+    share = np.where(
+        total[:, group_of] > 0, weight / np.where(total > 0, total, 1.0)[:, group_of], 1.0 / masks.sum(axis=1)[group_of]
+    )
     return values * share
 
 
@@ -510,8 +603,9 @@ def _rank_key(deltas: np.ndarray, by: str) -> np.ndarray:
     return np.abs(deltas) if _check_by(by) == "abs" else deltas
 
 
-def tidy(deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names: tuple[str, ...],
-         by: str = "delta") -> pd.DataFrame:
+def tidy(
+    deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names: tuple[str, ...], by: str = "delta"
+) -> pd.DataFrame:
     """Long table: time, event_id, feature, delta, rank (1 = largest delta at that step).
 
     With ``by="abs"`` the rank is that of ``|delta|`` (a feature whose replacement changes the
@@ -522,20 +616,24 @@ def tidy(deltas: np.ndarray, time: pd.DatetimeIndex, event_id: np.ndarray, names
     >>> t = pd.DatetimeIndex(["2000-06-01"])
     >>> tidy(np.array([[0.1, 0.5]]), t, np.array([3]), ("a", "b"))[["feature", "rank"]].values.tolist()
     [['b', 1], ['a', 2]]
-    >>> tidy(np.array([[-0.7, 0.5]]), t, np.array([3]), ("a", "b"), by="abs")[["feature", "delta", "rank"]].values.tolist()
+    >>> tidy(np.array([[-0.7, 0.5]]), t, np.array([3]), ("a", "b"), by="abs")[
+    ...     ["feature", "delta", "rank"]
+    ... ].values.tolist()
     [['a', -0.7, 1], ['b', 0.5, 2]]
     """
     n_steps, n_feat = deltas.shape
     order = np.argsort(-_rank_key(deltas, by), axis=1, kind="stable")
     ranks = np.empty_like(order)
     ranks[np.arange(n_steps)[:, None], order] = np.arange(1, n_feat + 1)
-    table = pd.DataFrame({
-        "time": np.repeat(pd.DatetimeIndex(time), n_feat),
-        "event_id": np.repeat(np.asarray(event_id), n_feat),
-        "feature": np.tile(np.asarray(names, dtype=object), n_steps),
-        "delta": deltas.ravel(),
-        "rank": ranks.ravel(),
-    })
+    table = pd.DataFrame(
+        {
+            "time": np.repeat(pd.DatetimeIndex(time), n_feat),
+            "event_id": np.repeat(np.asarray(event_id), n_feat),
+            "feature": np.tile(np.asarray(names, dtype=object), n_steps),
+            "delta": deltas.ravel(),
+            "rank": ranks.ravel(),
+        }
+    )
     return table.sort_values(["time", "rank"], kind="stable").reset_index(drop=True)
 
 
@@ -552,7 +650,9 @@ def event_ranking(table: pd.DataFrame, by: str = "delta") -> pd.DataFrame:
     return ev.sort_values(["event_id", "rank"]).reset_index(drop=True)
 
 
-def overall_ranking(table: pd.DataFrame, n_boot: int = 1000, random_state: int = 0, level: float = 0.95) -> pd.DataFrame:
+def overall_ranking(
+    table: pd.DataFrame, n_boot: int = 1000, random_state: int = 0, level: float = 0.95
+) -> pd.DataFrame:
     """Mean delta per feature over all explained steps with a bootstrap confidence interval.
 
     Steps are resampled with replacement (seeded), so the interval reflects the spread over anomalies.
@@ -590,12 +690,20 @@ def top_k_stability(a: pd.DataFrame, b: pd.DataFrame, k: int = 3) -> pd.DataFram
         tb = set(gb.nsmallest(k, "rank")["feature"])
         merged = ga.merge(gb, on="feature", suffixes=("_a", "_b"))
         tau = kendalltau(merged["rank_a"], merged["rank_b"]).statistic
-        rows.append({"event_id": event_id, "jaccard_top": len(ta & tb) / len(ta | tb), "kendall_tau": float(tau),
-                     "same_top1": ga.loc[ga["rank"].idxmin(), "feature"] == gb.loc[gb["rank"].idxmin(), "feature"]})
+        rows.append(
+            {
+                "event_id": event_id,
+                "jaccard_top": len(ta & tb) / len(ta | tb),
+                "kendall_tau": float(tau),
+                "same_top1": ga.loc[ga["rank"].idxmin(), "feature"] == gb.loc[gb["rank"].idxmin(), "feature"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _matched_truth(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame) -> list[tuple[int, int, pd.Series]]:
+def _matched_truth(
+    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame
+) -> list[tuple[int, int, pd.Series]]:
     """(detected id, injected id, truth row) of each ranked detected event overlapping an injected one (the first)."""
     drivers = truth.set_index("event_id")
     ranked = set(ranking["event_id"])
@@ -612,8 +720,9 @@ def _true_drivers(row: pd.Series, dataset: str) -> set[str]:
     return {driver_name(d, dataset) for d in str(row["drivers"]).split(";")}
 
 
-def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, k: int = 3,
-                 dataset: str = "era5") -> pd.DataFrame:
+def driver_check(
+    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame | NotAvailable, k: int = 3, dataset: str = "era5"
+) -> pd.DataFrame | NotAvailable:
     """Compare each detected event's attributed ranking with the true drivers of the injected event it overlaps.
 
     Parameters
@@ -636,13 +745,24 @@ def driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFram
         One row per detected event that overlaps an injected one (the first, if several): event_id,
         truth_id, type, drivers, top1, top_k, top1_is_driver, driver_in_top_k.
     """
+    if isinstance(truth, NotAvailable):
+        return truth
     rows = []
     for event_id, truth_id, true in _matched_truth(ranking, events, truth):
         true_set = _true_drivers(true, dataset)
         top = ranking[ranking["event_id"] == event_id].nsmallest(k, "rank")["feature"].tolist()
-        rows.append({"event_id": event_id, "truth_id": truth_id, "type": true["type"], "drivers": ";".join(sorted(true_set)),
-                     "top1": top[0], f"top{k}": ";".join(top), "top1_is_driver": top[0] in true_set,
-                     f"driver_in_top{k}": bool(true_set & set(top))})
+        rows.append(
+            {
+                "event_id": event_id,
+                "truth_id": truth_id,
+                "type": true["type"],
+                "drivers": ";".join(sorted(true_set)),
+                "top1": top[0],
+                f"top{k}": ";".join(top),
+                "top1_is_driver": top[0] in true_set,
+                f"driver_in_top{k}": bool(true_set & set(top)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -650,8 +770,12 @@ def driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     """Top-1 and top-``k`` driver accuracy per event type and overall (row ``all``)."""
 
     def summary(group: pd.DataFrame, name: str) -> dict:
-        return {"type": name, "n_events": len(group), "top1_accuracy": float(group["top1_is_driver"].mean()),
-                f"top{k}_accuracy": float(group[f"driver_in_top{k}"].mean())}
+        return {
+            "type": name,
+            "n_events": len(group),
+            "top1_accuracy": float(group["top1_is_driver"].mean()),
+            f"top{k}_accuracy": float(group[f"driver_in_top{k}"].mean()),
+        }
 
     rows = [summary(g, str(t)) for t, g in check.groupby("type")] + [summary(check, "all")]
     return pd.DataFrame(rows)
@@ -683,19 +807,26 @@ def candidate_drivers(dataset: str, names: tuple[str, ...] | list[str] | None = 
 
 
 def _candidate_row(order: list[str], true_set: set[str], candidates: set[str], k: int) -> dict:
-    """Top-1/top-``k`` among ``candidates`` of one event's feature ``order`` (best first), and whether a response leads."""
+    """Top-1/top-``k`` among ``candidates`` of one event's feature ``order`` (best first).
+
+    The row also says whether a response leads.
+    """
     among = [f for f in order if f in candidates][:k]
     first_driver = min((i for i, f in enumerate(order) if f in true_set), default=len(order))
     first_response = min((i for i, f in enumerate(order) if f not in candidates), default=len(order))
-    return {"top1": among[0] if among else "", f"top{k}": ";".join(among),
-            "top1_is_driver": bool(among) and among[0] in true_set,
-            f"driver_in_top{k}": bool(true_set & set(among)),
-            "driver_rank": first_driver + 1 if first_driver < len(order) else np.nan,
-            "response_first": first_response < first_driver}
+    return {
+        "top1": among[0] if among else "",
+        f"top{k}": ";".join(among),
+        "top1_is_driver": bool(among) and among[0] in true_set,
+        f"driver_in_top{k}": bool(true_set & set(among)),
+        "driver_rank": first_driver + 1 if first_driver < len(order) else np.nan,
+        "response_first": first_response < first_driver,
+    }
 
 
-def candidate_driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, names: tuple[str, ...],
-                           dataset: str, k: int = 3) -> pd.DataFrame:
+def candidate_driver_check(
+    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, names: tuple[str, ...], dataset: str, k: int = 3
+) -> pd.DataFrame:
     """:func:`driver_check` with the ranking restricted to candidate drivers, and whether a response variable leads.
 
     A response variable is a ranked feature that is not a candidate driver (:func:`candidate_drivers`
@@ -725,19 +856,35 @@ def candidate_driver_check(ranking: pd.DataFrame, events: pd.DataFrame, truth: p
     for event_id, truth_id, true in _matched_truth(ranking, events, truth):
         true_set = _true_drivers(true, dataset)
         order = ranking[ranking["event_id"] == event_id].sort_values("rank", kind="stable")["feature"].tolist()
-        rows.append({"event_id": event_id, "truth_id": truth_id, "type": true["type"], "drivers": ";".join(sorted(true_set)),
-                     **_candidate_row(order, true_set, candidates, k)})
+        rows.append(
+            {
+                "event_id": event_id,
+                "truth_id": truth_id,
+                "type": true["type"],
+                "drivers": ";".join(sorted(true_set)),
+                **_candidate_row(order, true_set, candidates, k),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def candidate_driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """Per event type and overall (row ``all``): n_events, top-1/top-``k`` accuracy among candidates, response_first_share."""
-    columns = {"top1_accuracy": "top1_is_driver", f"top{k}_accuracy": f"driver_in_top{k}",
-               "response_first_share": "response_first"}
+    """Accuracy among candidates per event type and overall (row ``all``).
+
+    Columns: n_events, top-1/top-``k`` accuracy among candidates, response_first_share.
+    """
+    columns = {
+        "top1_accuracy": "top1_is_driver",
+        f"top{k}_accuracy": f"driver_in_top{k}",
+        "response_first_share": "response_first",
+    }
 
     def summary(group: pd.DataFrame, name: str) -> dict:
-        return {"type": name, "n_events": len(group),
-                **{out: float(group[col].astype(float).mean()) if len(group) else np.nan for out, col in columns.items()}}
+        return {
+            "type": name,
+            "n_events": len(group),
+            **{out: float(group[col].astype(float).mean()) if len(group) else np.nan for out, col in columns.items()},
+        }
 
     rows = [summary(g, str(t)) for t, g in check.groupby("type")] if len(check) else []
     return pd.DataFrame(rows + [summary(check, "all")])
@@ -760,16 +907,18 @@ def ranking_agreement(a: pd.Series, b: pd.Series, ks: tuple[int, ...] = (3, 5)) 
     return out
 
 
-def counterfactual_scores(model: ClusterLSTMVAE, values: np.ndarray, lo: int, hi: int, feature: int,
-                          baseline: np.ndarray) -> np.ndarray:
+def counterfactual_scores(
+    model: ClusterLSTMVAE, values: np.ndarray, lo: int, hi: int, feature: int, baseline: np.ndarray
+) -> np.ndarray:
     """Score of every step when ``feature`` is replaced by ``baseline`` over steps ``lo..hi-1`` (for figures)."""
     cf = np.asarray(values, dtype=np.float32).copy()
     cf[lo:hi, feature] = baseline[lo:hi, feature]
     return model.decision_function(cf)
 
 
-def baseline_stability(tables: dict[str, pd.DataFrame], reference: str = "median", k: int = 3,
-                       random_state: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def baseline_stability(
+    tables: dict[str, pd.DataFrame], reference: str = "median", k: int = 3, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stability of the rankings between the ``reference`` baseline and every other one.
 
     Parameters
@@ -785,8 +934,10 @@ def baseline_stability(tables: dict[str, pd.DataFrame], reference: str = "median
     per_event : pandas.DataFrame
         :func:`top_k_stability` rows of every alternative.
     """
-    overall = {kind: overall_ranking(t, n_boot=200, random_state=random_state).set_index("feature")["rank"]
-               for kind, t in tables.items()}
+    overall = {
+        kind: overall_ranking(t, n_boot=200, random_state=random_state).set_index("feature")["rank"]
+        for kind, t in tables.items()
+    }
     ref_events = event_ranking(tables[reference])
     rows, per_event = [], []
     for kind, table in tables.items():
@@ -795,8 +946,16 @@ def baseline_stability(tables: dict[str, pd.DataFrame], reference: str = "median
         stab = top_k_stability(ref_events, event_ranking(table), k=k)
         per_event.append(stab.assign(alternative=kind))
         agree = ranking_agreement(overall[reference], overall[kind], ks=(k,))
-        rows.append({"baseline": reference, "alternative": kind, "n_events": len(stab),
-                     f"mean_jaccard_top{k}": stab["jaccard_top"].mean(), "median_kendall_tau": stab["kendall_tau"].median(),
-                     "same_top1_share": stab["same_top1"].mean(), "overall_kendall_tau": agree["kendall_tau"],
-                     f"overall_top{k}_overlap": agree[f"top{k}_overlap"]})
+        rows.append(
+            {
+                "baseline": reference,
+                "alternative": kind,
+                "n_events": len(stab),
+                f"mean_jaccard_top{k}": stab["jaccard_top"].mean(),
+                "median_kendall_tau": stab["kendall_tau"].median(),
+                "same_top1_share": stab["same_top1"].mean(),
+                "overall_kendall_tau": agree["kendall_tau"],
+                f"overall_top{k}_overlap": agree[f"top{k}_overlap"],
+            }
+        )
     return pd.DataFrame(rows), pd.concat(per_event, ignore_index=True)

@@ -5,7 +5,8 @@ Every method explains the same anomalous steps of the same model and ranks the f
 (:func:`clvlib.method.attribution.event_ranking`). The methods (:data:`ATTRIBUTIONS`):
 
 * ``occlusion (paper)``: single-feature occlusion with the yearly-median baseline, ranked by the
-  signed delta (the paper's method);
+  signed delta (the paper's method); with another baseline it is labelled by that baseline
+  (:func:`occlusion_label`), since it is then not the paper's;
 * ``occlusion |delta|``: the same deltas ranked by their absolute value (a feature whose removal
   makes the window *less* consistent is also one the anomaly is about);
 * ``cluster occlusion, then |delta|``: whole correlation clusters replaced together; the cluster
@@ -39,11 +40,23 @@ from clvlib.method.attribution import (
     shapley_from_coalitions,
     tidy,
 )
+from clvlib.method.availability import NotAvailable
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE
 
-__all__ = ["ATTRIBUTIONS", "PAPER_ATTRIBUTION", "PIPELINE_COUNTERFACTUAL", "CompareConfig", "peak_steps", "compare_attributions", "method_ranking",
-           "attribution_truth"]
+__all__ = [
+    "overall_accuracy",
+    "top1_by_type",
+    "occlusion_label",
+    "ATTRIBUTIONS",
+    "PAPER_ATTRIBUTION",
+    "PIPELINE_COUNTERFACTUAL",
+    "CompareConfig",
+    "peak_steps",
+    "compare_attributions",
+    "method_ranking",
+    "attribution_truth",
+]
 
 PAPER_ATTRIBUTION = "occlusion (paper)"
 
@@ -53,8 +66,14 @@ PAPER_ATTRIBUTION = "occlusion (paper)"
 PIPELINE_COUNTERFACTUAL = CounterfactualConfig(iterations=100, learning_rate=0.1)
 
 #: The attribution methods compared, the paper's first.
-ATTRIBUTIONS: tuple[str, ...] = (PAPER_ATTRIBUTION, "occlusion |delta|", "cluster occlusion, then |delta|",
-                                 "cluster Shapley, then |delta|", "Shapley (features)", "counterfactual")
+ATTRIBUTIONS: tuple[str, ...] = (
+    PAPER_ATTRIBUTION,
+    "occlusion |delta|",
+    "cluster occlusion, then |delta|",
+    "cluster Shapley, then |delta|",
+    "Shapley (features)",
+    "counterfactual",
+)
 
 
 @dataclass(frozen=True)
@@ -71,12 +90,16 @@ class CompareConfig:
         Seed of those orders.
     counterfactual : CounterfactualConfig
         Gradient-descent settings of the counterfactual.
+    baseline : str
+        Name of the occlusion baseline (one of :data:`clvlib.method.attribution.BASELINES`); it
+        names the signed-delta occlusion in the results (:func:`occlusion_label`).
     """
 
     methods: tuple[str, ...] = ATTRIBUTIONS
     n_permutations: int = 6
     random_state: int = 0
     counterfactual: CounterfactualConfig = field(default_factory=lambda: PIPELINE_COUNTERFACTUAL)
+    baseline: str = "median"
 
     def __post_init__(self) -> None:
         unknown = set(self.methods) - set(ATTRIBUTIONS)
@@ -98,10 +121,18 @@ def peak_steps(steps: np.ndarray, event_of_step: np.ndarray, score: np.ndarray) 
     return first.drop_duplicates("event")["pos"].to_numpy()
 
 
-def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray,
-                         time: pd.DatetimeIndex, event_of_step: np.ndarray, names: tuple[str, ...],
-                         threshold: np.ndarray, config: CompareConfig = CompareConfig(),
-                         single: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+def compare_attributions(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    baseline: np.ndarray,
+    time: pd.DatetimeIndex,
+    event_of_step: np.ndarray,
+    names: tuple[str, ...],
+    threshold: np.ndarray,
+    config: CompareConfig = CompareConfig(),
+    single: np.ndarray | None = None,
+) -> dict[str, pd.DataFrame]:
     """Per-step rankings of every method in ``config.methods`` (tidy tables, see the module docstring).
 
     Parameters
@@ -141,27 +172,51 @@ def compare_attributions(model: ClusterLSTMVAE, values: np.ndarray, steps: np.nd
     values_of = {
         PAPER_ATTRIBUTION: lambda: (single, "delta"),
         "occlusion |delta|": lambda: (single, "abs"),
-        "cluster occlusion, then |delta|": lambda: (hierarchical_scores(cluster_deltas, single, groups, by="abs"), "delta"),
+        "cluster occlusion, then |delta|": lambda: (
+            hierarchical_scores(cluster_deltas, single, groups, by="abs"),
+            "delta",
+        ),
         "cluster Shapley, then |delta|": lambda: (
-            hierarchical_scores(shapley_from_coalitions(coalitions), single, groups, by="abs"), "delta"),
-        "Shapley (features)": lambda: (attribute_shapley(model, values, steps, baseline, config.n_permutations,
-                                                         random_state=config.random_state), "delta"),
+            hierarchical_scores(shapley_from_coalitions(coalitions), single, groups, by="abs"),
+            "delta",
+        ),
+        "Shapley (features)": lambda: (
+            attribute_shapley(model, values, steps, baseline, config.n_permutations, random_state=config.random_state),
+            "delta",
+        ),
     }
     tables = {}
     for method in config.methods:
         if method == "counterfactual":
-            peaks = peak_steps(steps, event_of_step, model.decision_function(values)) if len(steps) else np.array([], int)
-            result = attribute_counterfactual(model, values, steps[peaks], np.asarray(threshold)[steps[peaks]],
-                                              config.counterfactual)
+            peaks = (
+                peak_steps(steps, event_of_step, model.decision_function(values)) if len(steps) else np.array([], int)
+            )
+            result = attribute_counterfactual(
+                model, values, steps[peaks], np.asarray(threshold)[steps[peaks]], config.counterfactual
+            )
             tables[method] = tidy(result.change, stamp[peaks], event_of_step[peaks], names)
         else:
             deltas, by = values_of[method]()
-            tables[method] = tidy(deltas, stamp, event_of_step, names, by=by)
+            label = occlusion_label(config.baseline) if method == PAPER_ATTRIBUTION else method
+            tables[label] = tidy(deltas, stamp, event_of_step, names, by=by)
     return tables
 
 
+def occlusion_label(baseline: str) -> str:
+    """Name of the signed-delta occlusion with ``baseline``: the paper's only with the yearly median.
+
+    Examples
+    --------
+    >>> occlusion_label("median"), occlusion_label("zero")
+    ('occlusion (paper)', 'occlusion (zero baseline)')
+    """
+    return PAPER_ATTRIBUTION if baseline == "median" else f"occlusion ({baseline} baseline)"
+
+
 def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
-    """Data-set ranking of one method's tidy table (:func:`clvlib.method.attribution.overall_ranking`), by |delta| for ``occlusion |delta|``.
+    """Data-set ranking of one method's tidy table, by |delta| for ``occlusion |delta|``.
+
+    The ranking is that of :func:`clvlib.method.attribution.overall_ranking`.
 
     Examples
     --------
@@ -175,20 +230,53 @@ def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_
     return overall_ranking(ranked, n_boot=n_boot, random_state=random_state)
 
 
-def attribution_truth(tables: dict[str, pd.DataFrame], events: pd.DataFrame, truth: pd.DataFrame,
-                      names: tuple[str, ...], dataset: str, k: int = 3) -> pd.DataFrame:
+def attribution_truth(
+    tables: dict[str, pd.DataFrame],
+    events: pd.DataFrame,
+    truth: pd.DataFrame | NotAvailable,
+    names: tuple[str, ...],
+    dataset: str,
+    k: int = 3,
+    decimals: int | None = None,
+) -> pd.DataFrame | NotAvailable:
     """Top-1 and top-``k`` accuracy among candidate drivers, and how often a response variable comes first, per method.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or NotAvailable
         Columns method, type, n_events, top1_accuracy, top{k}_accuracy, response_first_share
-        (:func:`clvlib.method.attribution.candidate_driver_accuracy`), one block of rows per method.
+        (:func:`clvlib.method.attribution.candidate_driver_accuracy`), one block of rows per method;
+        ``truth`` itself when the injected events are not available. Rounded to ``decimals`` when given.
     """
+    if isinstance(truth, NotAvailable):
+        return truth
     rows = []
     for method, table in tables.items():
         by = "abs" if method == "occlusion |delta|" else "delta"
         check = candidate_driver_check(event_ranking(table, by=by), events, truth, names, dataset, k=k)
         rows.append(candidate_driver_accuracy(check, k=k).assign(method=method))
     out = pd.concat(rows, ignore_index=True)
-    return out[["method", *[c for c in out.columns if c != "method"]]]
+    out = out[["method", *[c for c in out.columns if c != "method"]]]
+    return out if decimals is None else out.round(decimals)
+
+
+def top1_by_type(accuracy: pd.DataFrame | NotAvailable) -> pd.DataFrame | NotAvailable:
+    """Top-1 accuracy among candidate drivers: one row per event type, one column per method.
+
+    Examples
+    --------
+    >>> acc = pd.DataFrame({"method": ["a", "a", "b", "b"], "type": ["all", "warm", "all", "warm"],
+    ...                     "top1_accuracy": [0.5, 1.0, 0.25, 0.0]})
+    >>> top1_by_type(acc).loc["all"].tolist()
+    [0.5, 0.25]
+    """
+    if isinstance(accuracy, NotAvailable):
+        return accuracy
+    return accuracy.pivot(index="type", columns="method", values="top1_accuracy")
+
+
+def overall_accuracy(accuracy: pd.DataFrame | NotAvailable) -> pd.DataFrame | NotAvailable:
+    """The rows of :func:`attribution_truth` over every event type (``type == "all"``)."""
+    if isinstance(accuracy, NotAvailable):
+        return accuracy
+    return accuracy[accuracy["type"] == "all"]

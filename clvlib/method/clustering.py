@@ -42,7 +42,9 @@ def correlation_matrix(values: np.ndarray, names: tuple[str, ...]) -> pd.DataFra
     finite = np.isfinite(values)
     empty = [n for n, ok in zip(names, finite.any(axis=0), strict=True) if not ok]
     if empty:
-        raise InputDataError(f"features {empty} are all NaN; their correlation is undefined. Drop them before clustering.")
+        raise InputDataError(
+            f"features {empty} are all NaN; their correlation is undefined. Drop them before clustering."
+        )
     std = np.nanstd(values, axis=0)
     constant = [n for n, s in zip(names, std, strict=True) if not s > 0.0]
     if constant:

@@ -29,22 +29,29 @@ def side_by_side(era5: pd.DataFrame, gemb: pd.DataFrame) -> pd.DataFrame:
     >>> side_by_side(e, g)[["variable", "era5_rank", "gemb_feature", "gemb_rank"]].values.tolist()
     [['t2m', 1.0, nan, nan], ['fal', 2.0, 'albedo', 1.0], ['refreeze', nan, 'refreeze', 2.0]]
     """
-    a = era5[["feature", "mean_delta", "rank"]].rename(columns={"feature": "era5_feature", "mean_delta": "era5_mean_delta",
-                                                                "rank": "era5_rank"})
-    b = gemb[["feature", "mean_delta", "rank"]].rename(columns={"feature": "gemb_feature", "mean_delta": "gemb_mean_delta",
-                                                                "rank": "gemb_rank"})
+    a = era5[["feature", "mean_delta", "rank"]].rename(
+        columns={"feature": "era5_feature", "mean_delta": "era5_mean_delta", "rank": "era5_rank"}
+    )
+    b = gemb[["feature", "mean_delta", "rank"]].rename(
+        columns={"feature": "gemb_feature", "mean_delta": "gemb_mean_delta", "rank": "gemb_rank"}
+    )
     a["variable"] = a["era5_feature"]
     b["variable"] = b["gemb_feature"].map(lambda f: GEMB_TO_ERA5.get(f, f))
     out = a.merge(b, on="variable", how="outer")
     out = out.sort_values(["era5_rank", "gemb_rank"], na_position="last", kind="stable").reset_index(drop=True)
-    return out[["variable", "era5_feature", "era5_rank", "era5_mean_delta", "gemb_feature", "gemb_rank", "gemb_mean_delta"]]
+    return out[
+        ["variable", "era5_feature", "era5_rank", "era5_mean_delta", "gemb_feature", "gemb_rank", "gemb_mean_delta"]
+    ]
 
 
 def plot_side_by_side(table: pd.DataFrame) -> plt.Figure:
     """Mean delta per variable, ERA5-like and GEMB-like panels on the same rows."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.24 * len(table) + 1.2), sharey=True)
     y = np.arange(len(table))
-    labels = [v if isinstance(g, float) or g == v else f"{v} / {g}" for v, g in zip(table["variable"], table["gemb_feature"], strict=True)]
+    labels = [
+        v if isinstance(g, float) or g == v else f"{v} / {g}"
+        for v, g in zip(table["variable"], table["gemb_feature"], strict=True)
+    ]
     for ax, ds, colour in zip(axes, ("era5", "gemb"), ("C0", "C1"), strict=True):
         ax.barh(y, table[f"{ds}_mean_delta"].fillna(0.0), color=colour)
         for yi, rank in zip(y, table[f"{ds}_rank"], strict=True):
@@ -60,7 +67,9 @@ def plot_side_by_side(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def stack(folder: Path, table_id: str, datasets: tuple[str, ...] = ("era5", "gemb"), query: str | None = None) -> pd.DataFrame:
+def stack(
+    folder: Path, table_id: str, datasets: tuple[str, ...] = ("era5", "gemb"), query: str | None = None
+) -> pd.DataFrame:
     """Rows of ``tab_<table_id>_<dataset>.csv`` of each data set, with a ``dataset`` column first.
 
     Raises

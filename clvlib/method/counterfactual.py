@@ -32,8 +32,13 @@ import torch
 
 from clvlib.method.model import ClusterLSTMVAE
 
-__all__ = ["NORMS", "Counterfactual", "CounterfactualConfig", "attribute_counterfactual",
-           "attribute_counterfactual_looped"]
+__all__ = [
+    "NORMS",
+    "Counterfactual",
+    "CounterfactualConfig",
+    "attribute_counterfactual",
+    "attribute_counterfactual_looped",
+]
 
 #: Penalties on the change: the sum of absolute values or of squares.
 NORMS: tuple[str, ...] = ("l1", "l2")
@@ -82,8 +87,10 @@ class CounterfactualConfig:
         if self.norm not in NORMS:
             raise ValueError(f"unknown norm {self.norm!r}: expected one of {NORMS}")
         if self.iterations < 0 or self.learning_rate <= 0 or self.penalty < 0 or not 0 <= self.margin < 1:
-            raise ValueError("iterations >= 0, learning_rate > 0, penalty >= 0 and 0 <= margin < 1 are required, got "
-                             f"{self.iterations}, {self.learning_rate}, {self.penalty}, {self.margin}")
+            raise ValueError(
+                "iterations >= 0, learning_rate > 0, penalty >= 0 and 0 <= margin < 1 are required, got "
+                f"{self.iterations}, {self.learning_rate}, {self.penalty}, {self.margin}"
+            )
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,9 @@ class Counterfactual:
 
 
 def _padded_segments(values: np.ndarray, steps: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Segments (n_steps, 2w - 1, F) around each step (zero outside the series), which rows lie inside, which windows exist.
+    """Segments around each step, which of their rows lie inside the series, which windows exist.
+
+    The segments have shape (n_steps, 2w - 1, F) and are zero outside the series.
 
     Window ``j`` of a segment starts at step ``t - w + 1 + j``; it exists (covers ``t`` inside
     the series) when that start is in ``0 .. n - w``.
@@ -125,8 +134,9 @@ def _padded_segments(values: np.ndarray, steps: np.ndarray, window: int) -> tupl
     return padded[rows + w - 1], inside, (starts >= 0) & (starts <= n - w)
 
 
-def _segment_scores(model: ClusterLSTMVAE, x: torch.Tensor, valid: torch.Tensor, centre: torch.Tensor,
-                    scale: torch.Tensor) -> torch.Tensor:
+def _segment_scores(
+    model: ClusterLSTMVAE, x: torch.Tensor, valid: torch.Tensor, centre: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
     """Score of step ``centre[i]`` of each segment ``x[i]`` (S, L, F): the mean over its windows of the anomaly score.
 
     ``valid`` (S, L - w + 1) says which windows (window ``j`` starts at row ``j``) exist; each must
@@ -148,8 +158,15 @@ def _size(change: torch.Tensor, norm: str) -> torch.Tensor:
     return flat.abs().sum(dim=1) if norm == "l1" else (flat**2).sum(dim=1)
 
 
-def _descend(model: ClusterLSTMVAE, segment: torch.Tensor, inside: torch.Tensor, valid: torch.Tensor,
-             centre: torch.Tensor, goal: torch.Tensor, config: CounterfactualConfig) -> torch.Tensor:
+def _descend(
+    model: ClusterLSTMVAE,
+    segment: torch.Tensor,
+    inside: torch.Tensor,
+    valid: torch.Tensor,
+    centre: torch.Tensor,
+    goal: torch.Tensor,
+    config: CounterfactualConfig,
+) -> torch.Tensor:
     """Adam on the change of every segment; the smallest change that reaches ``goal`` (else the last iterate)."""
     scale = torch.as_tensor(model.error_scale_, dtype=torch.float32, device=segment.device)
     change = torch.zeros_like(segment, requires_grad=True)
@@ -173,25 +190,44 @@ def _descend(model: ClusterLSTMVAE, segment: torch.Tensor, inside: torch.Tensor,
     return torch.where(torch.isfinite(best_size)[:, None, None], best, d.detach())
 
 
-def _solve(model: ClusterLSTMVAE, segment: np.ndarray, inside: np.ndarray, valid: np.ndarray, centre: np.ndarray,
-           target: np.ndarray, config: CounterfactualConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Change (S, L, F), changed and original float64 scores (S,) of a stack of segments (see :func:`_segment_scores`)."""
+def _solve(
+    model: ClusterLSTMVAE,
+    segment: np.ndarray,
+    inside: np.ndarray,
+    valid: np.ndarray,
+    centre: np.ndarray,
+    target: np.ndarray,
+    config: CounterfactualConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change (S, L, F), changed and original float64 scores (S,) of a stack of segments.
+
+    See :func:`_segment_scores`.
+    """
     dev = model.torch_device()
     seg, ins, val, mid = (torch.as_tensor(a, device=dev) for a in (segment, inside, valid, centre))
-    goal = torch.as_tensor((1.0 - config.margin) * np.asarray(target, dtype=np.float64), dtype=torch.float32, device=dev)
+    goal = torch.as_tensor(
+        (1.0 - config.margin) * np.asarray(target, dtype=np.float64), dtype=torch.float32, device=dev
+    )
     model.net_.eval()
     with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward pass in eval mode
         change = _descend(model, seg, ins, val, mid, goal, config)
     with torch.no_grad():
         scale = torch.as_tensor(model.error_scale_, dtype=torch.float64, device=dev)
-        scores = [_segment_scores(model, seg + c, val, mid, scale).cpu().numpy() for c in (change, torch.zeros_like(change))]
+        scores = [
+            _segment_scores(model, seg + c, val, mid, scale).cpu().numpy() for c in (change, torch.zeros_like(change))
+        ]
     return change.cpu().numpy(), scores[0], scores[1]
 
 
 def _result(change: np.ndarray, score: np.ndarray, original: np.ndarray, target: np.ndarray) -> Counterfactual:
     """Bundle a solution as a :class:`Counterfactual`."""
-    return Counterfactual(change=np.abs(change).sum(axis=1).astype(np.float64), reached=score <= np.asarray(target),
-                          score=score, original=original, segment=change)
+    return Counterfactual(
+        change=np.abs(change).sum(axis=1).astype(np.float64),
+        reached=score <= np.asarray(target),
+        score=score,
+        original=original,
+        segment=change,
+    )
 
 
 def _check(values: np.ndarray, steps: np.ndarray, target: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,13 +236,20 @@ def _check(values: np.ndarray, steps: np.ndarray, target: np.ndarray, window: in
     if target.shape != steps.shape:
         raise ValueError(f"target must hold one value per step: {target.size} values for {steps.size} steps")
     if n < window or (steps.size and (steps.min() < 0 or steps.max() >= n)):
-        raise ValueError(f"steps must lie in a series of at least window={window} steps: got steps "
-                         f"{steps.min() if steps.size else ''}..{steps.max() if steps.size else ''} of {n}")
+        raise ValueError(
+            f"steps must lie in a series of at least window={window} steps: got steps "
+            f"{steps.min() if steps.size else ''}..{steps.max() if steps.size else ''} of {n}"
+        )
     return steps, target
 
 
-def attribute_counterfactual(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, target: np.ndarray,
-                             config: CounterfactualConfig = CounterfactualConfig()) -> Counterfactual:
+def attribute_counterfactual(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    target: np.ndarray,
+    config: CounterfactualConfig = CounterfactualConfig(),
+) -> Counterfactual:
     """Smallest change of the covering segment that brings each step's score to its threshold, all steps at once.
 
     Parameters
@@ -234,19 +277,33 @@ def attribute_counterfactual(model: ClusterLSTMVAE, values: np.ndarray, steps: n
     return _result(*_solve(model, segment, inside, valid, np.full(len(steps), w - 1), target, config), target)
 
 
-def attribute_counterfactual_looped(model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray,
-                                    target: np.ndarray,
-                                    config: CounterfactualConfig = CounterfactualConfig()) -> Counterfactual:
-    """Reference for :func:`attribute_counterfactual`: one step at a time, on its segment cut from the series (unpadded)."""
+def attribute_counterfactual_looped(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    target: np.ndarray,
+    config: CounterfactualConfig = CounterfactualConfig(),
+) -> Counterfactual:
+    """Reference for :func:`attribute_counterfactual`: one step at a time.
+
+    Each step is solved on its segment cut from the series (unpadded).
+    """
     x, w = np.asarray(values, dtype=np.float32), model.config.window
     steps, target = _check(x, steps, target, w)
     out = []
     for t, goal in zip(steps, target, strict=True):
         lo, hi = max(0, t - w + 1), min(len(x), t + w)  # every window inside [lo, hi) covers t
-        change, score, original = _solve(model, x[None, lo:hi], np.ones((1, hi - lo), dtype=bool),
-                                         np.ones((1, hi - lo - w + 1), dtype=bool), np.array([t - lo]), goal[None], config)
+        change, score, original = _solve(
+            model,
+            x[None, lo:hi],
+            np.ones((1, hi - lo), dtype=bool),
+            np.ones((1, hi - lo - w + 1), dtype=bool),
+            np.array([t - lo]),
+            goal[None],
+            config,
+        )
         padded = np.zeros((2 * w - 1, x.shape[1]), dtype=np.float32)
-        padded[lo - (t - w + 1):hi - (t - w + 1)] = change[0]
+        padded[lo - (t - w + 1) : hi - (t - w + 1)] = change[0]
         out.append((padded, score[0], original[0]))
     change, score, original = (np.array(a) for a in zip(*out, strict=True))
     return _result(change, score, original, target)

@@ -20,10 +20,34 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from clvlib.method.evaluation import MELT_SEASON_MONTHS, overlaps, evaluate, melt_season
+from clvlib.method.availability import NotAvailable
+from clvlib.method.evaluation import (
+    MELT_SEASON_MONTHS,
+    evaluate,
+    measures_anomalies,
+    melt_season,
+    overlaps,
+    step_labels,
+)
 from clvlib.method.threshold import PotConfig, scoped_threshold, sigma_threshold, to_events
 
-__all__ = ["ALPHAS", "DEFAULT_POT", "DetectConfig", "comparison_table", "detect", "detected_events", "extremes_row", "match_events", "recall_by_type", "threshold", "validation_tables"]
+__all__ = [
+    "VALIDATION_TABLES",
+    "detection_summary",
+    "measures_table",
+    "scoped_labels",
+    "ALPHAS",
+    "DEFAULT_POT",
+    "DetectConfig",
+    "comparison_table",
+    "detect",
+    "detected_events",
+    "extremes_row",
+    "match_events",
+    "recall_by_type",
+    "threshold",
+    "validation_tables",
+]
 
 DEFAULT_POT = PotConfig(window=620, block=31, quantile=0.8, alpha=0.1, min_history=93)
 
@@ -51,8 +75,12 @@ class DetectConfig:
 
     def as_dict(self) -> dict:
         """Flat dictionary for display."""
-        return {"months": self.months, **{f"pot_{k}": v for k, v in asdict(self.pot).items()},
-                "sigma_k": self.sigma_k, "extreme_alpha": self.extreme_alpha}
+        return {
+            "months": self.months,
+            **{f"pot_{k}": v for k, v in asdict(self.pot).items()},
+            "sigma_k": self.sigma_k,
+            "extreme_alpha": self.extreme_alpha,
+        }
 
 
 def threshold(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, rule: str = "pot") -> np.ndarray:
@@ -73,7 +101,9 @@ def threshold(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, r
         return scoped_threshold(score, scope, replace(config.pot, centred=True))
     if rule == "sigma":
         out = np.full(np.shape(score), np.nan)
-        out[scope] = sigma_threshold(np.asarray(score, float)[scope], config.pot.window, config.sigma_k, config.pot.min_history)
+        out[scope] = sigma_threshold(
+            np.asarray(score, float)[scope], config.pot.window, config.sigma_k, config.pot.min_history
+        )
         return out
     raise ValueError(f"unknown threshold rule {rule!r}: expected 'pot', 'pot_centred' or 'sigma'")
 
@@ -86,9 +116,15 @@ def detect(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, rule
     return pd.DataFrame({"time": pd.DatetimeIndex(time), "score": score, "threshold": thr, "anomaly": flag})
 
 
-def comparison_table(scores: dict[str, np.ndarray], time: pd.DatetimeIndex, n_days: np.ndarray,
-                     reference: pd.DataFrame, config: DetectConfig, rules: tuple[str, ...] = ("pot",),
-                     period: np.ndarray | None = None) -> pd.DataFrame:
+def comparison_table(
+    scores: dict[str, np.ndarray],
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    reference: pd.DataFrame,
+    config: DetectConfig,
+    rules: tuple[str, ...] = ("pot",),
+    period: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Metrics of every score under every threshold rule against one reference.
 
     The steps that count are those in scope, inside ``period`` (default all) and with a
@@ -112,11 +148,14 @@ def comparison_table(scores: dict[str, np.ndarray], time: pd.DatetimeIndex, n_da
     return pd.DataFrame(rows)
 
 
-def match_events(detected: pd.DataFrame, reference: pd.DataFrame, step_days: int = 5) -> pd.DataFrame:
+def match_events(detected: pd.DataFrame, reference: pd.DataFrame | NotAvailable, step_days: int = 5) -> pd.DataFrame:
     """Detected events with the reference events they overlap (ids and types joined by ``;``).
 
-    A detected event covers its steps' days: ``start`` to ``end + step_days - 1``.
+    A detected event covers its steps' days: ``start`` to ``end + step_days - 1``. Without
+    reference events (:class:`~clvlib.method.availability.NotAvailable`) the events are returned as they are.
     """
+    if isinstance(reference, NotAvailable):
+        return detected
     end = detected["end"] + pd.Timedelta(days=step_days - 1)
     ids, types = [], []
     for s, e in zip(detected["start"], end, strict=True):
@@ -134,8 +173,9 @@ def recall_by_type(reference: pd.DataFrame, detected: pd.DataFrame, step_days: i
     pandas.DataFrame
         Columns type, n_events, n_detected, recall; plus a row ``all``.
     """
-    found = overlaps(reference["start"], reference["end"], detected["start"],
-                      detected["end"] + pd.Timedelta(days=step_days - 1))
+    found = overlaps(
+        reference["start"], reference["end"], detected["start"], detected["end"] + pd.Timedelta(days=step_days - 1)
+    )
     table = reference.assign(found=found).groupby("type")["found"].agg(n_events="size", n_detected="sum")
     table.loc["all"] = [len(found), int(found.sum())]
     table["recall"] = table["n_detected"] / table["n_events"]
@@ -160,8 +200,9 @@ def detected_events(detection: pd.DataFrame, config: DetectConfig) -> pd.DataFra
     strict = threshold(score, time, replace(config, pot=replace(config.pot, alpha=config.extreme_alpha)))
     peak = time.get_indexer(pd.DatetimeIndex(events["peak_time"]))
     peak_score = events["peak_score"].to_numpy(dtype=float)
-    return events.assign(intensity=peak_score / detection["threshold"].to_numpy()[peak],
-                         extreme=peak_score > strict[peak])
+    return events.assign(
+        intensity=peak_score / detection["threshold"].to_numpy()[peak], extreme=peak_score > strict[peak]
+    )
 
 
 def extremes_row(events: pd.DataFrame, first_year: int, last_year: int) -> dict:
@@ -169,7 +210,9 @@ def extremes_row(events: pd.DataFrame, first_year: int, last_year: int) -> dict:
     ev = events[(events["start"].dt.year >= first_year) & (events["start"].dt.year <= last_year)]
     years = last_year - first_year + 1
     return {
-        "first_year": first_year, "last_year": last_year, "n_events": len(ev),
+        "first_year": first_year,
+        "last_year": last_year,
+        "n_events": len(ev),
         "events_per_decade": round(10 * len(ev) / years, 3),
         "mean_steps": round(float(ev["n_steps"].mean()), 3) if len(ev) else float("nan"),
         "mean_intensity": round(float(ev["intensity"].mean()), 4) if len(ev) else float("nan"),
@@ -183,9 +226,18 @@ def extremes_row(events: pd.DataFrame, first_year: int, last_year: int) -> dict:
 ALPHAS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.15)
 
 
-def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, events: pd.DataFrame,
-                      time: pd.DatetimeIndex, n_days: np.ndarray, truth: pd.DataFrame, config: DetectConfig,
-                      test_year: int, alphas: tuple[float, ...] = ALPHAS, detector: str = "CLV") -> dict[str, pd.DataFrame]:
+def validation_tables(
+    scores: dict[str, np.ndarray],
+    detection: pd.DataFrame,
+    events: pd.DataFrame,
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    truth: pd.DataFrame | NotAvailable,
+    config: DetectConfig,
+    test_year: int,
+    alphas: tuple[float, ...] = ALPHAS,
+    detector: str = "CLV",
+) -> dict[str, pd.DataFrame | NotAvailable]:
     """Notebook 04's tables against known reference events (the injected events of the default data).
 
     Parameters
@@ -197,8 +249,8 @@ def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, ev
     events : pandas.DataFrame
         :func:`detected_events` of that detection.
     time, n_days : steps and their lengths in days.
-    truth : pandas.DataFrame
-        Reference events (start, end, type, event_id).
+    truth : pandas.DataFrame or NotAvailable
+        Reference events (start, end, type, event_id); when not available, every table is.
     config : DetectConfig
         Scope and threshold settings.
     test_year : int
@@ -214,27 +266,127 @@ def validation_tables(scores: dict[str, np.ndarray], detection: pd.DataFrame, ev
         ``detection_truth`` (every method under the trailing rule, and the CLV under the centred
         and mean + k sigma rules, all on the same steps), ``recall_by_type``, ``alpha_sensitivity``,
         ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
-        rounded to 4 decimals.
+        rounded to 4 decimals (the keys of :data:`VALIDATION_TABLES`).
     """
+    if isinstance(truth, NotAvailable):
+        return dict.fromkeys(VALIDATION_TABLES, truth)
     clv = {detector: scores[detector]}
-    table = pd.concat([comparison_table(scores, time, n_days, truth, config),
-                       comparison_table(clv, time, n_days, truth, config, rules=("pot_centred", "sigma"))],
-                      ignore_index=True).round(4)
+    table = pd.concat(
+        [
+            comparison_table(scores, time, n_days, truth, config),
+            comparison_table(clv, time, n_days, truth, config, rules=("pot_centred", "sigma")),
+        ],
+        ignore_index=True,
+    ).round(4)
     first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
-    sens = pd.concat([comparison_table(clv, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a)))
-                      .assign(alpha=a) for a in alphas], ignore_index=True)
+    sens = pd.concat(
+        [
+            comparison_table(clv, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a))).assign(
+                alpha=a
+            )
+            for a in alphas
+        ],
+        ignore_index=True,
+    )
     whole_year = replace(config, months=tuple(range(1, 13)))
-    scope = pd.concat([comparison_table(clv, time, n_days, truth, whole_year).assign(scope="whole year"),
-                       table[(table["method"] == detector) & (table["threshold"] == "pot")].assign(scope="melt season")],
-                      ignore_index=True)
+    scope = pd.concat(
+        [
+            comparison_table(clv, time, n_days, truth, whole_year).assign(scope="whole year"),
+            table[(table["method"] == detector) & (table["threshold"] == "pot")].assign(scope="melt season"),
+        ],
+        ignore_index=True,
+    )
     held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
     return {
         "detection_truth": table,
         "recall_by_type": recall_by_type(truth[truth["end"] >= first_scored], events).round(4),
-        "alpha_sensitivity": sens[["alpha", "precision", "recall", "f1", "event_recall", "event_precision",
-                                   "n_detected_events"]].round(4),
-        "scope_effect": scope[["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc",
-                               "n_steps"]].round(4),
-        "detection_test_year": held_out[["method", "precision", "recall", "f1", "event_recall", "event_precision",
-                                         "n_reference_events", "n_detected_events"]].round(4),
+        "alpha_sensitivity": sens[
+            ["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]
+        ].round(4),
+        "scope_effect": scope[
+            ["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]
+        ].round(4),
+        "detection_test_year": held_out[
+            [
+                "method",
+                "precision",
+                "recall",
+                "f1",
+                "event_recall",
+                "event_precision",
+                "n_reference_events",
+                "n_detected_events",
+            ]
+        ].round(4),
     }
+
+
+#: The tables of :func:`validation_tables`, in the order notebook 04 shows them.
+VALIDATION_TABLES: tuple[str, ...] = (
+    "detection_truth",
+    "recall_by_type",
+    "alpha_sensitivity",
+    "scope_effect",
+    "detection_test_year",
+)
+
+
+def detection_summary(validation: dict[str, pd.DataFrame | NotAvailable], detector: str) -> str | NotAvailable:
+    """One sentence on the detector's event recall, precision and PR-AUC, and which score has the best PR-AUC.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"method": ["CLV", "mean z^2"], "threshold": ["pot", "pot"], "event_recall": [0.8, 0.7],
+    ...                       "event_precision": [0.9, 0.8], "pr_auc": [0.6, 0.7]})
+    >>> print(detection_summary({"detection_truth": table}, "CLV").replace(". ", ".\\n"))
+    CLV with the trailing threshold: event recall **0.80**, event precision **0.90**, PR-AUC 0.600.
+    Highest PR-AUC: **mean z^2** (0.700).
+    CLV does **not** beat every other score on PR-AUC.
+    """
+    table = validation["detection_truth"]
+    if isinstance(table, NotAvailable):
+        return table
+    best = table.loc[table["pr_auc"].idxmax(), "method"]
+    clv = table[(table["method"] == detector) & (table["threshold"] == "pot")].iloc[0]
+    text = (
+        f"{detector} with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
+        f"**{clv.event_precision:.2f}**, PR-AUC {clv.pr_auc:.3f}. "
+        f"Highest PR-AUC: **{best}** ({table['pr_auc'].max():.3f})."
+    )
+    return text + ("" if best == detector else f" {detector} does **not** beat every other score on PR-AUC.")
+
+
+def scoped_labels(
+    detection: pd.DataFrame,
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    truth: pd.DataFrame | NotAvailable,
+    config: DetectConfig,
+) -> tuple[np.ndarray, np.ndarray] | NotAvailable:
+    """The steps every threshold scores (melt season, with history) and their labels against ``truth``.
+
+    Returns ``(mask over all steps, labels of the masked steps)``, or ``truth`` when it is not available.
+    """
+    if isinstance(truth, NotAvailable):
+        return truth
+    mask = melt_season(time, config.months) & np.isfinite(detection["threshold"].to_numpy())
+    return mask, step_labels(time, n_days, truth)[mask]
+
+
+def measures_table(
+    scores: dict[str, np.ndarray],
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    measures: pd.DataFrame | NotAvailable,
+    config: DetectConfig,
+) -> pd.DataFrame | NotAvailable:
+    """Every score against the melt-extent anomalies of a MEaSUREs record, over the years both cover.
+
+    The anomalies are :func:`clvlib.method.evaluation.measures_anomalies` of ``measures``; values
+    rounded to 4 decimals; ``measures`` itself when it is not available.
+    """
+    if isinstance(measures, NotAvailable):
+        return measures
+    melt_events = measures_anomalies(measures).assign(type="melt extent")
+    in_record = (time >= measures["date"].min()) & (time <= measures["date"].max())
+    return comparison_table(scores, time, n_days, melt_events, config, period=in_record).round(4)

@@ -23,7 +23,16 @@ from sklearn.metrics import average_precision_score
 
 from clvlib.method.threshold import to_events
 
-__all__ = ["MELT_SEASON_MONTHS", "Scores", "evaluate", "measures_anomalies", "melt_season", "overlaps", "step_labels"]
+__all__ = [
+    "MELT_SEASON_MONTHS",
+    "Scores",
+    "evaluate",
+    "measures_anomalies",
+    "melt_season",
+    "overlaps",
+    "step_labels",
+]
+
 
 MELT_SEASON_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
 
@@ -62,8 +71,12 @@ def overlaps(a_start: pd.Series, a_end: pd.Series, b_start: pd.Series, b_end: pd
     if len(b_start) == 0:
         return np.zeros(len(a_start), dtype=bool)
     bs, be = np.asarray(b_start, "datetime64[ns]"), np.asarray(b_end, "datetime64[ns]")
-    return np.array([bool(((bs <= e) & (be >= s)).any()) for s, e in
-                     zip(np.asarray(a_start, "datetime64[ns]"), np.asarray(a_end, "datetime64[ns]"), strict=True)])
+    return np.array(
+        [
+            bool(((bs <= e) & (be >= s)).any())
+            for s, e in zip(np.asarray(a_start, "datetime64[ns]"), np.asarray(a_end, "datetime64[ns]"), strict=True)
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,14 @@ class Scores:
     n_detected_events: int
 
 
-def evaluate(score: np.ndarray, flags: np.ndarray, start: pd.DatetimeIndex, n_days: np.ndarray,
-             reference: pd.DataFrame, scope: np.ndarray | None = None) -> Scores:
+def evaluate(
+    score: np.ndarray,
+    flags: np.ndarray,
+    start: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    reference: pd.DataFrame,
+    scope: np.ndarray | None = None,
+) -> Scores:
     """Point-wise, event-wise and threshold-free metrics of a detector.
 
     Parameters
@@ -123,23 +142,39 @@ def evaluate(score: np.ndarray, flags: np.ndarray, start: pd.DatetimeIndex, n_da
     f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
     pr_auc = float(average_precision_score(truth[use], score[use])) if truth[use].any() else float("nan")
     first, last = start[use], start[use] + pd.to_timedelta(np.asarray(n_days)[use] - 1, unit="D")
-    ref = reference[(reference["end"] >= first.min()) & (reference["start"] <= last.max())] if use.any() else reference.iloc[:0]
+    ref = (
+        reference[(reference["end"] >= first.min()) & (reference["start"] <= last.max())]
+        if use.any()
+        else reference.iloc[:0]
+    )
     detected = to_events(flags, start, np.where(np.isfinite(score), score, -np.inf))
     detected_end = detected["end"] + pd.to_timedelta(int(np.max(n_days)) - 1, unit="D")
     hit = overlaps(ref["start"], ref["end"], detected["start"], detected_end)
     real = overlaps(detected["start"], detected_end, ref["start"], ref["end"])
     return Scores(
-        precision=float(precision), recall=float(recall), f1=float(f1),
+        precision=float(precision),
+        recall=float(recall),
+        f1=float(f1),
         event_recall=float(hit.mean()) if len(hit) else float("nan"),
         event_precision=float(real.mean()) if len(real) else float("nan"),
-        pr_auc=pr_auc, n_steps=int(use.sum()), n_true_steps=int(truth.sum()), n_flagged_steps=int(flags.sum()),
-        n_reference_events=len(ref), n_detected_events=len(detected),
+        pr_auc=pr_auc,
+        n_steps=int(use.sum()),
+        n_true_steps=int(truth.sum()),
+        n_flagged_steps=int(flags.sum()),
+        n_reference_events=len(ref),
+        n_detected_events=len(detected),
     )
 
 
-def measures_anomalies(measures: pd.DataFrame, area_column: str = "melt area", k: float = 1.0,
-                       smooth_days: int = 31, min_days: int = 3, exclude_interpolated: bool = True,
-                       months: tuple[int, ...] = MELT_SEASON_MONTHS) -> pd.DataFrame:
+def measures_anomalies(
+    measures: pd.DataFrame,
+    area_column: str = "melt area",
+    k: float = 1.0,
+    smooth_days: int = 31,
+    min_days: int = 3,
+    exclude_interpolated: bool = True,
+    months: tuple[int, ...] = MELT_SEASON_MONTHS,
+) -> pd.DataFrame:
     """Melt-extent anomalies of a daily melt-area record, as one would derive them from MEaSUREs.
 
     A day is anomalous when its melt extent exceeds the day-of-year climatology of the record by
@@ -177,14 +212,25 @@ def measures_anomalies(measures: pd.DataFrame, area_column: str = "melt area", k
     excess = area - clim.reindex(doy).to_numpy()
     anomalous = (excess > k * sd.reindex(doy).to_numpy()) & (area > 0) & np.isin(area.index.month, months)
     # join across single gaps (missing or normal days between two anomalous days)
-    flag = anomalous.to_numpy() | (anomalous.shift(1, fill_value=False).to_numpy() & anomalous.shift(-1, fill_value=False).to_numpy())
+    flag = anomalous.to_numpy() | (
+        anomalous.shift(1, fill_value=False).to_numpy() & anomalous.shift(-1, fill_value=False).to_numpy()
+    )
     events = to_events(flag, area.index, excess.fillna(-np.inf).to_numpy())
     if events.empty:
-        return pd.DataFrame({"event_id": pd.Series(dtype=int), "start": pd.Series(dtype="datetime64[ns]"),
-                             "end": pd.Series(dtype="datetime64[ns]"), "peak_date": pd.Series(dtype="datetime64[ns]"),
-                             "peak_excess": pd.Series(dtype=float), "n_days": pd.Series(dtype=int)})
+        return pd.DataFrame(
+            {
+                "event_id": pd.Series(dtype=int),
+                "start": pd.Series(dtype="datetime64[ns]"),
+                "end": pd.Series(dtype="datetime64[ns]"),
+                "peak_date": pd.Series(dtype="datetime64[ns]"),
+                "peak_excess": pd.Series(dtype=float),
+                "n_days": pd.Series(dtype=int),
+            }
+        )
     events = events.assign(n_days=(events["end"] - events["start"]).dt.days + 1)
-    events = events[events["n_days"] >= min_days].rename(columns={"peak_time": "peak_date", "peak_score": "peak_excess"})
+    events = events[events["n_days"] >= min_days].rename(
+        columns={"peak_time": "peak_date", "peak_score": "peak_excess"}
+    )
     events = events.drop(columns="n_steps").reset_index(drop=True)
     events["event_id"] = np.arange(1, len(events) + 1)
     return events

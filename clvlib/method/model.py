@@ -28,12 +28,26 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from clvlib.errors import InputDataError
 from clvlib.config import CONFIGURATIONS
-from clvlib.files import atomic_write, sha256
 from clvlib.errors import ModelFileError
+from clvlib.files import atomic_write, sha256
 
-__all__ = ["Attention", "CLVConfig", "CLVNet", "ClusterLSTMVAE", "Decoder", "SCORES", "UNCLUSTERED", "anomaly_score", "error_scale", "loss_terms", "method_label", "sliding_windows", "train_configurations", "training_summary"]
+__all__ = [
+    "Attention",
+    "CLVConfig",
+    "CLVNet",
+    "ClusterLSTMVAE",
+    "Decoder",
+    "SCORES",
+    "UNCLUSTERED",
+    "anomaly_score",
+    "error_scale",
+    "loss_terms",
+    "method_label",
+    "sliding_windows",
+    "train_configurations",
+    "training_summary",
+]
 
 #: Folders of the unclustered ablation of each configuration (notebook 03): one cluster, the same total latent size.
 UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)
@@ -206,10 +220,11 @@ class _BlockLSTM(nn.Module):
         self.bias_ih = nn.Parameter(torch.empty(groups, 4 * hidden))
         self.bias_hh = nn.Parameter(torch.empty(groups, 4 * hidden))
         self.register_buffer("ih_pos", _block_positions(columns, n_in, 4, hidden), persistent=False)
-        self.register_buffer("hh_pos", _block_positions(_consecutive(groups, hidden), groups * hidden, 4, hidden),
-                             persistent=False)
+        self.register_buffer(
+            "hh_pos", _block_positions(_consecutive(groups, hidden), groups * hidden, 4, hidden), persistent=False
+        )
         self.register_buffer("bias_pos", _block_positions([[0]] * groups, 1, 4, hidden), persistent=False)
-        bound = hidden ** -0.5  # PyTorch's LSTM initialisation
+        bound = hidden**-0.5  # PyTorch's LSTM initialisation
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
@@ -240,10 +255,11 @@ class _BlockLinear(nn.Module):
         self.shape = (blocks * groups * size, groups * n_in)
         self.weight = nn.Parameter(torch.empty(groups, blocks * size, n_in))
         self.bias = nn.Parameter(torch.empty(groups, blocks * size))
-        self.register_buffer("pos", _block_positions(_consecutive(groups, n_in), groups * n_in, blocks, size),
-                             persistent=False)
+        self.register_buffer(
+            "pos", _block_positions(_consecutive(groups, n_in), groups * n_in, blocks, size), persistent=False
+        )
         self.register_buffer("bias_pos", _block_positions([[0]] * groups, 1, blocks, size), persistent=False)
-        bound = n_in ** -0.5  # nn.Linear's default initialisation
+        bound = n_in**-0.5  # nn.Linear's default initialisation
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
@@ -265,7 +281,7 @@ class _BlockAttention(nn.Module):
         super().__init__()
         self.groups, self.dim, self.heads = groups, dim, heads
         self.in_proj = _BlockLinear(groups, dim, dim, blocks=3)
-        nn.init.uniform_(self.in_proj.weight, -(1.5 / dim) ** 0.5, (1.5 / dim) ** 0.5)  # Xavier on (3 dim, dim)
+        nn.init.uniform_(self.in_proj.weight, -((1.5 / dim) ** 0.5), (1.5 / dim) ** 0.5)  # Xavier on (3 dim, dim)
         nn.init.zeros_(self.in_proj.bias)
         self.out_proj = _BlockLinear(groups, dim, dim)
         nn.init.zeros_(self.out_proj.bias)
@@ -382,7 +398,9 @@ def anomaly_score(errors: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return (np.asarray(errors, dtype=float) / np.asarray(scale, dtype=float)).mean(axis=1)
 
 
-def loss_terms(recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_terms(
+    recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-element reconstruction MSE and KL divergence per latent dimension (all clusters)."""
     mse = torch.mean((recon - x) ** 2)
     kl = -0.5 * torch.mean(1.0 + logvar - mu**2 - torch.exp(logvar))
@@ -447,7 +465,7 @@ class ClusterLSTMVAE:
         values = np.asarray(values, dtype=np.float32)
         windows = torch.as_tensor(sliding_windows(values, cfg.window))
         in_scope = self._scope(time, len(values))
-        windows = windows[torch.from_numpy(in_scope[cfg.window // 2: cfg.window // 2 + len(windows)])]
+        windows = windows[torch.from_numpy(in_scope[cfg.window // 2 : cfg.window // 2 + len(windows)])]
         n_val = max(1, round(cfg.val_fraction * len(windows)))
         train, val = windows[:-n_val], windows[-n_val:]
         self.build_network(windows.shape[2])
@@ -480,7 +498,9 @@ class ClusterLSTMVAE:
                 if waited >= cfg.patience:
                     break
         self.net_.load_state_dict(best_state)
-        self.history_ = pd.DataFrame(rows, columns=["train_loss", "train_mse", "train_kl", "val_loss"]).rename_axis("epoch")
+        self.history_ = pd.DataFrame(rows, columns=["train_loss", "train_mse", "train_kl", "val_loss"]).rename_axis(
+            "epoch"
+        )
         if cfg.score == "standardized":
             self.error_scale_ = error_scale(self.feature_errors(values)[in_scope])
         return self
@@ -490,8 +510,10 @@ class ClusterLSTMVAE:
         if not self.config.train_months:
             return np.ones(n, dtype=bool)
         if time is None or len(time) != n:
-            raise ValueError(f"config.train_months={self.config.train_months} needs the start time of each of the {n} "
-                             "steps: call fit(values, time)")
+            raise ValueError(
+                f"config.train_months={self.config.train_months} needs the start time of each of the {n} "
+                "steps: call fit(values, time)"
+            )
         return np.isin(pd.DatetimeIndex(time).month, self.config.train_months)
 
     @torch.no_grad()
@@ -536,8 +558,9 @@ class ClusterLSTMVAE:
         this gives the second from the first. ``values`` and ``time`` are the training series
         passed to :meth:`fit` (for the error scale).
         """
-        twin = ClusterLSTMVAE(self.clusters, replace(self.config, score=score), self.random_state, self.device,
-                              self.progress)
+        twin = ClusterLSTMVAE(
+            self.clusters, replace(self.config, score=score), self.random_state, self.device, self.progress
+        )
         twin.n_features_in_, twin.net_, twin.history_ = self.n_features_in_, self.net_, self.history_
         twin.error_scale_ = np.ones(self.n_features_in_)
         if score == "standardized":
@@ -555,10 +578,17 @@ class ClusterLSTMVAE:
         save never leaves a half-written file; :meth:`load` checks the weights against the checksum.
         """
         folder = Path(folder)
-        atomic_write(folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p), checksum=True)  # + clv.pt.sha256 for make
-        meta = {"clusters": self.clusters, "config": asdict(self.config), "random_state": self.random_state,
-                "n_features": self.n_features_in_, "error_scale": [float(v) for v in self.error_scale_],
-                "sha256": sha256(folder / WEIGHTS)}
+        atomic_write(
+            folder / WEIGHTS, lambda p: torch.save(self.net_.state_dict(), p), checksum=True
+        )  # + clv.pt.sha256 for make
+        meta = {
+            "clusters": self.clusters,
+            "config": asdict(self.config),
+            "random_state": self.random_state,
+            "n_features": self.n_features_in_,
+            "error_scale": [float(v) for v in self.error_scale_],
+            "sha256": sha256(folder / WEIGHTS),
+        }
         atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
     @classmethod
@@ -580,25 +610,35 @@ class ClusterLSTMVAE:
         if not weights.is_file():
             raise ModelFileError(f"{weights}: model weights not found. {_RETRAIN}")
         if meta.get("sha256") != sha256(weights):
-            raise ModelFileError(f"{weights}: the file does not match the sha256 recorded in {META} "
-                                 f"(truncated, corrupted or from another run). {_RETRAIN}")
+            raise ModelFileError(
+                f"{weights}: the file does not match the sha256 recorded in {META} "
+                f"(truncated, corrupted or from another run). {_RETRAIN}"
+            )
         config = {**meta["config"], "train_months": tuple(meta["config"].get("train_months", ()))}
-        model = cls([list(c) for c in meta["clusters"]], CLVConfig(**config), meta["random_state"], device,
-                    progress=False)
+        model = cls(
+            [list(c) for c in meta["clusters"]], CLVConfig(**config), meta["random_state"], device, progress=False
+        )
         model.build_network(meta["n_features"])
         model.error_scale_ = np.asarray(meta["error_scale"], dtype=float)
         try:
             state = torch.load(weights, map_location=model.torch_device(), weights_only=True)
             model.net_.load_state_dict(state)
         except Exception as err:  # unpickling and shape errors come in many types
-            raise ModelFileError(f"{weights}: cannot be loaded into the model ({type(err).__name__}: "
-                                 f"{str(err).splitlines()[0] if str(err) else ''}). {_RETRAIN}") from err
+            raise ModelFileError(
+                f"{weights}: cannot be loaded into the model ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}). {_RETRAIN}"
+            ) from err
         model.history_ = pd.DataFrame()
         return model
 
 
-def train_configurations(clusters: list[list[int]], configs: dict[str, CLVConfig], values: np.ndarray,
-                         time: pd.DatetimeIndex, random_state: int) -> dict[str, ClusterLSTMVAE]:
+def train_configurations(
+    clusters: list[list[int]],
+    configs: dict[str, CLVConfig],
+    values: np.ndarray,
+    time: pd.DatetimeIndex,
+    random_state: int,
+) -> dict[str, ClusterLSTMVAE]:
     """Fit one model per named configuration; configurations that differ only in ``score`` share one fit.
 
     Returns the models in the order of ``configs`` (see :meth:`ClusterLSTMVAE.with_score`).
@@ -624,7 +664,9 @@ def _read_meta(path: Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
         raise ModelFileError(f"{path}: not a readable model description ({err}). {_RETRAIN}") from err
     if missing:
-        raise ModelFileError(f"{path}: model description lacks {sorted(missing)} (written by an older version?). {_RETRAIN}")
+        raise ModelFileError(
+            f"{path}: model description lacks {sorted(missing)} (written by an older version?). {_RETRAIN}"
+        )
     return meta
 
 

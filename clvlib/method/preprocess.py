@@ -19,16 +19,28 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from clvlib.method.aggregate import STEPS_PER_YEAR, to_five_day
-from clvlib.errors import InputDataError
 from clvlib.config import PreprocessConfig
+from clvlib.errors import InputDataError
 from clvlib.files import atomic_write, verify_checksum
+from clvlib.method.aggregate import STEPS_PER_YEAR, to_five_day
 from clvlib.variables import Variable, catalogue
 
-__all__ = ["FeatureScaler", "Preprocessed", "find_gaps", "iqr_clip", "iqr_fences", "preprocess", "read_features", "step_climatology", "write_features"]
+__all__ = [
+    "FeatureScaler",
+    "Preprocessed",
+    "find_gaps",
+    "iqr_clip",
+    "iqr_fences",
+    "preprocess",
+    "read_features",
+    "step_climatology",
+    "write_features",
+]
 
 
-def iqr_fences(anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None, halfwidth: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def iqr_fences(
+    anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None, halfwidth: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper IQR fences, ``Q1 - k * IQR`` and ``Q3 + k * IQR``, of the training values.
 
     The quartiles ``Q1``, ``Q3`` and ``IQR = Q3 - Q1`` are computed over the training values.
@@ -75,7 +87,9 @@ def iqr_fences(anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarra
     return q1 - k * iqr, q3 + k * iqr
 
 
-def iqr_clip(anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def iqr_clip(
+    anomaly: np.ndarray, train: np.ndarray, k: float, step: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The IQR rule: values outside the fences of :func:`iqr_fences` are set to the nearest fence.
 
     Outliers are clipped (winsorized) rather than deleted: the rule is a screen for gross errors
@@ -111,7 +125,7 @@ def find_gaps(missing: np.ndarray) -> list[tuple[int, int]]:
     """
     padded = np.concatenate([[False], missing, [False]]).astype(int)
     edges = np.flatnonzero(np.diff(padded))
-    return [(int(s), int(e - s)) for s, e in zip(edges[::2], edges[1::2])]
+    return [(int(s), int(e - s)) for s, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def step_climatology(values: np.ndarray, step: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -154,7 +168,7 @@ class FeatureScaler:
         self.std_ = np.nanstd(x, axis=0)
         self.climatology_ = step_climatology(values, step, train)
         self.anomaly_std_ = np.nanstd(x - self.climatology_[step[train]], axis=0)
-        bad = [n for n, s in zip(names, np.minimum(self.std_, self.anomaly_std_)) if not s > 0.0]
+        bad = [n for n, s in zip(names, np.minimum(self.std_, self.anomaly_std_), strict=False) if not s > 0.0]
         if bad:
             raise InputDataError(
                 f"variables {bad} do not vary over the training years; they cannot be scaled. Drop them or "
@@ -192,17 +206,28 @@ def _gap_detail(daily_missing: pd.Series | None, first: pd.Timestamp, length: in
     """How many days of a gap of ``length`` five-day steps from ``first`` are missing, and over the whole record."""
     if daily_missing is None:
         return ""
-    span = daily_missing[first:first + pd.Timedelta(days=5 * length - 1)]
-    detail = (f" ({int(span.sum())} of its {len(span)} days are missing; a five-day step that misses more than "
-              f"{max_missing_days} day(s) is missing")
+    span = daily_missing[first : first + pd.Timedelta(days=5 * length - 1)]
+    detail = (
+        f" ({int(span.sum())} of its {len(span)} days are missing; a five-day step that misses more than "
+        f"{max_missing_days} day(s) is missing"
+    )
     if span.sum() < len(span):  # days with values inside the gap: scattered missing days, not one hole
-        detail += (f"; they are scattered, not one hole: {float(daily_missing.mean()):.0%} of the variable's days are "
-                   "missing over the record (a day misses its value when any of its sub-daily values is missing)")
+        detail += (
+            f"; they are scattered, not one hole: {float(daily_missing.mean()):.0%} of the variable's days are "
+            "missing over the record (a day misses its value when any of its sub-daily values is missing)"
+        )
     return detail + ")"
 
 
-def _fill(values: np.ndarray, time: pd.DatetimeIndex, names: tuple[str, ...], max_gap: int, source: str,
-          daily_missing: pd.DataFrame | None = None, max_missing_days: int = 0):
+def _fill(
+    values: np.ndarray,
+    time: pd.DatetimeIndex,
+    names: tuple[str, ...],
+    max_gap: int,
+    source: str,
+    daily_missing: pd.DataFrame | None = None,
+    max_missing_days: int = 0,
+):
     """Linearly interpolate gaps up to ``max_gap`` steps; longer gaps are an error. Returns (filled, report).
 
     ``daily_missing`` (days x variables, True where a daily value is missing) makes the error say
@@ -225,7 +250,10 @@ def _fill(values: np.ndarray, time: pd.DatetimeIndex, names: tuple[str, ...], ma
 
 
 def preprocess(
-    daily: xr.Dataset, variables: tuple[str, ...], config: PreprocessConfig, source: str,
+    daily: xr.Dataset,
+    variables: tuple[str, ...],
+    config: PreprocessConfig,
+    source: str,
     variable_info: Mapping[str, Variable] | None = None,
 ) -> Preprocessed:
     """Aggregate a checked daily data set to 5-day steps, check gaps, filter outliers and scale.
@@ -263,8 +291,9 @@ def preprocess(
             x[:, j] = clim[:, j] + clipped
     gaps_before = np.isnan(x)
     record = daily.sel(time=years)
-    daily_missing = pd.DataFrame({v: np.isnan(record[v].values) for v in variables},
-                                 index=pd.DatetimeIndex(record["time"].values))
+    daily_missing = pd.DataFrame(
+        {v: np.isnan(record[v].values) for v in variables}, index=pd.DatetimeIndex(record["time"].values)
+    )
     x_filled, gaps = _fill(x, time, variables, config.max_gap_steps, source, daily_missing, config.max_missing_days)
     scaler = FeatureScaler().fit(x_filled, step, train, variables)
     z, za = scaler.transform(x_filled, step)
@@ -322,7 +351,10 @@ def _features_dataset(five, variables, x, z, za, filtered, gaps, scaler, train, 
     )
     ds.attrs = dict(five.attrs)
     ds.attrs.update(
-        first_year=config.first_year, last_train_year=config.last_train_year, test_year=config.test_year,
-        iqr_k=config.iqr_k, dataset=config.dataset,
+        first_year=config.first_year,
+        last_train_year=config.last_train_year,
+        test_year=config.test_year,
+        iqr_k=config.iqr_k,
+        dataset=config.dataset,
     )
     return ds

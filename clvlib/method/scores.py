@@ -19,8 +19,9 @@ from clvlib.files import atomic_write, verify_checksum
 __all__ = ["read_scores", "write_scores"]
 
 
-def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame,
-                 folder: Path) -> Path:
+def write_scores(
+    detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame, folder: Path
+) -> Path:
     """Write ``scores.nc`` and ``events.csv`` in ``folder`` (each under a temporary name, then renamed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -30,10 +31,22 @@ def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, 
         event_id[(time >= ev.start) & (time <= ev.end)] = ev.event_id
     ds = xr.Dataset(
         {
-            "score": ("time", detection["score"].to_numpy(float), {"long_name": "anomaly score (mean squared reconstruction error)"}),
+            "score": (
+                "time",
+                detection["score"].to_numpy(float),
+                {"long_name": "anomaly score (mean squared reconstruction error)"},
+            ),
             "threshold": ("time", detection["threshold"].to_numpy(float), {"long_name": "dynamic threshold"}),
-            "anomaly": ("time", detection["anomaly"].to_numpy().astype(np.int8), {"long_name": "score above threshold"}),
-            "errors": (("time", "feature"), np.asarray(errors, float), {"long_name": "squared reconstruction error per feature"}),
+            "anomaly": (
+                "time",
+                detection["anomaly"].to_numpy().astype(np.int8),
+                {"long_name": "score above threshold"},
+            ),
+            "errors": (
+                ("time", "feature"),
+                np.asarray(errors, float),
+                {"long_name": "squared reconstruction error per feature"},
+            ),
             "event_id": ("time", event_id, {"long_name": "detected event (0: none)"}),
         },
         coords={"time": time, "feature": list(names)},
@@ -45,8 +58,11 @@ def write_scores(detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, 
 def read_scores(folder: Path) -> tuple[xr.Dataset, pd.DataFrame]:
     """Read what :func:`write_scores` wrote, checking both files against their checksums."""
     folder = Path(folder)
-    events = pd.read_csv(verify_checksum(folder / "events.csv"), parse_dates=["start", "end", "peak_time"],
-                         dtype={"reference_ids": str, "reference_types": str})
+    events = pd.read_csv(
+        verify_checksum(folder / "events.csv"),
+        parse_dates=["start", "end", "peak_time"],
+        dtype={"reference_ids": str, "reference_types": str},
+    )
     for column in ("reference_ids", "reference_types"):
         if column in events:
             events[column] = events[column].fillna("")

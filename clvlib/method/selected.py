@@ -20,8 +20,10 @@ def read_selection(folder: Path | None = None) -> pd.DataFrame:
     """The committed selection summary (``selection.csv``), or an error saying how to rebuild it."""
     path = Path(folder or SELECTION) / "selection.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the selection of the best configuration is missing; rebuild it with "
-                                "`make select` (tens of minutes) or restore it from git")
+        raise FileNotFoundError(
+            f"{path}: the selection of the best configuration is missing; rebuild it with "
+            "`make select` (tens of minutes) or restore it from git"
+        )
     return pd.read_csv(path)
 
 
@@ -29,6 +31,8 @@ def read_attribution_selection(folder: Path | None = None) -> pd.DataFrame:
     """The committed attribution selection (``attribution_selection.csv``), or an error saying how to rebuild it."""
     path = Path(folder or SELECTION) / "attribution_selection.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the selection of the recommended attribution is missing; rebuild it with "
-                                "`make select` or restore it from git")
+        raise FileNotFoundError(
+            f"{path}: the selection of the recommended attribution is missing; rebuild it with "
+            "`make select` or restore it from git"
+        )
     return pd.read_csv(path)

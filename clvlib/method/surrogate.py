@@ -47,18 +47,34 @@ class SurrogateConfig:
 def _models(task: str, config: SurrogateConfig, random_state: int) -> dict:
     if task == "anomaly":
         return {
-            "XGBoost": XGBClassifier(n_estimators=config.n_estimators, max_depth=config.max_depth,
-                                     learning_rate=config.learning_rate, random_state=random_state, n_jobs=1,
-                                     eval_metric="logloss"),
-            "Random Forest": RandomForestClassifier(n_estimators=config.n_estimators, max_depth=config.rf_max_depth,
-                                                    random_state=random_state, n_jobs=1, class_weight="balanced"),
+            "XGBoost": XGBClassifier(
+                n_estimators=config.n_estimators,
+                max_depth=config.max_depth,
+                learning_rate=config.learning_rate,
+                random_state=random_state,
+                n_jobs=1,
+                eval_metric="logloss",
+            ),
+            "Random Forest": RandomForestClassifier(
+                n_estimators=config.n_estimators,
+                max_depth=config.rf_max_depth,
+                random_state=random_state,
+                n_jobs=1,
+                class_weight="balanced",
+            ),
         }
     if task == "melt":
         return {
-            "XGBoost": XGBRegressor(n_estimators=config.n_estimators, max_depth=config.max_depth,
-                                    learning_rate=config.learning_rate, random_state=random_state, n_jobs=1),
-            "Random Forest": RandomForestRegressor(n_estimators=config.n_estimators, max_depth=config.rf_max_depth,
-                                                   random_state=random_state, n_jobs=1),
+            "XGBoost": XGBRegressor(
+                n_estimators=config.n_estimators,
+                max_depth=config.max_depth,
+                learning_rate=config.learning_rate,
+                random_state=random_state,
+                n_jobs=1,
+            ),
+            "Random Forest": RandomForestRegressor(
+                n_estimators=config.n_estimators, max_depth=config.rf_max_depth, random_state=random_state, n_jobs=1
+            ),
         }
     raise ValueError(f"unknown task {task!r}: expected one of {TASKS}")
 
@@ -78,8 +94,9 @@ def _skill(model, X: pd.DataFrame, y: np.ndarray, task: str) -> float:
     return float(r2_score(y, model.predict(X)))
 
 
-def permutation_importance(model, X: pd.DataFrame, y: np.ndarray, task: str, n_repeats: int,
-                           random_state: int) -> np.ndarray:
+def permutation_importance(
+    model, X: pd.DataFrame, y: np.ndarray, task: str, n_repeats: int, random_state: int
+) -> np.ndarray:
     """Mean drop of the skill when one feature is shuffled, over ``n_repeats`` shuffles, per feature.
 
     The same shuffles and numbers as ``sklearn.inspection.permutation_importance(model, X, y,
@@ -107,8 +124,9 @@ def permutation_importance(model, X: pd.DataFrame, y: np.ndarray, task: str, n_r
     return importance
 
 
-def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateConfig = SurrogateConfig(),
-                   random_state: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def fit_surrogates(
+    X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateConfig = SurrogateConfig(), random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Fit both surrogates for ``task`` and compute every importance.
 
     Parameters
@@ -139,8 +157,17 @@ def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateC
         model.fit(X_train, y_train)
         score = _skill(model, X_test, y_test, task)
         scoring = "average_precision" if task == "anomaly" else "r2"
-        skill.append({"task": task, "model": name, "metric": scoring, "held_out_skill": float(score),
-                      "n_train": len(X_train), "n_test": len(X_test), "positive_share": float(np.mean(y)) if task == "anomaly" else np.nan})
+        skill.append(
+            {
+                "task": task,
+                "model": name,
+                "metric": scoring,
+                "held_out_skill": float(score),
+                "n_train": len(X_train),
+                "n_test": len(X_test),
+                "positive_share": float(np.mean(y)) if task == "anomaly" else np.nan,
+            }
+        )
         if name == "XGBoost":
             gain = model.get_booster().get_score(importance_type="total_gain")
             native = np.array([gain.get(f, 0.0) for f in X.columns])
@@ -152,13 +179,17 @@ def fit_surrogates(X: pd.DataFrame, y: np.ndarray, task: str, config: SurrogateC
         explanations[name] = explanation
         mean_abs = np.abs(explanation.values).mean(axis=0)
         for method, values in ((native_name, native), ("permutation", perm), ("shap", mean_abs)):
-            part = pd.DataFrame({"task": task, "model": name, "method": method, "feature": X.columns, "importance": values})
+            part = pd.DataFrame(
+                {"task": task, "model": name, "method": method, "feature": X.columns, "importance": values}
+            )
             part["rank"] = part["importance"].rank(ascending=False, method="first").astype(int)
             rows.append(part)
     return pd.concat(rows, ignore_index=True), pd.DataFrame(skill), explanations
 
 
-def agreement_table(importance: pd.DataFrame, clv_rank: pd.Series, excluded: dict[str, str] | None = None) -> pd.DataFrame:
+def agreement_table(
+    importance: pd.DataFrame, clv_rank: pd.Series, excluded: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Agreement of every (task, model, method) importance ranking with the CLV ranking.
 
     Parameters
@@ -177,8 +208,14 @@ def agreement_table(importance: pd.DataFrame, clv_rank: pd.Series, excluded: dic
     for (task, model, method), group in importance.groupby(["task", "model", "method"], sort=False):
         drop = (excluded or {}).get(task)
         ref = (clv_rank.drop(index=drop) if drop else clv_rank).rank(method="first").astype(int)
-        rows.append({"task": task, "model": model, "method": method,
-                     **ranking_agreement(ref, group.set_index("feature")["rank"]),
-                     "surrogate_top3": ";".join(group.nsmallest(3, "rank")["feature"]),
-                     "clv_top3": ";".join(ref.nsmallest(3).index)})
+        rows.append(
+            {
+                "task": task,
+                "model": model,
+                "method": method,
+                **ranking_agreement(ref, group.set_index("feature")["rank"]),
+                "surrogate_top3": ";".join(group.nsmallest(3, "rank")["feature"]),
+                "clv_top3": ";".join(ref.nsmallest(3).index),
+            }
+        )
     return pd.DataFrame(rows)

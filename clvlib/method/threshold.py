@@ -20,7 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import genpareto
 
-__all__ = ["PotConfig", "gpd_fit", "pot_threshold", "pot_threshold_per_point", "scoped_threshold", "sigma_threshold", "tail_threshold", "to_events"]
+__all__ = [
+    "PotConfig",
+    "gpd_fit",
+    "pot_threshold",
+    "pot_threshold_per_point",
+    "scoped_threshold",
+    "sigma_threshold",
+    "tail_threshold",
+    "to_events",
+]
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,16 @@ def trend_test(y: np.ndarray, x: np.ndarray | None = None) -> Trend:
     x = np.arange(y.size, dtype=float) if x is None else np.asarray(x, dtype=float)
     s, tau, z, p = mann_kendall(y)
     slope, _, low, high = theilslopes(y, x, alpha=0.95)
-    return Trend(n=int(np.isfinite(y).sum()), s=s, tau=float(tau), z=z, p_value=p,
-                 slope=float(slope), slope_low=float(low), slope_high=float(high))
+    return Trend(
+        n=int(np.isfinite(y).sum()),
+        s=s,
+        tau=float(tau),
+        z=z,
+        p_value=p,
+        slope=float(slope),
+        slope_low=float(low),
+        slope_high=float(high),
+    )
 
 
 def counts_per_year(flags: np.ndarray, time: pd.DatetimeIndex, years: range) -> pd.Series:
@@ -96,10 +104,19 @@ def trend_table(per_year: dict[str, pd.Series]) -> pd.DataFrame:
     rows = []
     for name, series in per_year.items():
         t = trend_test(series.to_numpy(dtype=float), series.index.to_numpy(dtype=float))
-        rows.append({
-            "series": name, "first_year": int(series.index.min()), "last_year": int(series.index.max()),
-            "total": float(series.sum()), "mann_kendall_s": t.s, "kendall_tau": round(t.tau, 4),
-            "z": round(t.z, 4), "p_value": t.p_value, "slope_per_decade": round(10 * t.slope, 4),
-            "slope_low_per_decade": round(10 * t.slope_low, 4), "slope_high_per_decade": round(10 * t.slope_high, 4),
-        })
+        rows.append(
+            {
+                "series": name,
+                "first_year": int(series.index.min()),
+                "last_year": int(series.index.max()),
+                "total": float(series.sum()),
+                "mann_kendall_s": t.s,
+                "kendall_tau": round(t.tau, 4),
+                "z": round(t.z, 4),
+                "p_value": t.p_value,
+                "slope_per_decade": round(10 * t.slope, 4),
+                "slope_low_per_decade": round(10 * t.slope_low, 4),
+                "slope_high_per_decade": round(10 * t.slope_high, 4),
+            }
+        )
     return pd.DataFrame(rows)

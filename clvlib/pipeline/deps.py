@@ -19,9 +19,20 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import the package from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from clvlib.pipeline.stages import DATASETS, makefile_rules as stage_rules  # noqa: E402
+from clvlib.pipeline.stages import DATASETS  # noqa: E402
+from clvlib.pipeline.stages import makefile_rules as stage_rules
 
-__all__ = ["DATASETS", "PACKAGE", "closure", "imported_modules", "main", "makefile_rules", "module_file", "module_graph", "notebook_modules"]
+__all__ = [
+    "DATASETS",
+    "PACKAGE",
+    "closure",
+    "imported_modules",
+    "main",
+    "makefile_rules",
+    "module_file",
+    "module_graph",
+    "notebook_modules",
+]
 
 PACKAGE = "clvlib"
 
@@ -121,12 +132,18 @@ def makefile_rules(notebooks: Path, package: Path, target_dir: str = "build/note
     ``07_compare`` gives one.
     """
     graph = module_graph(package)
-    lines = ["# The stages (clvlib/pipeline/stages.py): the notebooks and what each executed notebook needs.",
-             *stage_rules(target_dir), "# Written by clvlib/pipeline/deps.py: the clvlib modules each notebook imports (directly or not)."]
+    lines = [
+        "# The stages (clvlib/pipeline/stages.py): the notebooks and what each executed notebook needs.",
+        *stage_rules(target_dir),
+        "# Written by clvlib/pipeline/deps.py: the clvlib modules each notebook imports (directly or not).",
+    ]
     for nb in sorted(Path(notebooks).glob("[0-9][0-9]_*.py")):
         deps = " ".join(f"{package.name}/{module_file(m, graph)}" for m in notebook_modules(nb, graph))
-        targets = [f"{target_dir}/{nb.stem}.ipynb"] if nb.stem == "07_compare" else \
-            [f"{target_dir}/{nb.stem}_{d}.ipynb" for d in DATASETS]
+        targets = (
+            [f"{target_dir}/{nb.stem}.ipynb"]
+            if nb.stem == "07_compare"
+            else [f"{target_dir}/{nb.stem}_{d}.ipynb" for d in DATASETS]
+        )
         lines += [f"{t}: {deps}" for t in targets]
     return "\n".join(lines) + "\n"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: import the package from the project root
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from clvlib.files import verify_checksum  # noqa: E402
 from clvlib.errors import ChecksumError  # noqa: E402
+from clvlib.files import verify_checksum  # noqa: E402
 from clvlib.pipeline.stages import stage_outputs  # noqa: E402
 
 __all__ = ["STAGE_OUTPUTS", "data_problems", "invalidate", "main", "manifest_problems"]

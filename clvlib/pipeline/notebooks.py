@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.errors import RunTerminated
+from clvlib.pipeline.signals import stop_children_on_signal
 
 __all__ = ["failure_message", "main", "record_stats", "run_notebook"]
 
@@ -56,8 +56,12 @@ def run_notebook(source: Path, output: Path, parameters: dict, cwd: Path | None 
         jupytext.write(nb, unexecuted)
         try:
             pm.execute_notebook(
-                str(unexecuted), str(partial), parameters=parameters, kernel_name="python3",
-                cwd=str(cwd or source.parent), progress_bar=progress,
+                str(unexecuted),
+                str(partial),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(cwd or source.parent),
+                progress_bar=progress,
             )
         except PapermillExecutionError as err:
             failed = output.with_name(f".{output.stem}.failed.ipynb")
@@ -83,9 +87,11 @@ def failure_message(err: Exception) -> str:
     """What to print when a notebook failed: the notebook, the failing cell's source and the error."""
     failed = getattr(err, "failed_notebook", None)
     cell = _failing_cell(failed, err.exec_count) if failed is not None else "(cell not recorded)"
-    return (f"\nERROR: notebook {getattr(err, 'source_notebook', '?')} failed.\n"
-            f"--- failing cell [{err.exec_count}] ---\n{cell}\n---\n{err.ename}: {err.evalue}\n"
-            f"The partly executed notebook is {failed}.")
+    return (
+        f"\nERROR: notebook {getattr(err, 'source_notebook', '?')} failed.\n"
+        f"--- failing cell [{err.exec_count}] ---\n{cell}\n---\n{err.ename}: {err.evalue}\n"
+        f"The partly executed notebook is {failed}."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--stats", type=Path, help="append wall time and peak memory of the run to this JSON-lines file")
+    parser.add_argument(
+        "--stats", type=Path, help="append wall time and peak memory of the run to this JSON-lines file"
+    )
     args = parser.parse_args(argv)
     params = {k: _parse_value(v) for k, v in args.parameter}
     from papermill.exceptions import PapermillExecutionError

@@ -43,18 +43,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from clvlib.errors import InputDataError
 from clvlib.config import CONFIGURATIONS, PROFILES, Paths
+from clvlib.errors import InputDataError, RunTerminated
 from clvlib.files import atomic_write
 from clvlib.io.inputcheck import check_input
-from clvlib.pipeline.notebooks import failure_message, run_notebook
 from clvlib.method.scores import read_scores
-from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.pipeline import stages as stage_table
-from clvlib.errors import RunTerminated
+from clvlib.pipeline.notebooks import failure_message, run_notebook
+from clvlib.pipeline.signals import stop_children_on_signal
 
-__all__ = ["DEFAULT_METHOD", "METHOD_STAGES", "RUN_MARKER", "STAGES", "check_out", "export_scores", "export_tables",
-           "importance_table", "main", "publish_run", "run_own_data", "staging_folder"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHOD_STAGES",
+    "RUN_MARKER",
+    "STAGES",
+    "check_out",
+    "export_scores",
+    "export_tables",
+    "importance_table",
+    "main",
+    "publish_run",
+    "run_own_data",
+    "staging_folder",
+]
 
 #: The per-data-set stages of the stage table (07 compares the two data sets of the embedded default).
 STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset)
@@ -85,8 +96,10 @@ def check_out(out: Path) -> None:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InputDataError(f"OUT={out}: is a file, not a folder. OUT names the folder that receives the results "
-                             "(created if missing); choose a folder path.")
+        raise InputDataError(
+            f"OUT={out}: is a file, not a folder. OUT names the folder that receives the results "
+            "(created if missing); choose a folder path."
+        )
     if out.is_dir() and not (out / RUN_MARKER).exists():
         entries = sorted(p.name for p in out.iterdir())
         if entries:
@@ -156,7 +169,9 @@ def export_scores(paths: Paths, dataset: str, out: Path) -> list[Path]:
     extra = [c for c in ("n_steps", "intensity", "extreme") if c in events]
     return [
         atomic_write(out / "scores.csv", lambda p: table.to_csv(p, index=False, date_format="%Y-%m-%d")),
-        atomic_write(out / "events.csv", lambda p: events[EVENT_COLUMNS + extra].to_csv(p, index=False, date_format="%Y-%m-%d")),
+        atomic_write(
+            out / "events.csv", lambda p: events[EVENT_COLUMNS + extra].to_csv(p, index=False, date_format="%Y-%m-%d")
+        ),
     ]
 
 
@@ -168,8 +183,12 @@ def importance_table(drivers: pd.DataFrame, surrogate: pd.DataFrame) -> pd.DataF
     >>> drivers = pd.DataFrame({"feature": ["a", "b"], "mean_delta": [0.5, 0.1], "rank": [1, 2]})
     >>> sur = pd.DataFrame({"task": ["anomaly"] * 2, "model": ["XGBoost"] * 2, "method": ["gain"] * 2,
     ...                     "feature": ["a", "b"], "importance": [1.0, 3.0], "rank": [2, 1]})
-    >>> importance_table(drivers, sur)["method"].tolist()
-    ['CLV counterfactual (mean delta)', 'CLV counterfactual (mean delta)', 'XGBoost gain, anomaly label', 'XGBoost gain, anomaly label']
+    >>> for method in importance_table(drivers, sur)["method"].tolist():
+    ...     print(repr(method))
+    'CLV counterfactual (mean delta)'
+    'CLV counterfactual (mean delta)'
+    'XGBoost gain, anomaly label'
+    'XGBoost gain, anomaly label'
     """
     clv = drivers.assign(method="CLV counterfactual (mean delta)", importance=drivers["mean_delta"])
     task = surrogate["task"].map({"anomaly": "anomaly label", "melt": "melt variable"}).fillna(surrogate["task"])
@@ -181,16 +200,28 @@ def importance_table(drivers: pd.DataFrame, surrogate: pd.DataFrame) -> pd.DataF
 def export_tables(paths: Paths, dataset: str, out: Path) -> list[Path]:
     """Write ``attribution.csv`` and ``importance.csv`` from the tables of notebooks 05 and 06."""
     attribution = pd.read_csv(paths.tables / f"tab_attribution_{dataset}.csv")
-    importance = importance_table(pd.read_csv(paths.tables / f"tab_drivers_{dataset}.csv"),
-                                  pd.read_csv(paths.tables / f"tab_importance_{dataset}.csv"))
+    importance = importance_table(
+        pd.read_csv(paths.tables / f"tab_drivers_{dataset}.csv"),
+        pd.read_csv(paths.tables / f"tab_importance_{dataset}.csv"),
+    )
     return [
-        atomic_write(out / "attribution.csv", lambda p: attribution[["time", "event_id", "feature", "delta", "rank"]].to_csv(p, index=False)),
+        atomic_write(
+            out / "attribution.csv",
+            lambda p: attribution[["time", "event_id", "feature", "delta", "rank"]].to_csv(p, index=False),
+        ),
         atomic_write(out / "importance.csv", lambda p: importance.to_csv(p, index=False)),
     ]
 
 
-def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, dataset: str = "custom",
-                 progress: bool = True, method: str = DEFAULT_METHOD) -> Path:
+def run_own_data(
+    data: Path,
+    out: Path,
+    profile: str = "full",
+    seed: int = 0,
+    dataset: str = "custom",
+    progress: bool = True,
+    method: str = DEFAULT_METHOD,
+) -> Path:
     """Check ``data``, run notebooks 01-06 on it with outputs under ``out``, export the CSVs and the report.
 
     Parameters
@@ -236,17 +267,25 @@ def run_own_data(data: Path, out: Path, profile: str = "full", seed: int = 0, da
     check_out(out)
     check = check_input(data, profile, dataset)  # every check of notebook 01 (make check), before any training
     source, checked, c = check.source, check.data, check.config
-    print(f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
-          f"years {c.first_year}-{c.last_train_year} for training, {c.test_year} held out; melt variable "
-          f"{checked.melt_variable or 'none'}; detector: the CLV's '{method}' configuration")
+    print(
+        f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
+        f"years {c.first_year}-{c.last_train_year} for training, {c.test_year} held out; melt variable "
+        f"{checked.melt_variable or 'none'}; detector: the CLV's '{method}' configuration"
+    )
     from papermill.exceptions import PapermillExecutionError  # after the checks: a refused input answers at once
 
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_stagings(out)
     staging = staging_folder(out)
     try:
-        settings = {"data": str(data), "layout": source.layout, "name": dataset, "profile": profile, "seed": seed,
-                    "method": method}
+        settings = {
+            "data": str(data),
+            "layout": source.layout,
+            "name": dataset,
+            "profile": profile,
+            "seed": seed,
+            "method": method,
+        }
         _run_stages(staging, data, settings, progress)
     except PapermillExecutionError as err:
         failed = out.parent / f"{out.name}.failed"
@@ -280,12 +319,18 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
     from clvlib.publish.report import build_report  # matplotlib and seaborn: only once the notebooks have run
 
     written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
-    report = build_report(out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}",
-                          claims=False)
+    report = build_report(
+        out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}", claims=False
+    )
     index = out / "report.html"
-    atomic_write(index, lambda p: p.write_text(
-        f"<!DOCTYPE html><meta charset='utf-8'><meta http-equiv='refresh' content='0; url={report.relative_to(out)}'>"
-        f"<a href='{report.relative_to(out)}'>report</a>\n"))
+    atomic_write(
+        index,
+        lambda p: p.write_text(
+            "<!DOCTYPE html><meta charset='utf-8'>"
+            f"<meta http-equiv='refresh' content='0; url={report.relative_to(out)}'>"
+            f"<a href='{report.relative_to(out)}'>report</a>\n"
+        ),
+    )
     print("wrote " + ", ".join(str(p.relative_to(out)) for p in written) + f", {report.relative_to(out)}")
     atomic_write(out / RUN_MARKER, lambda p: p.write_text(json.dumps(settings, indent=1) + "\n"))
 
@@ -293,23 +338,37 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line of :func:`run_own_data`; exit status 2 for a file that breaks the contract."""
     parser = argparse.ArgumentParser(description="Run notebooks 01-06 on your own data.")
-    parser.add_argument("--data", type=Path, required=True,
-                        help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (see README)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (see README)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="custom", help="data set name used in file names and captions")
-    parser.add_argument("--method", default=DEFAULT_METHOD, choices=CONFIGURATIONS,
-                        help=f"CLV configuration whose detections are reported (default {DEFAULT_METHOD})")
+    parser.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        choices=CONFIGURATIONS,
+        help=f"CLV configuration whose detections are reported (default {DEFAULT_METHOD})",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     out = args.out.resolve()
-    kept = (f"OUT={out} was left as it was" if (out / RUN_MARKER).exists()
-            else f"nothing was written to OUT={out}")
+    kept = f"OUT={out} was left as it was" if (out / RUN_MARKER).exists() else f"nothing was written to OUT={out}"
     try:
         with stop_children_on_signal():
-            run_own_data(args.data, args.out, args.profile, args.seed, args.name, progress=not args.no_progress,
-                         method=args.method)
+            run_own_data(
+                args.data,
+                args.out,
+                args.profile,
+                args.seed,
+                args.name,
+                progress=not args.no_progress,
+                method=args.method,
+            )
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2
@@ -321,8 +380,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if not isinstance(err, PapermillExecutionError):
             raise
-        print(failure_message(err) + f"\n{kept[0].upper() + kept[1:]}; the failed run is in {out.parent / (out.name + '.failed')}.",
-              file=sys.stderr)
+        print(
+            failure_message(err)
+            + f"\n{kept[0].upper() + kept[1:]}; the failed run is in {out.parent / (out.name + '.failed')}.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -46,20 +46,46 @@ from pathlib import Path
 import pandas as pd
 from papermill.exceptions import PapermillExecutionError
 
-from clvlib.errors import InputDataError
-from clvlib.publish.claims import FAILS, HOLDS, METHODS as CLV_METHODS, UNTESTABLE, verify
-from clvlib.errors import StaleTableError
 from clvlib.config import PROFILES, TUNING_SEEDS
+from clvlib.errors import InputDataError, RunTerminated, SeedRunError, StaleTableError
 from clvlib.files import atomic_write, sha256
+from clvlib.pipeline import stages as stage_table
 from clvlib.pipeline.notebooks import failure_message, run_notebook
 from clvlib.pipeline.signals import stop_children_on_signal
-from clvlib.errors import RunTerminated
-from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
+from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, verify
+from clvlib.publish.claims import METHODS as CLV_METHODS
 from clvlib.publish.registry import Registry, git_commit
-from clvlib.errors import SeedRunError
-from clvlib.pipeline import stages as stage_table
+from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
 
-__all__ = ["BASE_STAGES", "COMPARE", "DATASETS", "HASHED", "METHODS", "METHOD_STAGES", "METRICS", "NOTEBOOKS", "SeedLayout", "aggregate", "attribution_summary", "build_base", "build_method", "claims_summary", "collect", "copy_base", "detection_summary", "is_complete", "main", "parse_seeds", "prepare_root", "run_params", "run_seeds", "runs_table", "save_tables", "support_text", "write_marker"]
+__all__ = [
+    "BASE_STAGES",
+    "COMPARE",
+    "DATASETS",
+    "HASHED",
+    "METHODS",
+    "METHOD_STAGES",
+    "METRICS",
+    "NOTEBOOKS",
+    "SeedLayout",
+    "aggregate",
+    "attribution_summary",
+    "build_base",
+    "build_method",
+    "claims_summary",
+    "collect",
+    "copy_base",
+    "detection_summary",
+    "is_complete",
+    "main",
+    "parse_seeds",
+    "prepare_root",
+    "run_params",
+    "run_seeds",
+    "runs_table",
+    "save_tables",
+    "support_text",
+    "write_marker",
+]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 DATASETS: tuple[str, ...] = stage_table.DATASETS
@@ -106,6 +132,7 @@ class SeedLayout:
 
 # --------------------------------------------------------------------------- resume
 
+
 def parse_seeds(text: str) -> tuple[int, ...]:
     """Seeds from ``"0,1,2"`` (distinct, non-negative, order kept).
 
@@ -141,9 +168,15 @@ def _outputs(root: Path) -> dict[str, str]:
 
 def write_marker(root: Path, params: dict, seconds: Mapping[str, float]) -> Path:
     """Record that ``root`` finished: ``complete.json`` with ``params``, seconds per notebook and output hashes."""
-    marker = {**params, "seconds": {k: round(v, 1) for k, v in seconds.items()},
-              "git_commit": git_commit(Path(__file__).resolve().parents[2]), "outputs": _outputs(root)}
-    return atomic_write(Path(root) / MARKER, lambda p: p.write_text(json.dumps(marker, indent=1, sort_keys=True) + "\n"))
+    marker = {
+        **params,
+        "seconds": {k: round(v, 1) for k, v in seconds.items()},
+        "git_commit": git_commit(Path(__file__).resolve().parents[2]),
+        "outputs": _outputs(root),
+    }
+    return atomic_write(
+        Path(root) / MARKER, lambda p: p.write_text(json.dumps(marker, indent=1, sort_keys=True) + "\n")
+    )
 
 
 def is_complete(root: Path, params: dict) -> bool:
@@ -211,6 +244,7 @@ def prepare_root(root: Path, params: dict, fill: Callable[[Path], None] | None =
 
 def copy_base(base: Path, root: Path) -> None:
     """Copy the base root's ``data/`` and ``paper/`` into a method root (``data/raw`` hard-linked: never modified)."""
+
     def link_or_copy(src: str, dst: str) -> None:
         try:
             os.link(src, dst)
@@ -225,8 +259,16 @@ def copy_base(base: Path, root: Path) -> None:
 
 # --------------------------------------------------------------------------- running
 
-def _run_chain(stages: tuple[str, ...], dataset: str | None, params: dict, root: str, label: str,
-               rerun: bool = False, notebooks: str = str(NOTEBOOKS)) -> dict:
+
+def _run_chain(
+    stages: tuple[str, ...],
+    dataset: str | None,
+    params: dict,
+    root: str,
+    label: str,
+    rerun: bool = False,
+    notebooks: str = str(NOTEBOOKS),
+) -> dict:
     """Run ``stages`` in order in ``root`` (one data set); skip those already executed unless an earlier one ran.
 
     Returns ``{"seconds": {notebook: s}, "ran": bool, "error": message or None}`` (no exception, so
@@ -257,7 +299,7 @@ def _run_datasets(stages: tuple[str, ...], params: dict, root: Path, label: str,
     args = [(stages, d, params, str(root), label) for d in DATASETS]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_run_chain, *zip(*args)))
+            results = list(pool.map(_run_chain, *zip(*args, strict=True)))
     else:
         results = [_run_chain(*a) for a in args]
     errors = [r["error"] for r in results if r["error"]]
@@ -317,6 +359,7 @@ def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Pat
 
 
 # --------------------------------------------------------------------------- aggregation (pure)
+
 
 def _stack(tables: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
     """One long table from ``{(seed, build, dataset): table}`` with those three columns first."""
@@ -401,13 +444,20 @@ def detection_summary(runs: pd.DataFrame) -> pd.DataFrame:
     metrics = [m for m in METRICS if m in used.columns]
     out = _mean_std(used, ["dataset", "method", "threshold"], metrics)
     first = {c: {v: i for i, v in enumerate(pd.unique(runs[c]))} for c in ("method", "threshold")}
-    out = out.sort_values(["dataset", "method", "threshold"], kind="stable",
-                          key=lambda col: col.map(first[col.name]) if col.name in first else col)
-    out = out[["method", "threshold", "dataset"] + [c for c in out.columns if c not in ("method", "threshold", "dataset")]]
+    out = out.sort_values(
+        ["dataset", "method", "threshold"],
+        kind="stable",
+        key=lambda col: col.map(first[col.name]) if col.name in first else col,
+    )
+    out = out[
+        ["method", "threshold", "dataset"] + [c for c in out.columns if c not in ("method", "threshold", "dataset")]
+    ]
     return out.reset_index(drop=True)
 
 
-def attribution_summary(attribution: Mapping[tuple[int, str, str], pd.DataFrame], event_type: str = "all") -> pd.DataFrame:
+def attribution_summary(
+    attribution: Mapping[tuple[int, str, str], pd.DataFrame], event_type: str = "all"
+) -> pd.DataFrame:
     """Mean and standard deviation over seeds of the attribution accuracies, per build, method and data set.
 
     Parameters
@@ -434,7 +484,9 @@ def attribution_summary(attribution: Mapping[tuple[int, str, str], pd.DataFrame]
     if long.empty:
         return pd.DataFrame(columns=["build", "method", "dataset", "n_seeds"])
     long = long[long["type"] == event_type].drop(columns="type")
-    long = long.sort_values(["build", "dataset"], key=lambda c: _build_rank(c) if c.name == "build" else c, kind="stable")
+    long = long.sort_values(
+        ["build", "dataset"], key=lambda c: _build_rank(c) if c.name == "build" else c, kind="stable"
+    )
     columns = [c for c in long.select_dtypes("number").columns if c != "seed"]
     out = _mean_std(long, ["build", "method", "dataset"], columns)
     return out[["build", "method", "dataset"] + [c for c in out.columns if c not in ("build", "method", "dataset")]]
@@ -458,7 +510,8 @@ def claims_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     verdicts : pandas.DataFrame
-        One row per seed, method and claim: seed, method, id, claim, verdict (as :func:`clvlib.publish.claims.evaluate`).
+        One row per seed, method and claim: seed, method, id, claim, verdict (as
+        :func:`clvlib.publish.claims.evaluate`).
 
     Returns
     -------
@@ -477,18 +530,33 @@ def claims_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     for (claim_id, method), g in verdicts.groupby(["id", "method"], sort=False):
         counts = {v: int((g["verdict"] == v).sum()) for v in (HOLDS, FAILS, UNTESTABLE)}
         n = int(g["seed"].nunique())
-        rows.append({"id": claim_id, "method": method, "claim": g["claim"].iloc[0], "n_holds": counts[HOLDS],
-                     "n_fails": counts[FAILS], "n_untestable": counts[UNTESTABLE], "n_seeds": n,
-                     "support": support_text(counts[HOLDS], n, counts[UNTESTABLE])})
-    out = pd.DataFrame(rows, columns=["id", "method", "claim", "n_holds", "n_fails", "n_untestable", "n_seeds", "support"])
+        rows.append(
+            {
+                "id": claim_id,
+                "method": method,
+                "claim": g["claim"].iloc[0],
+                "n_holds": counts[HOLDS],
+                "n_fails": counts[FAILS],
+                "n_untestable": counts[UNTESTABLE],
+                "n_seeds": n,
+                "support": support_text(counts[HOLDS], n, counts[UNTESTABLE]),
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=["id", "method", "claim", "n_holds", "n_fails", "n_untestable", "n_seeds", "support"]
+    )
     out = out.assign(_rank=_build_rank(out["method"])).sort_values(["id", "_rank", "method"], kind="stable")
     return out.drop(columns="_rank").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- collecting and saving
 
+
 def collect(out: Path, seeds: tuple[int, ...], methods: tuple[str, ...]) -> dict:
-    """Read every finished root's tables: ``{"detection", "attribution": {(seed, build, dataset): df}, "claims": df, "inputs": [paths]}``."""
+    """Read every finished root's tables.
+
+    Returns ``{"detection", "attribution": {(seed, build, dataset): df}, "claims": df, "inputs": [paths]}``.
+    """
     detection, attribution, claims, inputs = {}, {}, [], []
     for seed in seeds:
         for method in methods:
@@ -503,8 +571,11 @@ def collect(out: Path, seeds: tuple[int, ...], methods: tuple[str, ...]) -> dict
             if path.exists():
                 claims.append(pd.read_csv(path).assign(seed=seed, method=method))
                 inputs.append(path)
-    verdicts = pd.concat(claims, ignore_index=True) if claims else pd.DataFrame(
-        columns=["seed", "method", "id", "claim", "verdict"])
+    verdicts = (
+        pd.concat(claims, ignore_index=True)
+        if claims
+        else pd.DataFrame(columns=["seed", "method", "id", "claim", "verdict"])
+    )
     return {"detection": detection, "attribution": attribution, "claims": verdicts, "inputs": inputs}
 
 
@@ -514,23 +585,30 @@ def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dic
     n = parameters["seeds"]
     captions = {
         "seeds_runs": f"Detection against the injected events for each seed ({n}), build (the CLV configuration "
-                      "the build reports), data set, detection method and threshold rule: the rows of "
-                      "tab_detection_truth that tab_seeds_detection averages (in_summary = 1).",
+        "the build reports), data set, detection method and threshold rule: the rows of "
+        "tab_detection_truth that tab_seeds_detection averages (in_summary = 1).",
         "seeds_detection": f"Detection against the injected events over seeds ({n}): mean and standard deviation "
-                           "(ddof 1) per detection method, threshold rule and data set.",
+        "(ddof 1) per detection method, threshold rule and data set.",
         "seeds_attribution": f"Ground truth of the attributions over seeds ({n}), all event types: mean and standard "
-                             "deviation (ddof 1) per build, attribution method and data set.",
-        "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, per CLV configuration.",
+        "deviation (ddof 1) per build, attribution method and data set.",
+        "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, "
+        "per CLV configuration.",
     }
-    formats = {"seeds_runs": ("csv", "md"), "seeds_detection": ("csv", "md"),
-               "seeds_attribution": ("csv", "md", "tex"), "seeds_claims": ("csv", "md", "tex")}
+    formats = {
+        "seeds_runs": ("csv", "md"),
+        "seeds_detection": ("csv", "md"),
+        "seeds_attribution": ("csv", "md", "tex"),
+        "seeds_claims": ("csv", "md", "tex"),
+    }
     paths = []
     for key, table in tables.items():
         paths += registry.table(table, key, captions[key], formats=formats[key])
     return paths
 
 
-def aggregate(out: Path, paper: Path, seeds: tuple[int, ...], methods: tuple[str, ...], profile: str) -> dict[str, pd.DataFrame]:
+def aggregate(
+    out: Path, paper: Path, seeds: tuple[int, ...], methods: tuple[str, ...], profile: str
+) -> dict[str, pd.DataFrame]:
     """Collect the finished roots of ``seeds`` and ``methods``, aggregate them and save the four tables."""
     found = collect(out, seeds, methods)
     runs = runs_table(found["detection"])
@@ -545,8 +623,15 @@ def aggregate(out: Path, paper: Path, seeds: tuple[int, ...], methods: tuple[str
     return tables
 
 
-def run_seeds(seeds: tuple[int, ...], profile: str, out: Path, paper: Path, methods: tuple[str, ...] = METHODS,
-              jobs: int = 1, log: Callable[[str], None] = print) -> dict[str, pd.DataFrame]:
+def run_seeds(
+    seeds: tuple[int, ...],
+    profile: str,
+    out: Path,
+    paper: Path,
+    methods: tuple[str, ...] = METHODS,
+    jobs: int = 1,
+    log: Callable[[str], None] = print,
+) -> dict[str, pd.DataFrame]:
     """Build every (seed, method) that is not complete, then aggregate into ``paper/tables/tab_seeds_*``.
 
     Parameters
@@ -582,8 +667,10 @@ def run_seeds(seeds: tuple[int, ...], profile: str, out: Path, paper: Path, meth
         for method in methods:
             build_method(layout, method, profile, paper / "claims.yaml", jobs)
     tables = aggregate(out, paper, seeds, methods, profile)
-    log(f"make seeds: {len(seeds)} seeds x {len(methods)} methods in {(time.perf_counter() - start) / 60:.1f} min; "
-        f"tables tab_seeds_runs, tab_seeds_detection, tab_seeds_attribution, tab_seeds_claims in {paper / 'tables'}")
+    log(
+        f"make seeds: {len(seeds)} seeds x {len(methods)} methods in {(time.perf_counter() - start) / 60:.1f} min; "
+        f"tables tab_seeds_runs, tab_seeds_detection, tab_seeds_attribution, tab_seeds_claims in {paper / 'tables'}"
+    )
     for r in tables["seeds_claims"].itertuples():
         log(f"claim {r.id:>2} {r.method:<6} {r.support}")
     return tables
@@ -593,8 +680,11 @@ def main(argv: list[str] | None = None) -> int:
     """Command line of :func:`run_seeds`."""
     parser = argparse.ArgumentParser(description="Run the pipeline for several seeds and aggregate the results.")
     parser.add_argument("--seeds", default="0,4,5", help="comma-separated seeds (default 0,4,5: not the tuning seeds)")
-    parser.add_argument("--allow-tuning-seeds", action="store_true",
-                        help=f"also report the tuning seeds {','.join(map(str, TUNING_SEEDS))} (their numbers flatter 'best')")
+    parser.add_argument(
+        "--allow-tuning-seeds",
+        action="store_true",
+        help=f"also report the tuning seeds {','.join(map(str, TUNING_SEEDS))} (their numbers flatter 'best')",
+    )
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--out", type=Path, default=Path("build/seeds"), help="folder of the per-seed runs")
     parser.add_argument("--paper", type=Path, default=Path("paper"), help="the project's paper/ folder")
@@ -607,18 +697,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     tuning = sorted(set(seeds) & set(TUNING_SEEDS))
     if tuning and not args.allow_tuning_seeds:
-        parser.error(f"seeds {tuning} chose the 'best' configuration and the recommended attribution (make select): their "
-                     "numbers would flatter them. Report other seeds (default 0,4,5) or pass --allow-tuning-seeds.")
+        parser.error(
+            f"seeds {tuning} chose the 'best' configuration and the recommended attribution (make select): their "
+            "numbers would flatter them. Report other seeds (default 0,4,5) or pass --allow-tuning-seeds."
+        )
     os.environ.pop("GEMB_OUTPUT", None)  # the seeds vary the embedded default: never a real GEMB file
     try:
         with stop_children_on_signal():
-            run_seeds(seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs)
+            run_seeds(
+                seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs
+            )
     except SeedRunError as err:
         print(f"make seeds: {err}", file=sys.stderr)
         return 1
     except RunTerminated as err:
-        print(f"\nmake seeds {err}: its notebook kernels were stopped; a rerun resumes with the stages that had not "
-              "finished.", file=sys.stderr)
+        print(
+            f"\nmake seeds {err}: its notebook kernels were stopped; a rerun resumes with the stages that had not "
+            "finished.",
+            file=sys.stderr,
+        )
         return 128 + err.signum
     return 0
 

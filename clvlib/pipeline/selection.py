@@ -33,24 +33,33 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
 from clvlib.method.attribution import baseline_values
 from clvlib.method.attribution_compare import CompareConfig, attribution_truth, compare_attributions
 from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
 from clvlib.method.clustering import CorrelationClusterer
-from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
 from clvlib.method.detection import DetectConfig, comparison_table, detect, detected_events, match_events
 from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
 from clvlib.method.preprocess import preprocess
-from clvlib.synthetic.rawdata import load_daily, load_truth, write_synthetic
 from clvlib.method.selected import SELECTION
+from clvlib.synthetic.rawdata import load_daily, load_truth, write_synthetic
 from clvlib.variables import dataset_variables
 
-__all__ = ["Candidate", "CANDIDATES", "evaluate_candidates", "summarise", "chosen", "evaluate_attributions",
-           "summarise_attributions", "main"]
+__all__ = [
+    "Candidate",
+    "CANDIDATES",
+    "evaluate_candidates",
+    "summarise",
+    "chosen",
+    "evaluate_attributions",
+    "summarise_attributions",
+    "main",
+]
 
 
 MELT_MONTHS: tuple[int, ...] = (5, 6, 7, 8, 9)
+_DEFAULT_COMPARE = CompareConfig()  # the default of evaluate_attributions (frozen, so one instance serves every call)
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,12 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("standardized, melt season", CLVConfig(score="standardized", train_months=MELT_MONTHS)),
     Candidate("standardized, latent 2", CLVConfig(score="standardized", latent_dim=2)),
     Candidate("melt season", CLVConfig(train_months=MELT_MONTHS)),
-    Candidate("standardized, melt season, latent 2", CLVConfig(score="standardized", train_months=MELT_MONTHS,
-                                                               latent_dim=2)),
-    Candidate("standardized, melt season, dropout 0.1", CLVConfig(score="standardized", train_months=MELT_MONTHS,
-                                                                  dropout=0.1)),
+    Candidate(
+        "standardized, melt season, latent 2", CLVConfig(score="standardized", train_months=MELT_MONTHS, latent_dim=2)
+    ),
+    Candidate(
+        "standardized, melt season, dropout 0.1", CLVConfig(score="standardized", train_months=MELT_MONTHS, dropout=0.1)
+    ),
 )
 
 
@@ -88,8 +99,15 @@ def _features(raw: Path, dataset: str, first_year: int):
     return preprocess(load_daily(raw, dataset), dataset_variables(dataset), config, source=str(raw)).features
 
 
-def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candidate, ...], seed: int,
-                        max_epochs: int, progress: bool = True, cache: Path | None = None) -> pd.DataFrame:
+def evaluate_candidates(
+    features,
+    truth: pd.DataFrame,
+    candidates: tuple[Candidate, ...],
+    seed: int,
+    max_epochs: int,
+    progress: bool = True,
+    cache: Path | None = None,
+) -> pd.DataFrame:
     """PR-AUC and detection metrics of every candidate and baseline on one data set.
 
     Only training-year melt-season steps count (the held-out year is never looked at). With
@@ -116,13 +134,21 @@ def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candida
                 model = ClusterLSTMVAE.load(folder)
                 model.history_ = pd.read_csv(folder / "history.csv", index_col="epoch")
             else:
-                model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(za[is_train], time[is_train])
+                model = ClusterLSTMVAE(clusters, key, random_state=seed, progress=False).fit(
+                    za[is_train], time[is_train]
+                )
                 if folder is not None:
                     model.save(folder)
                     model.history_.to_csv(folder / "history.csv")
             hist = model.history_
-            fitted[key] = (model.feature_errors(za), {"epochs_run": len(hist), "best_epoch": int(hist["val_loss"].idxmin()) + 1,
-                                                     "train_mse_at_best": round(float(hist["train_mse"].min()), 4)})
+            fitted[key] = (
+                model.feature_errors(za),
+                {
+                    "epochs_run": len(hist),
+                    "best_epoch": int(hist["val_loss"].idxmin()) + 1,
+                    "train_mse_at_best": round(float(hist["train_mse"].min()), 4),
+                },
+            )
         errors, info = fitted[key]
         scale = np.ones(len(names))
         if config.score == "standardized":
@@ -132,8 +158,11 @@ def evaluate_candidates(features, truth: pd.DataFrame, candidates: tuple[Candida
         extra[cand.name] = {"kind": "candidate", **info}
         if progress:
             print(f"  {cand.name}: {extra[cand.name]}", flush=True)
-    for name, s in {"Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
-                    "max abs z": max_abs_z(za), "mean z^2 (trivial)": mean_square_z(za)}.items():
+    for name, s in {
+        "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
+        "max abs z": max_abs_z(za),
+        "mean z^2 (trivial)": mean_square_z(za),
+    }.items():
         scores[name] = s
         extra[name] = {"kind": "baseline"}
     table = comparison_table(scores, time, n_days, truth, DetectConfig(), period=is_train & melt_season(time))
@@ -173,11 +202,14 @@ def _cached_model(cache: Path, name: str, max_epochs: int, features) -> ClusterL
     config = {c.name: c.config for c in CANDIDATES}[name]
     config = replace(config, epochs=min(config.epochs, max_epochs))
     key = replace(config, score="mse")
-    first = next(c.name for c in CANDIDATES if replace(c.config, epochs=min(c.config.epochs, max_epochs), score="mse") == key)
+    first = next(
+        c.name for c in CANDIDATES if replace(c.config, epochs=min(c.config.epochs, max_epochs), score="mse") == key
+    )
     model = ClusterLSTMVAE.load(cache / _folder(first))
     is_train = features["is_train"].values
-    return model.with_score(config.score, features["za"].values[is_train],
-                            pd.DatetimeIndex(features["time"].values)[is_train])
+    return model.with_score(
+        config.score, features["za"].values[is_train], pd.DatetimeIndex(features["time"].values)[is_train]
+    )
 
 
 def _folder(name: str) -> str:
@@ -185,8 +217,15 @@ def _folder(name: str) -> str:
     return name.replace(", ", "_").replace(" ", "-")
 
 
-def evaluate_attributions(features, truth: pd.DataFrame, model: ClusterLSTMVAE, dataset: str, seed: int,
-                          config: CompareConfig = CompareConfig(), first_year: int = 2001) -> pd.DataFrame:
+def evaluate_attributions(
+    features,
+    truth: pd.DataFrame,
+    model: ClusterLSTMVAE,
+    dataset: str,
+    seed: int,
+    config: CompareConfig = _DEFAULT_COMPARE,
+    first_year: int = 2001,
+) -> pd.DataFrame:
     """Accuracy among candidate drivers of every attribution method on one data set's training-year detections.
 
     The model's score is thresholded as in notebook 04; the anomalous melt-season steps of the
@@ -209,8 +248,17 @@ def evaluate_attributions(features, truth: pd.DataFrame, model: ClusterLSTMVAE, 
     for ev in events.itertuples():
         event_id[(time >= ev.start) & (time <= ev.end)] = ev.event_id
     steps = np.flatnonzero(detection["anomaly"].to_numpy())
-    tables = compare_attributions(model, za, steps, baseline_values(za, time, "median"), time, event_id[steps], names,
-                                  detection["threshold"].to_numpy(), replace(config, random_state=seed))
+    tables = compare_attributions(
+        model,
+        za,
+        steps,
+        baseline_values(za, time, "median"),
+        time,
+        event_id[steps],
+        names,
+        detection["threshold"].to_numpy(),
+        replace(config, random_state=seed),
+    )
     table = attribution_truth(tables, events, truth, names, dataset)
     return table[table["type"] == "all"].reset_index(drop=True)
 
@@ -229,7 +277,9 @@ def summarise_attributions(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby("method", sort=False)[metrics]
     out = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std")).reset_index()
     out["n_runs"] = grouped.size().to_numpy()
-    out = out.sort_values(["top1_accuracy_mean", "top3_accuracy_mean"], ascending=False, kind="stable").reset_index(drop=True)
+    out = out.sort_values(["top1_accuracy_mean", "top3_accuracy_mean"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
     out["chosen"] = out.index == 0
     return out.round(4)
 
@@ -242,10 +292,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default="full")
     parser.add_argument("--out", type=Path, default=SELECTION)
     parser.add_argument("--skip-attribution", action="store_true", help="choose the configuration only")
-    parser.add_argument("--attribution-only", action="store_true",
-                        help="only the attribution stage, for the configuration chosen in OUT/selection.csv (needs the cache)")
-    parser.add_argument("--cache", type=Path, default=Path("build/selection"),
-                        help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)")
+    parser.add_argument(
+        "--attribution-only",
+        action="store_true",
+        help="only the attribution stage, for the configuration chosen in OUT/selection.csv (needs the cache)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("build/selection"),
+        help="folder for the fitted candidate models (reused on a rerun and by the attribution comparison)",
+    )
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if set(seeds) & {0}:
@@ -255,7 +312,9 @@ def main(argv: list[str] | None = None) -> None:
         _select_attribution(args, seeds, prof, chosen(pd.read_csv(args.out / "selection.csv")))
         return
     rows = []
-    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year, "tuning seeds"):
+    for seed, dataset, features, truth in _tuning_sets(
+        seeds, args.datasets.split(","), prof.first_year, "tuning seeds"
+    ):
         cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
         table = evaluate_candidates(features, truth, CANDIDATES, seed, prof.epochs, cache=cache)
         rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
@@ -274,7 +333,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _tuning_sets(seeds: list[int], datasets: list[str], first_year: int, desc: str):
-    """For each tuning seed and data set: (seed, dataset, features, injected-event truth), data written to a temporary folder."""
+    """For each tuning seed and data set: (seed, dataset, features, injected-event truth).
+
+    The data are written to a temporary folder.
+    """
     for seed in tqdm(seeds, desc=desc):
         with tempfile.TemporaryDirectory() as tmp:
             raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
@@ -287,8 +349,9 @@ def _tuning_sets(seeds: list[int], datasets: list[str], first_year: int, desc: s
 def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
     """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
     attribution = []
-    for seed, dataset, features, truth in _tuning_sets(seeds, args.datasets.split(","), prof.first_year,
-                                                       "attribution, tuning seeds"):
+    for seed, dataset, features, truth in _tuning_sets(
+        seeds, args.datasets.split(","), prof.first_year, "attribution, tuning seeds"
+    ):
         model = _cached_model(args.cache / f"seed-{seed}" / dataset, best, prof.epochs, features)
         table = evaluate_attributions(features, truth, model, dataset, seed)
         print(f"seed {seed}, {dataset}:\n{table.to_string()}", flush=True)

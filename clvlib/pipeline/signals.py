@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+
 from clvlib.errors import RunTerminated
 
 __all__ = ["STOP_SIGNALS", "child_pids", "stop_children", "stop_children_on_signal"]
@@ -75,6 +76,7 @@ def stop_children_on_signal() -> Iterator[None]:
     ...         print(err.signum == signal.SIGTERM)
     True
     """
+
     def handler(signum: int, frame: object) -> None:
         stop_children(signal.SIGTERM)
         raise RunTerminated(signum)

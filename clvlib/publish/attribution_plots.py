@@ -34,16 +34,33 @@ def plot_event_heatmap(ranking: pd.DataFrame, max_events: int = 60) -> plt.Figur
     scaled = wide.div(wide.abs().max(axis=1), axis=0)
     order = wide.mean().sort_values(ascending=False).index
     fig, ax = plt.subplots(figsize=(6.4, 0.12 * len(wide) + 1.6))
-    sns.heatmap(scaled[order], cmap="RdBu_r", vmin=-1, vmax=1, ax=ax, cbar_kws={"label": "delta / max |delta| of the event"},
-                yticklabels=len(wide) <= 40, xticklabels=True)
-    ax.set(xlabel="feature (ordered by mean delta)", ylabel="detected event",
-           title=f"Attribution per event ({len(wide)} events with the largest deltas)")
+    sns.heatmap(
+        scaled[order],
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        ax=ax,
+        cbar_kws={"label": "delta / max |delta| of the event"},
+        yticklabels=len(wide) <= 40,
+        xticklabels=True,
+    )
+    ax.set(
+        xlabel="feature (ordered by mean delta)",
+        ylabel="detected event",
+        title=f"Attribution per event ({len(wide)} events with the largest deltas)",
+    )
     ax.tick_params(labelsize=7)
     return fig
 
 
-def plot_event_example(time: pd.DatetimeIndex, original: np.ndarray, counterfactual: dict[str, np.ndarray],
-                       threshold: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> plt.Figure:
+def plot_event_example(
+    time: pd.DatetimeIndex,
+    original: np.ndarray,
+    counterfactual: dict[str, np.ndarray],
+    threshold: np.ndarray,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> plt.Figure:
     """Score around one event and the scores with each top driver replaced by its baseline."""
     fig, ax = plt.subplots(figsize=(6.4, 3.0))
     ax.axvspan(start, end + pd.Timedelta("4D"), color=EVENT_COLOUR, alpha=0.15, lw=0, label="detected event")
@@ -65,9 +82,19 @@ def plot_importance(importance: pd.DataFrame, attribution: pd.DataFrame, title: 
     wide["CLV attribution"] = attribution.set_index("feature")["mean_delta"].reindex(order)
     scaled = wide / wide.abs().max()
     fig, ax = plt.subplots(figsize=(6.4, 0.24 * len(order) + 1.4))
-    sns.heatmap(scaled, cmap="Blues", vmin=0, vmax=1, ax=ax, annot=wide.rank(ascending=False).astype(int), fmt="d",
-                cbar_kws={"label": "importance / largest (numbers: rank)"}, annot_kws={"fontsize": 6},
-                yticklabels=True, xticklabels=True)
+    sns.heatmap(
+        scaled,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        ax=ax,
+        annot=wide.rank(ascending=False).astype(int),
+        fmt="d",
+        cbar_kws={"label": "importance / largest (numbers: rank)"},
+        annot_kws={"fontsize": 6},
+        yticklabels=True,
+        xticklabels=True,
+    )
     ax.set(title=title, xlabel="", ylabel="feature (CLV order)")
     ax.tick_params(axis="x", rotation=30, labelsize=7)
     ax.tick_params(axis="y", rotation=0, labelsize=7)

@@ -31,11 +31,31 @@ import pandas as pd
 import yaml
 from scipy.stats import kendalltau
 
+from clvlib.errors import StaleTableError
 from clvlib.files import sha256
 from clvlib.publish.registry import read_manifest
-from clvlib.errors import StaleTableError
 
-__all__ = ["METHODS", "RULES", "SEEDS_CLAIMS", "Verdict", "all_at_least", "compare_methods", "evaluate", "greater", "load_tables", "main", "median_at_least", "rankings_differ", "read_seeds_support", "seeds_support", "top_k_contains", "trend_increase", "verify", "with_method", "write_markdown"]
+__all__ = [
+    "METHODS",
+    "RULES",
+    "SEEDS_CLAIMS",
+    "Verdict",
+    "all_at_least",
+    "compare_methods",
+    "evaluate",
+    "greater",
+    "load_tables",
+    "main",
+    "median_at_least",
+    "rankings_differ",
+    "read_seeds_support",
+    "seeds_support",
+    "top_k_contains",
+    "trend_increase",
+    "verify",
+    "with_method",
+    "write_markdown",
+]
 
 HOLDS, FAILS, UNTESTABLE = "holds", "does not hold", "not testable on this data"
 #: The CLV configurations a build can report (notebooks 04-07's ``method`` parameter).
@@ -70,12 +90,15 @@ def trend_increase(tables: dict[str, pd.DataFrame], table: str, series: str, alp
         sig = row["p_value"] < alpha and row["slope_per_decade"] > 0
         ok &= bool(sig)
         parts.append(f"{ds}: {row['slope_per_decade']:+.3g} per decade, p = {row['p_value']:.3g}")
-    return Verdict("; ".join(parts) + f" ({series}, {int(t['first_year'].min())}-{int(t['last_year'].max())})",
-                   HOLDS if ok else FAILS)
+    return Verdict(
+        "; ".join(parts) + f" ({series}, {int(t['first_year'].min())}-{int(t['last_year'].max())})",
+        HOLDS if ok else FAILS,
+    )
 
 
-def greater(tables: dict[str, pd.DataFrame], table: str, column: str, left: str, right: str,
-            where: dict | None = None) -> Verdict:
+def greater(
+    tables: dict[str, pd.DataFrame], table: str, column: str, left: str, right: str, where: dict | None = None
+) -> Verdict:
     """``column`` of data set ``left`` exceeds that of ``right``."""
     t = tables[table]
     a = _row(t, dataset=left, **(where or {}))[column]
@@ -88,8 +111,10 @@ def top_k_contains(tables: dict[str, pd.DataFrame], table: str, k: int, features
     t = tables[table].sort_values("rank")
     top = t["feature"].head(k).tolist()
     hits = [f for f in features if f in top]
-    return Verdict(f"top {k}: {', '.join(top)}; of {', '.join(features)}: {len(hits)} in it",
-                   HOLDS if len(hits) >= at_least else FAILS)
+    return Verdict(
+        f"top {k}: {', '.join(top)}; of {', '.join(features)}: {len(hits)} in it",
+        HOLDS if len(hits) >= at_least else FAILS,
+    )
 
 
 def rankings_differ(tables: dict[str, pd.DataFrame], table: str, max_tau: float) -> Verdict:
@@ -99,8 +124,9 @@ def rankings_differ(tables: dict[str, pd.DataFrame], table: str, max_tau: float)
     return Verdict(f"Kendall tau of the {len(t)} shared variables: {tau:.3f}", HOLDS if tau < max_tau else FAILS)
 
 
-def compare_methods(tables: dict[str, pd.DataFrame], table: str, column: str, better: str, worse: str,
-                    where: dict | None = None) -> Verdict:
+def compare_methods(
+    tables: dict[str, pd.DataFrame], table: str, column: str, better: str, worse: str, where: dict | None = None
+) -> Verdict:
     """In every data set's table, method ``better`` has a larger ``column`` than ``worse``."""
     parts, ok = [], True
     for name, t in sorted(tables.items()):
@@ -113,8 +139,9 @@ def compare_methods(tables: dict[str, pd.DataFrame], table: str, column: str, be
     return Verdict(f"{column}: " + "; ".join(parts), HOLDS if ok else FAILS)
 
 
-def all_at_least(tables: dict[str, pd.DataFrame], table: str, column: str, minimum: float,
-                 where: dict | None = None) -> Verdict:
+def all_at_least(
+    tables: dict[str, pd.DataFrame], table: str, column: str, minimum: float, where: dict | None = None
+) -> Verdict:
     """In every data set's table, the selected row's ``column`` is at least ``minimum``."""
     parts, ok, untestable = [], True, False
     for name, t in sorted(tables.items()):
@@ -130,8 +157,9 @@ def all_at_least(tables: dict[str, pd.DataFrame], table: str, column: str, minim
     return Verdict(f"{column} (needs >= {minimum}): " + "; ".join(parts), verdict)
 
 
-def median_at_least(tables: dict[str, pd.DataFrame], table: str, column: str, minimum: float,
-                    where: dict | None = None) -> Verdict:
+def median_at_least(
+    tables: dict[str, pd.DataFrame], table: str, column: str, minimum: float, where: dict | None = None
+) -> Verdict:
     """In every data set's table, the median of ``column`` over the selected rows is at least ``minimum``."""
     parts, ok = [], True
     for name, t in sorted(tables.items()):
@@ -146,11 +174,15 @@ def median_at_least(tables: dict[str, pd.DataFrame], table: str, column: str, mi
     return Verdict(f"median {column} (needs >= {minimum}): " + "; ".join(parts), HOLDS if ok else FAILS)
 
 
-RULES = {f.__name__: f for f in (trend_increase, greater, top_k_contains, rankings_differ, compare_methods,
-                                  all_at_least, median_at_least)}
+RULES = {
+    f.__name__: f
+    for f in (trend_increase, greater, top_k_contains, rankings_differ, compare_methods, all_at_least, median_at_least)
+}
 
 
-def load_tables(paper: Path, names: set[str], profile: str | None = None, seed: int | None = None) -> dict[str, pd.DataFrame]:
+def load_tables(
+    paper: Path, names: set[str], profile: str | None = None, seed: int | None = None
+) -> dict[str, pd.DataFrame]:
     """Read ``tab_<name>.csv`` for each name, checking it against the manifest.
 
     Raises
@@ -190,9 +222,12 @@ def with_method(params: dict, method: str) -> dict:
 
     Examples
     --------
-    >>> with_method({"better": "CLV ({method})", "worse": "unclustered VAE ({method})", "where": {"threshold": "pot"}}, "best")
+    >>> with_method(
+    ...     {"better": "CLV ({method})", "worse": "unclustered VAE ({method})", "where": {"threshold": "pot"}}, "best"
+    ... )
     {'better': 'CLV (best)', 'worse': 'unclustered VAE (best)', 'where': {'threshold': 'pot'}}
     """
+
     def sub(value):
         if isinstance(value, str):
             return value.replace("{method}", method)
@@ -205,8 +240,13 @@ def with_method(params: dict, method: str) -> dict:
     return sub(params)
 
 
-def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], synthetic: bool,
-             datasets: tuple[str, ...] = ("era5", "gemb"), method: str = "paper") -> pd.DataFrame:
+def evaluate(
+    claims: list[dict],
+    tables: dict[str, pd.DataFrame],
+    synthetic: bool,
+    datasets: tuple[str, ...] = ("era5", "gemb"),
+    method: str = "paper",
+) -> pd.DataFrame:
     """Evaluate every claim; returns id, claim, data, tables, measured, verdict.
 
     ``method`` replaces the template field ``{method}`` in the claims' parameters (:func:`with_method`).
@@ -215,10 +255,21 @@ def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], synthetic: boo
     for claim in claims:
         mine = {n: tables[n] for n in _tables_of(claim, datasets)}
         verdict = RULES[claim["rule"]](mine, **with_method(claim["params"], method))
-        data = ("embedded synthetic default: a method check on synthetic data, not a finding about Greenland"
-                if synthetic else "the user's data")
-        rows.append({"id": claim["id"], "claim": claim["text"], "data": data, "tables": ", ".join(mine),
-                     "measured": verdict.measured, "verdict": verdict.verdict})
+        data = (
+            "embedded synthetic default: a method check on synthetic data, not a finding about Greenland"
+            if synthetic
+            else "the user's data"
+        )
+        rows.append(
+            {
+                "id": claim["id"],
+                "claim": claim["text"],
+                "data": data,
+                "tables": ", ".join(mine),
+                "measured": verdict.measured,
+                "verdict": verdict.verdict,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -239,7 +290,10 @@ def seeds_support(table: pd.DataFrame) -> dict[int, str]:
         rows = sorted(group.itertuples(), key=lambda r: (order.get(r.method, len(order)), r.method))
         parts = [f"{r.method}: {int(r.n_holds)} of {int(r.n_seeds)}" for r in rows]
         first = rows[0]
-        parts[0] = f"{first.method}: holds for {int(first.n_holds)} of {int(first.n_seeds)} seed{'' if first.n_seeds == 1 else 's'}"
+        parts[0] = (
+            f"{first.method}: holds for {int(first.n_holds)} of {int(first.n_seeds)} "
+            f"seed{'' if first.n_seeds == 1 else 's'}"
+        )
         support[int(claim_id)] = "; ".join(parts)
     return support
 
@@ -250,31 +304,48 @@ def read_seeds_support(paper: Path) -> dict[int, str] | None:
     return seeds_support(pd.read_csv(path)) if path.exists() else None
 
 
-def write_markdown(result: pd.DataFrame, path: Path, profile: str, seed: int,
-                   support: dict[int, str] | None = None) -> Path:
+def write_markdown(
+    result: pd.DataFrame, path: Path, profile: str, seed: int, support: dict[int, str] | None = None
+) -> Path:
     """Write ``claims.md``: one row per claim with its rule's measured value and verdict.
 
     With ``support`` (:func:`seeds_support`), a last column gives each claim's support over seeds.
     """
-    lines = ["# The paper's claims, evaluated", "",
-             f"Built with profile `{profile}`, seed {seed}. Rules and tolerances: `paper/claims.yaml`.", ""]
+    lines = [
+        "# The paper's claims, evaluated",
+        "",
+        f"Built with profile `{profile}`, seed {seed}. Rules and tolerances: `paper/claims.yaml`.",
+        "",
+    ]
     if support is None:
         lines += ["| # | claim | verdict | measured |", "|---|---|---|---|"]
         lines += [f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} |" for r in result.itertuples()]
     else:
         lines += ["| # | claim | verdict | measured | over seeds |", "|---|---|---|---|---|"]
-        lines += [f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} | {support.get(int(r.id), 'not run over seeds')} |"
-                  for r in result.itertuples()]
+        lines += [
+            f"| {r.id} | {r.claim} | **{r.verdict}** | {r.measured} | {support.get(int(r.id), 'not run over seeds')} |"
+            for r in result.itertuples()
+        ]
     lines += ["", f"Data: {result['data'].iloc[0]}.", ""]
     if support is not None:
-        lines += ["Over seeds: for how many seeds of `make seeds` the claim holds, per CLV configuration "
-                  "(`paper/tables/tab_seeds_claims.csv`).", ""]
+        lines += [
+            "Over seeds: for how many seeds of `make seeds` the claim holds, per CLV configuration "
+            "(`paper/tables/tab_seeds_claims.csv`).",
+            "",
+        ]
     path.write_text("\n".join(lines))
     return path
 
 
-def verify(paper: Path, claims_file: Path, profile: str, seed: int, synthetic: bool = True, strict: bool = False,
-           method: str = "paper") -> pd.DataFrame:
+def verify(
+    paper: Path,
+    claims_file: Path,
+    profile: str,
+    seed: int,
+    synthetic: bool = True,
+    strict: bool = False,
+    method: str = "paper",
+) -> pd.DataFrame:
     """Evaluate ``claims_file`` against the tables under ``paper`` and write ``paper/claims.md``.
 
     ``method`` is the CLV configuration the build reports (substituted for ``{method}`` in the
@@ -300,8 +371,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--claims", type=Path, default=Path("paper/claims.yaml"))
     parser.add_argument("--profile", default="full")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--method", default="paper", choices=METHODS,
-                        help="the CLV configuration the build reports (replaces {method} in the claims)")
+    parser.add_argument(
+        "--method",
+        default="paper",
+        choices=METHODS,
+        help="the CLV configuration the build reports (replaces {method} in the claims)",
+    )
     parser.add_argument("--strict", action="store_true", help="fail when a claim does not hold")
     args = parser.parse_args(argv)
     try:

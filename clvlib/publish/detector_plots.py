@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 from sklearn.metrics import precision_recall_curve
 
+from clvlib.method.availability import NotAvailable
 from clvlib.publish.plots import EVENT_COLOUR
 
 __all__ = ["plot_correlation", "plot_losses", "plot_pr_curves", "plot_scores", "plot_silhouette", "plot_trend"]
@@ -18,8 +19,17 @@ def plot_correlation(corr: pd.DataFrame, labels: np.ndarray) -> plt.Figure:
     order = np.lexsort((np.arange(len(labels)), labels))
     ordered = corr.iloc[order, order]
     fig, ax = plt.subplots(figsize=(6.4, 5.4))
-    sns.heatmap(ordered, vmin=-1, vmax=1, cmap="RdBu_r", square=True, ax=ax, cbar_kws={"label": "Pearson r", "shrink": 0.8},
-                xticklabels=True, yticklabels=True)
+    sns.heatmap(
+        ordered,
+        vmin=-1,
+        vmax=1,
+        cmap="RdBu_r",
+        square=True,
+        ax=ax,
+        cbar_kws={"label": "Pearson r", "shrink": 0.8},
+        xticklabels=True,
+        yticklabels=True,
+    )
     sorted_labels = np.asarray(labels)[order]
     edges = np.flatnonzero(np.diff(sorted_labels)) + 1
     bounds = np.r_[0, edges, len(labels)]
@@ -56,8 +66,14 @@ def plot_losses(histories: dict[str, pd.DataFrame]) -> plt.Figure:
     return fig
 
 
-def plot_scores(time: pd.DatetimeIndex, score: np.ndarray, threshold: np.ndarray, flags: np.ndarray,
-                events: pd.DataFrame | None, years: tuple[int, ...]) -> plt.Figure:
+def plot_scores(
+    time: pd.DatetimeIndex,
+    score: np.ndarray,
+    threshold: np.ndarray,
+    flags: np.ndarray,
+    events: pd.DataFrame | None,
+    years: tuple[int, ...],
+) -> plt.Figure:
     """Anomaly score, dynamic threshold and flagged steps in a few melt seasons, reference events shaded."""
     time = pd.DatetimeIndex(time)
     fig, axes = plt.subplots(len(years), 1, figsize=(7.2, 1.7 * len(years)), squeeze=False)
@@ -78,15 +94,30 @@ def plot_scores(time: pd.DatetimeIndex, score: np.ndarray, threshold: np.ndarray
     return fig
 
 
-def plot_pr_curves(labels: np.ndarray, scores: dict[str, np.ndarray]) -> plt.Figure:
-    """Precision-recall curves of several scores against the same labels."""
+def plot_pr_curves(
+    scoped: tuple[np.ndarray, np.ndarray] | NotAvailable, scores: dict[str, np.ndarray]
+) -> plt.Figure | NotAvailable:
+    """Precision-recall curves of several scores against the same labels.
+
+    ``scoped`` is :func:`clvlib.method.detection.scoped_labels`: the mask of the steps to use and
+    their labels; passed through when it is not available.
+    """
+    if isinstance(scoped, NotAvailable):
+        return scoped
+    mask, labels = scoped
+    scores = {name: s[mask] for name, s in scores.items()}
     fig, ax = plt.subplots(figsize=(4.4, 3.6))
     for name, s in scores.items():
         p, r, _ = precision_recall_curve(labels, s)
         ax.plot(r, p, label=name, lw=1.2)
     ax.axhline(np.mean(labels), color="grey", lw=0.8, ls=":", label="no skill")
-    ax.set(xlabel="recall (steps)", ylabel="precision (steps)", xlim=(0, 1), ylim=(0, 1.02),
-           title="Precision-recall of the raw scores")
+    ax.set(
+        xlabel="recall (steps)",
+        ylabel="precision (steps)",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title="Precision-recall of the raw scores",
+    )
     ax.legend(frameon=False, fontsize=7)
     sns.despine(fig)
     return fig
@@ -98,15 +129,22 @@ def plot_trend(per_year: pd.Series, slope: float, intercept_year: int, p_value: 
     ax.bar(per_year.index, per_year.values, color="C0", width=0.8)
     years = per_year.index.to_numpy()
     centre = np.median(per_year.values) - slope * np.median(years - intercept_year)
-    ax.plot(years, centre + slope * (years - intercept_year), color=EVENT_COLOUR,
-            label=f"Theil-Sen {slope * 10:+.2f} per decade (Mann-Kendall p = {p_value:.2g})")
+    ax.plot(
+        years,
+        centre + slope * (years - intercept_year),
+        color=EVENT_COLOUR,
+        label=f"Theil-Sen {slope * 10:+.2f} per decade (Mann-Kendall p = {p_value:.2g})",
+    )
     ax.set(xlabel="year", ylabel="anomalous 5-day steps", title=f"Melt anomalies per year, {label}")
     ax.legend(frameon=False, fontsize=7, loc="upper left")
     decade = (years // 10) * 10
     per_decade = per_year.groupby(decade).sum()
     n_years = pd.Series(years).groupby(decade).size()
-    bx.bar([f"{d}s" if n_years[d] == 10 else f"{d}s ({n_years[d]} yr)" for d in per_decade.index],
-           per_decade.values, color="C0")
+    bx.bar(
+        [f"{d}s" if n_years[d] == 10 else f"{d}s ({n_years[d]} yr)" for d in per_decade.index],
+        per_decade.values,
+        color="C0",
+    )
     bx.set(ylabel="anomalous steps", title="per decade")
     bx.tick_params(axis="x", rotation=60, labelsize=7)
     sns.despine(fig)

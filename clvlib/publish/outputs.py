@@ -40,13 +40,20 @@ def save_figure(fig: plt.Figure, artefact_id: str, folder: Path) -> list[Path]:
     _check_id(artefact_id)
     meta = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}
     return [
-        atomic_write(Path(folder) / f"fig_{artefact_id}.{ext}", lambda p, e=ext: fig.savefig(p, format=e, metadata=meta[e]))
+        atomic_write(
+            Path(folder) / f"fig_{artefact_id}.{ext}", lambda p, e=ext: fig.savefig(p, format=e, metadata=meta[e])
+        )
         for ext in ("png", "pdf")
     ]
 
 
-def save_table(table: pd.DataFrame, artefact_id: str, folder: Path, float_format: str = "%.4g",
-               formats: tuple[str, ...] = ("csv", "md", "tex")) -> list[Path]:
+def save_table(
+    table: pd.DataFrame,
+    artefact_id: str,
+    folder: Path,
+    float_format: str = "%.4g",
+    formats: tuple[str, ...] = ("csv", "md", "tex"),
+) -> list[Path]:
     """Save ``table`` as ``tab_<id>.csv``, ``.md`` and ``.tex`` in ``folder``; returns the paths.
 
     ``formats=("csv",)`` is for long data tables (one row per step and feature) that no one reads

@@ -1,4 +1,7 @@
-"""Figures of the pipeline (matplotlib/seaborn); each returns the Figure for :func:`clvlib.publish.outputs.save_figure`."""
+"""Figures of the pipeline (matplotlib/seaborn).
+
+Each returns the Figure for :func:`clvlib.publish.outputs.save_figure`.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ def _shade_events(ax: plt.Axes, events: pd.DataFrame | None, start: pd.Timestamp
         ax.axvspan(ev.start, ev.end + pd.Timedelta("1D"), color=EVENT_COLOUR, alpha=0.25, lw=0)
 
 
-def plot_overview(features: xr.Dataset, variables: list[str], events: pd.DataFrame | None, zoom_years: int = 3) -> plt.Figure:
+def plot_overview(
+    features: xr.Dataset, variables: list[str], events: pd.DataFrame | None, zoom_years: int = 3
+) -> plt.Figure:
     """Seasonal cycle, full record and a zoom on the last years of key variables.
 
     Parameters
@@ -62,7 +67,13 @@ def plot_overview(features: xr.Dataset, variables: list[str], events: pd.DataFra
         ax_s.set_xlim(0, 365)
         ax_f.plot(time, x, lw=0.3, color="0.35")
         annual = pd.Series(x, index=time).groupby(time.year).mean()
-        ax_f.plot(pd.to_datetime(annual.index.astype(str) + "-07-01"), annual.to_numpy(), lw=1.2, color="C0", label="annual mean")
+        ax_f.plot(
+            pd.to_datetime(annual.index.astype(str) + "-07-01"),
+            annual.to_numpy(),
+            lw=1.2,
+            color="C0",
+            label="annual mean",
+        )
         _shade_events(ax_f, events, time[0], time[-1])
         ax_z.plot(time[zoom], x[zoom], lw=0.8, color="0.2", marker=".", ms=2)
         _shade_events(ax_z, events, zoom_start, time[-1])

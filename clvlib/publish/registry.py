@@ -22,12 +22,25 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from clvlib.files import atomic_write, sha256
+from clvlib.method.availability import NotAvailable
 from clvlib.publish.outputs import save_figure, save_table
 
 __all__ = ["PACKAGES", "Registry", "check_manifest", "git_commit", "package_versions", "read_manifest"]
 
-PACKAGES: tuple[str, ...] = ("numpy", "pandas", "scipy", "xarray", "torch", "scikit-learn", "xgboost", "shap",
-                             "matplotlib", "seaborn", "papermill", "jupytext")
+PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "xarray",
+    "torch",
+    "scikit-learn",
+    "xgboost",
+    "shap",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "jupytext",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -39,8 +52,12 @@ def git_commit(root: Path) -> str:
     """Commit of the project (``+dirty`` when tracked files differ from it); ``unknown`` outside git."""
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
@@ -108,15 +125,33 @@ class Registry:
         except ValueError:
             return str(path)
 
-    def figure(self, fig: plt.Figure, artefact_id: str, caption: str) -> list[Path]:
-        """Save ``fig`` as ``fig_<id>.png`` and ``.pdf`` and record it (the notebook still shows it)."""
+    def figure(self, fig: plt.Figure | NotAvailable, artefact_id: str, caption: str) -> list[Path]:
+        """Save ``fig`` as ``fig_<id>.png`` and ``.pdf`` and record it (the notebook still shows it).
+
+        A :class:`~clvlib.method.availability.NotAvailable` result is printed and nothing is saved.
+        """
+        if isinstance(fig, NotAvailable):
+            print(f"fig_{artefact_id}: {fig!r}")
+            return []
         paths = save_figure(fig, artefact_id, self.paper / "figures")
         self._record(f"fig_{artefact_id}", "figure", caption, paths)
         return paths
 
-    def table(self, table: pd.DataFrame, artefact_id: str, caption: str, float_format: str = "%.4g",
-              formats: tuple[str, ...] = ("csv", "md", "tex")) -> list[Path]:
-        """Save ``table`` as ``tab_<id>`` in ``formats`` and record it."""
+    def table(
+        self,
+        table: pd.DataFrame | NotAvailable,
+        artefact_id: str,
+        caption: str,
+        float_format: str = "%.4g",
+        formats: tuple[str, ...] = ("csv", "md", "tex"),
+    ) -> list[Path]:
+        """Save ``table`` as ``tab_<id>`` in ``formats`` and record it.
+
+        A :class:`~clvlib.method.availability.NotAvailable` result is printed and nothing is saved.
+        """
+        if isinstance(table, NotAvailable):
+            print(f"tab_{artefact_id}: {table!r}")
+            return []
         paths = save_table(table, artefact_id, self.paper / "tables", float_format=float_format, formats=formats)
         self._record(f"tab_{artefact_id}", "table", caption, paths)
         return paths
@@ -125,10 +160,18 @@ class Registry:
         if not caption.strip():
             raise ValueError(f"{key} needs a caption")
         entry = {
-            "id": key, "kind": kind, "caption": caption, "notebook": self.notebook, "dataset": self.dataset,
-            "parameters": self.parameters, "seed": self.parameters.get("seed"), "profile": self.parameters.get("profile"),
-            "inputs": self._input_hashes, "outputs": {self._relative(p): sha256(p) for p in paths},
-            "git_commit": self._commit, "packages": self._versions,
+            "id": key,
+            "kind": kind,
+            "caption": caption,
+            "notebook": self.notebook,
+            "dataset": self.dataset,
+            "parameters": self.parameters,
+            "seed": self.parameters.get("seed"),
+            "profile": self.parameters.get("profile"),
+            "inputs": self._input_hashes,
+            "outputs": {self._relative(p): sha256(p) for p in paths},
+            "git_commit": self._commit,
+            "packages": self._versions,
         }
         manifest_path = self.paper / "manifest.json"
         with _locked(self.paper / ".manifest.lock"):

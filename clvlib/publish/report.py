@@ -23,18 +23,21 @@ from clvlib.publish.registry import read_manifest
 __all__ = ["MAX_ROWS", "STYLE", "build_report", "claims_html", "main", "render_notebooks"]
 
 MAX_ROWS = 40
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption, .caption { font-size: .92em; margin: .4em 0; }
-.prov { font-size: .78em; color: #666; font-family: ui-monospace, monospace; }
-table { border-collapse: collapse; font-size: .8em; margin: .5em 0; }
-th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; } th { background: #f3f3f3; text-align: left; }
-td:first-child, th:first-child { text-align: left; }
-.holds { color: #1a7f37; font-weight: bold; } .fails { color: #b3261e; font-weight: bold; } .untestable { color: #8a6d00; }
-nav a { margin-right: 1em; }
-"""
+STYLE = (
+    "\n"
+    "body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }\n"
+    "h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }\n"
+    "figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }\n"
+    "figcaption, .caption { font-size: .92em; margin: .4em 0; }\n"
+    ".prov { font-size: .78em; color: #666; font-family: ui-monospace, monospace; }\n"
+    "table { border-collapse: collapse; font-size: .8em; margin: .5em 0; }\n"
+    "th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; } "
+    "th { background: #f3f3f3; text-align: left; }\n"
+    "td:first-child, th:first-child { text-align: left; }\n"
+    ".holds { color: #1a7f37; font-weight: bold; } .fails { color: #b3261e; font-weight: bold; } "
+    ".untestable { color: #8a6d00; }\n"
+    "nav a { margin-right: 1em; }\n"
+)
 
 
 def render_notebooks(notebooks: Path, out: Path) -> list[Path]:
@@ -42,23 +45,40 @@ def render_notebooks(notebooks: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     sources = sorted(Path(notebooks).glob("[0-9]*.ipynb"))
     if sources:
-        cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--log-level", "ERROR",
-               "--output-dir", str(out), *map(str, sources)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "html",
+            "--log-level",
+            "ERROR",
+            "--output-dir",
+            str(out),
+            *map(str, sources),
+        ]
         subprocess.run(cmd, check=True, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     return [out / f"{p.stem}.html" for p in sources]
 
 
 def _provenance(entry: dict) -> str:
     params = ", ".join(f"{k}={v}" for k, v in entry["parameters"].items())
-    return (f"{html.escape(entry['id'])} · notebook {entry['notebook']} · {params} · commit {entry['git_commit'][:12]}"
-            f" · outputs: " + ", ".join(f"{Path(p).name} sha256 {h[:12]}" for p, h in entry["outputs"].items()))
+    return (
+        f"{html.escape(entry['id'])} · notebook {entry['notebook']} · {params} · commit {entry['git_commit'][:12]}"
+        f" · outputs: " + ", ".join(f"{Path(p).name} sha256 {h[:12]}" for p, h in entry["outputs"].items())
+    )
 
 
 def _table_html(path: Path) -> str:
     table = pd.read_csv(path)
     body = table.head(MAX_ROWS).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
-    more = f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows; <a href='tables/{path.name}'>all rows (CSV)</a>.</p>" \
-        if len(table) > MAX_ROWS else ""
+    more = (
+        f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows; "
+        f"<a href='tables/{path.name}'>all rows (CSV)</a>.</p>"
+        if len(table) > MAX_ROWS
+        else ""
+    )
     return body + more
 
 
@@ -70,21 +90,30 @@ def claims_html(claims: Path) -> str:
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| #")]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in rows]
     seeds = any(line.startswith("| #") and "over seeds" in line for line in lines)
-    out = ["<table><tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th>"
-           + ("<th>over seeds</th>" if seeds else "") + "</tr>"]
+    out = [
+        "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th>"
+        + ("<th>over seeds</th>" if seeds else "")
+        + "</tr>"
+    ]
     for number, claim, verdict, measured, *support in cells:
         verdict = verdict.strip("*")
         cls = {"holds": "holds", "does not hold": "fails"}.get(verdict, "untestable")
         extra = "".join(f"<td style='text-align:left'>{html.escape(s)}</td>" for s in support[:1]) if seeds else ""
-        out.append(f"<tr><td>{number}</td><td style='text-align:left'>{html.escape(claim)}</td>"
-                   f"<td class='{cls}'>{html.escape(verdict)}</td><td style='text-align:left'>{html.escape(measured)}</td>"
-                   f"{extra}</tr>")
+        out.append(
+            f"<tr><td>{number}</td><td style='text-align:left'>{html.escape(claim)}</td>"
+            f"<td class='{cls}'>{html.escape(verdict)}</td><td style='text-align:left'>{html.escape(measured)}</td>"
+            f"{extra}</tr>"
+        )
     footer = [line for line in lines if line.startswith(("Data:", "Built", "Over seeds:"))]
     return "\n".join(out) + "</table>" + "".join(f"<p class='caption'>{html.escape(f)}</p>" for f in footer)
 
 
-def build_report(paper: Path, notebooks: Path, title: str = "Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)",
-                 claims: bool = True) -> Path:
+def build_report(
+    paper: Path,
+    notebooks: Path,
+    title: str = "Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)",
+    claims: bool = True,
+) -> Path:
     """Write ``paper/report.html`` from the manifest, the claims and the executed notebooks.
 
     Parameters
@@ -109,14 +138,19 @@ def build_report(paper: Path, notebooks: Path, title: str = "Arctic melt anomali
     by_notebook: dict[str, list[dict]] = {}
     for entry in manifest.values():
         by_notebook.setdefault(entry["notebook"], []).append(entry)
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Arctic melt anomalies: report</title>"
-             f"<style>{STYLE}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
-             "<nav>" + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
-             + ("<a href='#claims'>claims</a>" if claims else "") + "</nav>",
-             *(["<h2 id='claims'>The paper's claims</h2>", claims_html(paper / "claims.md")] if claims else []),
-             "<h2>Executed notebooks</h2><ul>"
-             + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered) + "</ul>"]
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Arctic melt anomalies: report</title>"
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<nav>"
+        + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
+        + ("<a href='#claims'>claims</a>" if claims else "")
+        + "</nav>",
+        *(["<h2 id='claims'>The paper's claims</h2>", claims_html(paper / "claims.md")] if claims else []),
+        "<h2>Executed notebooks</h2><ul>"
+        + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered)
+        + "</ul>",
+    ]
     for nb in sorted(by_notebook):
         parts.append(f"<h2 id='{nb}'>{nb}</h2>")
         for entry in sorted(by_notebook[nb], key=lambda e: (e["kind"] != "figure", e["id"])):
@@ -124,11 +158,15 @@ def build_report(paper: Path, notebooks: Path, title: str = "Arctic melt anomali
             caption = f"<b>{html.escape(entry['id'])}.</b> {html.escape(entry['caption'])}"
             if entry["kind"] == "figure":
                 png = next(p for p in entry["outputs"] if p.endswith(".png"))
-                parts.append(f"<figure><img src='figures/{Path(png).name}' alt='{html.escape(entry['id'])}'>"
-                             f"<figcaption>{caption}</figcaption>{prov}</figure>")
+                parts.append(
+                    f"<figure><img src='figures/{Path(png).name}' alt='{html.escape(entry['id'])}'>"
+                    f"<figcaption>{caption}</figcaption>{prov}</figure>"
+                )
             else:
                 csv = next(p for p in entry["outputs"] if p.endswith(".csv"))
-                parts.append(f"<div class='caption'>{caption}</div>{_table_html(paper / 'tables' / Path(csv).name)}{prov}")
+                parts.append(
+                    f"<div class='caption'>{caption}</div>{_table_html(paper / 'tables' / Path(csv).name)}{prov}"
+                )
     parts.append("</body></html>")
     return atomic_write(paper / "report.html", lambda p: p.write_text("\n".join(parts)))
 

@@ -34,7 +34,17 @@ from clvlib.synthetic import physics as ph
 from clvlib.synthetic.snowpack import ColumnParams, run_column
 from clvlib.variables import GEMB_FORCING, SECONDS_PER_DAY, catalogue
 
-__all__ = ["EVENT_TYPES", "EventType", "MIN_SHIFT_SD", "SyntheticClimate", "SyntheticConfig", "draw_events", "driver_shifts", "generate", "warming"]
+__all__ = [
+    "EVENT_TYPES",
+    "EventType",
+    "MIN_SHIFT_SD",
+    "SyntheticClimate",
+    "SyntheticConfig",
+    "draw_events",
+    "driver_shifts",
+    "generate",
+    "warming",
+]
 
 
 @dataclass(frozen=True)
@@ -310,7 +320,20 @@ def _forcing(weather: _Weather, time: pd.DatetimeIndex, config: SyntheticConfig,
     energy_no_sw = lwnet0 + exchange * (t2m - ph.T_MELT) + ph.latent_heat_flux(t2m, sp, wind, q_air, ph.T_MELT)
     snow_fraction = np.clip((274.15 - t2m) / 2.0, 0.0, 1.0)
     tp = np.broadcast_to(weather.tp[:, None], t2m.shape)
-    return _Forcing(t2m, d2m, sp, tcc, wind, q_air, ssrd, strd, exchange, energy_no_sw, tp * snow_fraction, tp * (1.0 - snow_fraction))
+    return _Forcing(
+        t2m,
+        d2m,
+        sp,
+        tcc,
+        wind,
+        q_air,
+        ssrd,
+        strd,
+        exchange,
+        energy_no_sw,
+        tp * snow_fraction,
+        tp * (1.0 - snow_fraction),
+    )
 
 
 def _surface_temperature(fc: _Forcing, albedo: np.ndarray, energy: np.ndarray, iterations: int = 6) -> np.ndarray:
@@ -323,7 +346,10 @@ def _surface_temperature(fc: _Forcing, albedo: np.ndarray, energy: np.ndarray, i
     ts = np.minimum(fc.t2m, ph.T_MELT)
     for _ in range(iterations):
         residual = (
-            sw_net + fc.strd - ph.STEFAN_BOLTZMANN * ts**4 + fc.exchange * (fc.t2m - ts)
+            sw_net
+            + fc.strd
+            - ph.STEFAN_BOLTZMANN * ts**4
+            + fc.exchange * (fc.t2m - ts)
             + ph.latent_heat_flux(fc.t2m, fc.sp, fc.wind, fc.q_air, ts)
         )
         ts = np.minimum(ts + residual / (4.0 * ph.STEFAN_BOLTZMANN * ts**3 + fc.exchange), ph.T_MELT)
@@ -345,15 +371,29 @@ def _surface_fluxes(fc: _Forcing, albedo: np.ndarray, energy: np.ndarray) -> dic
 def _era5_variables(weather: _Weather, time: pd.DatetimeIndex, config: SyntheticConfig) -> dict[str, np.ndarray]:
     """Daily ERA5-like variables in ERA5 units (accumulations per day)."""
     fc = _forcing(weather, time, config, np.array([config.reference_elevation]))
-    col = run_column(fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.era5_like(), weather.albedo_offset[:, None])
+    col = run_column(
+        fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.era5_like(), weather.albedo_offset[:, None]
+    )
     flux = _surface_fluxes(fc, col.albedo, col.energy)
     day = SECONDS_PER_DAY
     out = {
-        "t2m": fc.t2m, "d2m": fc.d2m, "skt": flux["skt"],
-        "ssrd": fc.ssrd * day, "strd": fc.strd * day, "ssr": flux["ssr"] * day, "str": flux["str"] * day,
-        "sshf": flux["sshf"] * day, "slhf": flux["slhf"] * day, "tcc": fc.tcc,
-        "tp": (fc.snowfall + fc.rain) / 1000.0, "sf": fc.snowfall / 1000.0, "smlt": col.melt / 1000.0,
-        "sp": fc.sp, "u10": weather.u10, "v10": weather.v10, "fal": col.albedo,
+        "t2m": fc.t2m,
+        "d2m": fc.d2m,
+        "skt": flux["skt"],
+        "ssrd": fc.ssrd * day,
+        "strd": fc.strd * day,
+        "ssr": flux["ssr"] * day,
+        "str": flux["str"] * day,
+        "sshf": flux["sshf"] * day,
+        "slhf": flux["slhf"] * day,
+        "tcc": fc.tcc,
+        "tp": (fc.snowfall + fc.rain) / 1000.0,
+        "sf": fc.snowfall / 1000.0,
+        "smlt": col.melt / 1000.0,
+        "sp": fc.sp,
+        "u10": weather.u10,
+        "v10": weather.v10,
+        "fal": col.albedo,
     }
     return {k: np.asarray(v).reshape(len(time)) for k, v in out.items()}
 
@@ -361,12 +401,20 @@ def _era5_variables(weather: _Weather, time: pd.DatetimeIndex, config: Synthetic
 def _gemb_variables(weather: _Weather, time: pd.DatetimeIndex, config: SyntheticConfig) -> dict[str, np.ndarray]:
     """Daily GEMB-like output (kg m-2 per day, W m-2) for the reference column."""
     fc = _forcing(weather, time, config, np.array([config.reference_elevation]))
-    col = run_column(fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.gemb_like(), weather.albedo_offset[:, None])
+    col = run_column(
+        fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.gemb_like(), weather.albedo_offset[:, None]
+    )
     flux = _surface_fluxes(fc, col.albedo, col.energy)
     out = {
-        "melt": col.melt, "runoff": col.runoff, "refreeze": col.refreeze,
-        "EC": flux["slhf"] * SECONDS_PER_DAY / ph.LATENT_SUBLIMATION, "albedo": col.albedo,
-        "netSW": flux["ssr"], "netLW": flux["str"], "shf": flux["sshf"], "lhf": flux["slhf"],
+        "melt": col.melt,
+        "runoff": col.runoff,
+        "refreeze": col.refreeze,
+        "EC": flux["slhf"] * SECONDS_PER_DAY / ph.LATENT_SUBLIMATION,
+        "albedo": col.albedo,
+        "netSW": flux["ssr"],
+        "netLW": flux["str"],
+        "shf": flux["sshf"],
+        "lhf": flux["slhf"],
         "FAC": col.firn_air,
     }
     return {k: np.asarray(v).reshape(len(time)) for k, v in out.items()}
@@ -379,7 +427,9 @@ def _measures_record(
     keep = (time.year >= config.measures_years[0]) & (time.year <= config.measures_years[1])
     elevations = np.asarray(config.band_elevations)
     fc = _forcing(weather, time, config, elevations)
-    col = run_column(fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.true_snowpack(), weather.albedo_offset[:, None])
+    col = run_column(
+        fc.energy_no_sw, fc.ssrd, fc.snowfall, fc.rain, ColumnParams.true_snowpack(), weather.albedo_offset[:, None]
+    )
     area = 1.0 + elevations / 1000.0
     area = config.region_area_km2 * area / area.sum()
     wet = (col.melt > 1.0) | (col.runoff > 1.0)
@@ -433,7 +483,9 @@ def _rank_drivers(truth: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
     grouped = ordered.groupby("event_id")
     out = truth.copy()
     out["drivers"] = grouped["driver"].agg(";".join).reindex(out["event_id"]).to_numpy()
-    out["shifts_sd"] = grouped["shift_sd"].agg(lambda x: ";".join(f"{v:.2f}" for v in x)).reindex(out["event_id"]).to_numpy()
+    out["shifts_sd"] = (
+        grouped["shift_sd"].agg(lambda x: ";".join(f"{v:.2f}" for v in x)).reindex(out["event_id"]).to_numpy()
+    )
     return out
 
 
@@ -441,7 +493,8 @@ def _to_dataset(values: dict[str, np.ndarray], time: pd.DatetimeIndex, title: st
     """Wrap daily arrays as a Dataset with CF-style attributes."""
     cat = catalogue()
     data_vars = {
-        k: ("time", v.astype("float64"), {"units": cat[k].units, "long_name": cat[k].long_name}) for k, v in values.items()
+        k: ("time", v.astype("float64"), {"units": cat[k].units, "long_name": cat[k].long_name})
+        for k, v in values.items()
     }
     attrs = {
         "title": title,
@@ -452,7 +505,9 @@ def _to_dataset(values: dict[str, np.ndarray], time: pd.DatetimeIndex, title: st
     return xr.Dataset(data_vars, coords={"time": time}, attrs=attrs)
 
 
-def generate(seed: int = 0, config: SyntheticConfig = SyntheticConfig(), inject_events: bool = True) -> SyntheticClimate:
+def generate(
+    seed: int = 0, config: SyntheticConfig = SyntheticConfig(), inject_events: bool = True
+) -> SyntheticClimate:
     """Generate the ERA5-like and GEMB-like data sets, the truth table and the MEaSUREs-like record.
 
     Parameters

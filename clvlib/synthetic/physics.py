@@ -7,7 +7,24 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AIR_HEAT_CAPACITY", "BULK_TRANSFER_COEFFICIENT", "GAS_CONSTANT_DRY_AIR", "LATENT_FUSION", "LATENT_SUBLIMATION", "SOLAR_CONSTANT", "STEFAN_BOLTZMANN", "T_MELT", "air_density", "daily_insolation", "emissivity_all_sky", "latent_heat_flux", "shortwave_down", "specific_humidity", "turbulent_coefficient", "vapour_pressure"]
+__all__ = [
+    "AIR_HEAT_CAPACITY",
+    "BULK_TRANSFER_COEFFICIENT",
+    "GAS_CONSTANT_DRY_AIR",
+    "LATENT_FUSION",
+    "LATENT_SUBLIMATION",
+    "SOLAR_CONSTANT",
+    "STEFAN_BOLTZMANN",
+    "T_MELT",
+    "air_density",
+    "daily_insolation",
+    "emissivity_all_sky",
+    "latent_heat_flux",
+    "shortwave_down",
+    "specific_humidity",
+    "turbulent_coefficient",
+    "vapour_pressure",
+]
 
 STEFAN_BOLTZMANN = 5.670374e-8  # W m-2 K-4
 T_MELT = 273.15  # K
@@ -41,8 +58,10 @@ def daily_insolation(day_of_year: np.ndarray, latitude: float) -> np.ndarray:
     eccentricity = 1.0 + 0.033 * np.cos(gamma)
     cos_h0 = np.clip(-np.tan(phi) * np.tan(decl), -1.0, 1.0)
     h0 = np.arccos(cos_h0)
-    return (SOLAR_CONSTANT / np.pi) * eccentricity * (
-        h0 * np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.sin(h0)
+    return (
+        (SOLAR_CONSTANT / np.pi)
+        * eccentricity
+        * (h0 * np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.sin(h0))
     )
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from clvlib.io.checks import check_daily, open_netcdf
 from clvlib.errors import InputDataError
 from clvlib.files import sha256
+from clvlib.io.checks import check_daily, open_netcdf
 from clvlib.synthetic.generator import SyntheticConfig, generate
 from clvlib.variables import dataset_variables
 
@@ -29,9 +29,10 @@ __all__ = ["MANIFEST", "load_daily", "load_measures", "load_truth", "main", "ver
 
 MANIFEST = "manifest.json"
 _FILES = ("era5.nc", "gemb.nc", "truth.csv", "measures.csv")
+_DEFAULT_CONFIG = SyntheticConfig()  # the default of write_synthetic (frozen, so one instance serves every call)
 
 
-def write_synthetic(folder: Path, seed: int = 0, config: SyntheticConfig = SyntheticConfig()) -> Path:
+def write_synthetic(folder: Path, seed: int = 0, config: SyntheticConfig = _DEFAULT_CONFIG) -> Path:
     """Generate the embedded default for ``seed`` and write it to ``folder`` with a manifest.
 
     The manifest is written last, so a folder without one is incomplete.
@@ -77,10 +78,15 @@ def verify_synthetic(folder: Path, seed: int) -> dict:
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.exists():
-        raise InputDataError(f"{path}: no manifest; the synthetic data are missing or incomplete. Run 'make synthetic'.")
+        raise InputDataError(
+            f"{path}: no manifest; the synthetic data are missing or incomplete. Run 'make synthetic'."
+        )
     manifest = json.loads(path.read_text())
     if manifest["seed"] != seed:
-        raise InputDataError(f"{path}: data were generated with seed {manifest['seed']}, expected {seed}. Run 'make synthetic SEED={seed}'.")
+        raise InputDataError(
+            f"{path}: data were generated with seed {manifest['seed']}, expected {seed}. "
+            f"Run 'make synthetic SEED={seed}'."
+        )
     for name, digest in manifest["sha256"].items():
         if not (folder / name).exists() or sha256(folder / name) != digest:
             raise InputDataError(

@@ -23,7 +23,15 @@ import numpy as np
 from clvlib.synthetic.physics import LATENT_FUSION
 from clvlib.variables import SECONDS_PER_DAY
 
-__all__ = ["ColumnOutput", "ColumnParams", "FIRN_COMPACTION_DAYS", "FRESH_SNOW_DENSITY", "ICE_DENSITY", "run_column", "run_column_reference"]
+__all__ = [
+    "ColumnOutput",
+    "ColumnParams",
+    "FIRN_COMPACTION_DAYS",
+    "FRESH_SNOW_DENSITY",
+    "ICE_DENSITY",
+    "run_column",
+    "run_column_reference",
+]
 
 ICE_DENSITY = 917.0
 FRESH_SNOW_DENSITY = 350.0
@@ -143,12 +151,23 @@ def run_column(
     offset = np.zeros((n_days, n_cols)) if albedo_offset is None else np.broadcast_to(albedo_offset, (n_days, n_cols))
     inputs = [np.asarray(a, dtype=float) for a in (energy_no_sw, shortwave_down, snowfall, rain, offset)]
     columns = [_one_column(*(a[:, c].tolist() for a in inputs), params, firn_air_initial) for c in range(n_cols)]
-    return ColumnOutput(**{k: np.array([col[k] for col in columns], dtype=float).T.reshape(n_days, n_cols)
-                           for k in ("melt", "refreeze", "runoff", "albedo", "energy", "firn_air")})
+    return ColumnOutput(
+        **{
+            k: np.array([col[k] for col in columns], dtype=float).T.reshape(n_days, n_cols)
+            for k in ("melt", "refreeze", "runoff", "albedo", "energy", "firn_air")
+        }
+    )
 
 
-def _one_column(energy_no_sw: list[float], shortwave_down: list[float], snowfall: list[float], rain: list[float],
-                offset: list[float], params: ColumnParams, firn_air_initial: float) -> dict[str, list[float]]:
+def _one_column(
+    energy_no_sw: list[float],
+    shortwave_down: list[float],
+    snowfall: list[float],
+    rain: list[float],
+    offset: list[float],
+    params: ColumnParams,
+    firn_air_initial: float,
+) -> dict[str, list[float]]:
     """One column of :func:`run_column`, day by day on Python floats (the update of :func:`run_column_reference`)."""
     p = params
     alpha, cold, deep, fac, snow = p.albedo_fresh, p.cold_content_max, p.deep_cold_content_max, firn_air_initial, 0.0
@@ -216,7 +235,9 @@ def run_column_reference(
             frozen = np.maximum(np.minimum(np.minimum(liquid, deep / LATENT_FUSION), fac * ICE_DENSITY), 0.0)
             deep = deep - frozen * LATENT_FUSION
             deep = np.where(melt > 0.0, deep, deep + (params.deep_cold_content_max - deep) / params.deep_recovery_days)
-            fac = np.maximum(fac * (1.0 - 1.0 / FIRN_COMPACTION_DAYS) - frozen / ICE_DENSITY + snowfall[t] * air_per_snow, 0.0)
+            fac = np.maximum(
+                fac * (1.0 - 1.0 / FIRN_COMPACTION_DAYS) - frozen / ICE_DENSITY + snowfall[t] * air_per_snow, 0.0
+            )
         else:
             frozen = np.zeros(n_cols)
         out["melt"][t], out["refreeze"][t], out["runoff"][t] = melt, frozen, liquid - frozen

@@ -17,8 +17,15 @@ __all__ = ["KEYS", "figure", "format_table", "seasonal_series", "timed", "torch_
 KEYS: tuple[str, ...] = ("figure", "value", "unit", "reference", "reference_value", "ratio", "target")
 
 
-def figure(name: str, value: float, unit: str, reference: str = "", reference_value: float | None = None,
-           higher_is_better: bool = True, target: str | None = None) -> dict:
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    reference: str = "",
+    reference_value: float | None = None,
+    higher_is_better: bool = True,
+    target: str | None = None,
+) -> dict:
     """One result row; ``ratio`` > 1 means ours is better than the reference (faster, larger throughput).
 
     Examples
@@ -31,9 +38,15 @@ def figure(name: str, value: float, unit: str, reference: str = "", reference_va
     ratio = None
     if reference_value is not None and reference_value > 0 and value > 0:
         ratio = float(value / reference_value if higher_is_better else reference_value / value)
-    return {"figure": name, "value": float(value), "unit": unit, "reference": reference,
-            "reference_value": None if reference_value is None else float(reference_value), "ratio": ratio,
-            "target": target}
+    return {
+        "figure": name,
+        "value": float(value),
+        "unit": unit,
+        "reference": reference,
+        "reference_value": None if reference_value is None else float(reference_value),
+        "ratio": ratio,
+        "target": target,
+    }
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
@@ -79,6 +92,7 @@ def format_table(rows: list[dict]) -> str:
     figure  value  unit  reference  reference_value  ratio  target
     a       2      x/s   b          1                2.00   -
     """
+
     def cell(key: str, value: object) -> str:
         if value is None:
             return "-"

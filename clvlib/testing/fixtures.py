@@ -31,7 +31,15 @@ from clvlib.io.measures import MELT, NO_MELT, ease2_north_forward, ease2_north_i
 from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
 
-__all__ = ["hourly_fields", "write_cds_netcdf", "write_cds_zip", "write_gemb_mat", "write_legacy_netcdf", "write_nsidc0533", "write_point_timeseries_zip"]
+__all__ = [
+    "hourly_fields",
+    "write_cds_netcdf",
+    "write_cds_zip",
+    "write_gemb_mat",
+    "write_legacy_netcdf",
+    "write_nsidc0533",
+    "write_point_timeseries_zip",
+]
 
 #: ERA5 spelling of the units in CDS files.
 _CDS_UNITS = {"K": "K", "J m-2": "J m**-2", "1": "(0 - 1)", "m": "m", "Pa": "Pa", "m s-1": "m s**-1"}
@@ -43,20 +51,36 @@ def _hourly_value(name: str, season: np.ndarray, diurnal: np.ndarray, noise: np.
     sun = np.clip(np.sin(diurnal), 0.0, None) * (0.3 + 0.7 * season)
     warm = 255.0 + 20.0 * season + 3.0 * np.sin(diurnal) + 2.0 * noise
     values = {
-        "t2m": warm, "d2m": warm - 3.0 - np.abs(noise), "skt": warm - 1.0 + noise,
-        "ssrd": 3600.0 * 600.0 * sun, "strd": 3600.0 * (220.0 + 60.0 * season + 10.0 * noise),
-        "ssr": 3600.0 * 150.0 * sun, "str": -3600.0 * (40.0 + 10.0 * np.abs(noise)),
-        "sshf": 3600.0 * 25.0 * noise, "slhf": -3600.0 * (5.0 + 5.0 * np.abs(noise)),
-        "tcc": np.clip(0.6 + 0.3 * noise, 0.0, 1.0), "tp": 2.0e-4 * np.clip(noise, 0.0, None),
-        "sf": 1.5e-4 * np.clip(noise, 0.0, None) * (1.0 - season), "smlt": 1.0e-4 * season * sun,
-        "sp": 85000.0 + 800.0 * noise, "u10": 5.0 * noise + 2.0, "v10": 4.0 * np.cos(diurnal) + noise,
+        "t2m": warm,
+        "d2m": warm - 3.0 - np.abs(noise),
+        "skt": warm - 1.0 + noise,
+        "ssrd": 3600.0 * 600.0 * sun,
+        "strd": 3600.0 * (220.0 + 60.0 * season + 10.0 * noise),
+        "ssr": 3600.0 * 150.0 * sun,
+        "str": -3600.0 * (40.0 + 10.0 * np.abs(noise)),
+        "sshf": 3600.0 * 25.0 * noise,
+        "slhf": -3600.0 * (5.0 + 5.0 * np.abs(noise)),
+        "tcc": np.clip(0.6 + 0.3 * noise, 0.0, 1.0),
+        "tp": 2.0e-4 * np.clip(noise, 0.0, None),
+        "sf": 1.5e-4 * np.clip(noise, 0.0, None) * (1.0 - season),
+        "smlt": 1.0e-4 * season * sun,
+        "sp": 85000.0 + 800.0 * noise,
+        "u10": 5.0 * noise + 2.0,
+        "v10": 4.0 * np.cos(diurnal) + noise,
         "fal": 0.85 - 0.2 * season + 0.02 * noise,
     }
     return values[name]
 
 
-def hourly_fields(start: str, hours: int, region: Region | None = None, n_lat: int = 5, n_lon: int = 6,
-                  variables: tuple[str, ...] = tuple(v.name for v in ERA5_VARIABLES), seed: int = 0) -> xr.Dataset:
+def hourly_fields(
+    start: str,
+    hours: int,
+    region: Region | None = None,
+    n_lat: int = 5,
+    n_lon: int = 6,
+    variables: tuple[str, ...] = tuple(v.name for v in ERA5_VARIABLES),
+    seed: int = 0,
+) -> xr.Dataset:
     """Hourly ERA5-like fields on a regular grid over ``region`` (latitude north to south).
 
     Values are per hour as the CDS delivers them: accumulations in J m-2 or m over the hour
@@ -84,15 +108,22 @@ def hourly_fields(start: str, hours: int, region: Region | None = None, n_lat: i
     for name in variables:
         noise = 0.7 * slow + 0.3 * rng.standard_normal(shape) + np.linspace(-0.2, 0.2, n_lat)[None, :, None]
         value = np.broadcast_to(_hourly_value(name, season, diurnal, noise), shape).astype(float)
-        data[name] = (("time", "latitude", "longitude"), value, {"units": cat[name].units, "long_name": cat[name].long_name})
+        data[name] = (
+            ("time", "latitude", "longitude"),
+            value,
+            {"units": cat[name].units, "long_name": cat[name].long_name},
+        )
     return xr.Dataset(data, coords={"time": time, "latitude": lat, "longitude": lon})
 
 
 def _cds_attrs(ds: xr.Dataset) -> xr.Dataset:
     cat = catalogue()
     for name in ds.data_vars:
-        ds[name].attrs = {"units": _CDS_UNITS[cat[name].units], "long_name": cat[name].long_name,
-                          "GRIB_stepType": "accum" if cat[name].kind in _ACCUM else "instant"}
+        ds[name].attrs = {
+            "units": _CDS_UNITS[cat[name].units],
+            "long_name": cat[name].long_name,
+            "GRIB_stepType": "accum" if cat[name].kind in _ACCUM else "instant",
+        }
     return ds
 
 
@@ -101,7 +132,9 @@ def _longitudes(ds: xr.Dataset, lon360: bool) -> xr.Dataset:
     return ds.assign_coords(longitude=np.where(lon < 0, lon + 360.0, lon)) if lon360 else ds
 
 
-def write_cds_netcdf(ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360: bool = False, compress: bool = True) -> Path:
+def write_cds_netcdf(
+    ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360: bool = False, compress: bool = True
+) -> Path:
     """Write hourly fields in the CDS netCDF layout of today (since Sept 2024).
 
     Dimension ``valid_time`` (int64 seconds since 1970), scalar ``number``, string ``expver``
@@ -112,15 +145,24 @@ def write_cds_netcdf(ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360: b
     n = out.sizes["time"]
     expver = np.array(["0001"] * (n - era5t_hours) + ["0005"] * era5t_hours, dtype=object)
     out = out.rename({"time": "valid_time"}).assign_coords(number=np.int64(0), expver=("valid_time", expver))
-    encoding = {name: {"zlib": compress, "dtype": "float32"} | ({"complevel": 1} if compress else {}) for name in out.data_vars}
+    encoding = {
+        name: {"zlib": compress, "dtype": "float32"} | ({"complevel": 1} if compress else {}) for name in out.data_vars
+    }
     encoding["valid_time"] = {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}
-    out.attrs = {"GRIB_centre": "ecmf", "Conventions": "CF-1.7", "institution": "European Centre for Medium-Range Weather Forecasts"}
+    out.attrs = {
+        "GRIB_centre": "ecmf",
+        "Conventions": "CF-1.7",
+        "institution": "European Centre for Medium-Range Weather Forecasts",
+    }
     out.to_netcdf(path, format="NETCDF4", engine="netcdf4", encoding=encoding)
     return Path(path)
 
 
 def _packing(values: np.ndarray) -> tuple[float, float]:
-    """``scale_factor`` and ``add_offset`` mapping the finite range onto int16 -32766..32766 (clear of the fill value)."""
+    """``scale_factor`` and ``add_offset`` mapping the finite range onto int16 -32766..32766.
+
+    The range stays clear of the fill value.
+    """
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     scale = (hi - lo) / 65532.0 if hi > lo else 1.0
     return scale, (hi + lo) / 2.0
@@ -138,15 +180,22 @@ def write_legacy_netcdf(ds: xr.Dataset, path: Path, era5t_hours: int = 0, lon360
     out = _cds_attrs(_longitudes(ds.sortby("latitude", ascending=False), lon360))
     if era5t_hours:
         final = xr.DataArray(np.arange(out.sizes["time"]) < out.sizes["time"] - era5t_hours, dims="time")
-        out = xr.concat([out.where(final), out.where(~final)], dim=pd.Index(np.array([1, 5], dtype="int32"), name="expver"))
+        out = xr.concat(
+            [out.where(final), out.where(~final)], dim=pd.Index(np.array([1, 5], dtype="int32"), name="expver")
+        )
         out = out.transpose("time", "expver", "latitude", "longitude")
         for name in ds.data_vars:
             out[name].attrs = _cds_attrs(ds[[name]])[name].attrs
     encoding = {}
     for name in out.data_vars:
         scale, offset = _packing(out[name].values)
-        encoding[name] = {"dtype": "int16", "scale_factor": scale, "add_offset": offset, "_FillValue": np.int16(-32767),
-                          "missing_value": np.int16(-32767)}
+        encoding[name] = {
+            "dtype": "int16",
+            "scale_factor": scale,
+            "add_offset": offset,
+            "_FillValue": np.int16(-32767),
+            "missing_value": np.int16(-32767),
+        }
     encoding["time"] = {"units": "hours since 1900-01-01 00:00:00.0", "calendar": "gregorian", "dtype": "int32"}
     out.attrs = {"Conventions": "CF-1.6", "history": "fixture written by clvlib.testing.fixtures.write_legacy_netcdf"}
     out.to_netcdf(path, format="NETCDF3_64BIT", engine="netcdf4", encoding=encoding)
@@ -160,8 +209,10 @@ def write_cds_zip(ds: xr.Dataset, path: Path, extra_member: tuple[str, bytes] | 
     ``extra_member`` (name, bytes) adds an unexpected member for the error tests.
     """
     cat = catalogue()
-    groups = {"instant": [n for n in ds.data_vars if cat[n].kind not in _ACCUM],
-              "accum": [n for n in ds.data_vars if cat[n].kind in _ACCUM]}
+    groups = {
+        "instant": [n for n in ds.data_vars if cat[n].kind not in _ACCUM],
+        "accum": [n for n in ds.data_vars if cat[n].kind in _ACCUM],
+    }
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w") as archive:
         for step_type, names in groups.items():
             if names:
@@ -202,8 +253,14 @@ def write_point_timeseries_zip(ds: xr.Dataset, path: Path, lat: float, lon: floa
     return Path(path)
 
 
-def write_nsidc0533(path: Path, dates: pd.DatetimeIndex, melt_fraction: np.ndarray, region: Region | None = None,
-                    missing_days: tuple[int, ...] = (), seed: int = 0) -> Path:
+def write_nsidc0533(
+    path: Path,
+    dates: pd.DatetimeIndex,
+    melt_fraction: np.ndarray,
+    region: Region | None = None,
+    missing_days: tuple[int, ...] = (),
+    seed: int = 0,
+) -> Path:
     """Write daily melt codes on a 25 km EASE-Grid 2.0 North subset covering ``region``.
 
     Pixels whose centre lies in ``region`` are ice (codes 50/51), with the share of melting
@@ -213,8 +270,11 @@ def write_nsidc0533(path: Path, dates: pd.DatetimeIndex, melt_fraction: np.ndarr
     """
     region = Region() if region is None else region
     rng = np.random.default_rng(seed)
-    corners = [ease2_north_forward(np.array([la]), np.array([lo])) for la in (region.lat_min, region.lat_max)
-               for lo in (region.lon_min, region.lon_max)]
+    corners = [
+        ease2_north_forward(np.array([la]), np.array([lo]))
+        for la in (region.lat_min, region.lat_max)
+        for lo in (region.lon_min, region.lon_max)
+    ]
     xs, ys = [float(c[0][0]) for c in corners], [float(c[1][0]) for c in corners]
     x = np.arange(np.floor(min(xs) / 25e3) * 25e3 - 12.5e3 - 50e3, max(xs) + 75e3, 25e3)
     y = np.arange(np.ceil(max(ys) / 25e3) * 25e3 + 12.5e3 + 50e3, min(ys) - 75e3, -25e3)
@@ -228,11 +288,23 @@ def write_nsidc0533(path: Path, dates: pd.DatetimeIndex, melt_fraction: np.ndarr
     for i in missing_days:
         codes[i] = 91
     ds = xr.Dataset(
-        {"melt": (("time", "y", "x"), codes, {"long_name": "surface melt code", "flag_values": np.array([50, 51, 90, 91], "int16"),
-                                              "flag_meanings": "no_melt melt masked missing", "_FillValue": np.int16(-99)})},
+        {
+            "melt": (
+                ("time", "y", "x"),
+                codes,
+                {
+                    "long_name": "surface melt code",
+                    "flag_values": np.array([50, 51, 90, 91], "int16"),
+                    "flag_meanings": "no_melt melt masked missing",
+                    "_FillValue": np.int16(-99),
+                },
+            )
+        },
         coords={"time": dates, "x": ("x", x, {"units": "m"}), "y": ("y", y, {"units": "m"})},
-        attrs={"title": "fixture in the layout of MEaSUREs Greenland Surface Melt Daily 25km EASE-Grid 2.0 (NSIDC-0533)",
-               "crs": "EPSG:6931"},
+        attrs={
+            "title": "fixture in the layout of MEaSUREs Greenland Surface Melt Daily 25km EASE-Grid 2.0 (NSIDC-0533)",
+            "crs": "EPSG:6931",
+        },
     )
     ds.to_netcdf(path, encoding={"time": {"units": "days since 1979-01-01", "dtype": "int32"}})
     return Path(path)
@@ -243,8 +315,9 @@ def _matlab_header() -> bytes:
     return text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
 
 
-def write_gemb_mat(path: Path, series: dict[str, np.ndarray], time: np.ndarray, forcing_start: float | None = None,
-                   n_layers: int = 12) -> Path:
+def write_gemb_mat(
+    path: Path, series: dict[str, np.ndarray], time: np.ndarray, forcing_start: float | None = None, n_layers: int = 12
+) -> Path:
     """Write GEMB ``OutData`` as a MATLAB v7.3 MAT-file (HDF5 behind a 512-byte MATLAB header).
 
     Each series (GEMB names: ``M``, ``R``, ``F``, ``EC``, ``a1``, ``netSW``, ``Ta``, ``P`` ...) and

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from clvlib.method.model import ClusterLSTMVAE, CLVConfig, Attention, Decoder
+from clvlib.method.model import Attention, ClusterLSTMVAE, CLVConfig, Decoder
 
 __all__ = ["LoopedCLVNet", "LoopedClusterLSTMVAE", "to_batched_state", "to_looped_state"]
 
@@ -84,8 +84,10 @@ def _pairs(n_clusters: int) -> list[tuple[str, str, int | None]]:
         ("attn.out_proj.bias", "attn.attn.out_proj.bias", None),
         ("attn.norm_weight", "attn.norm.weight", None),
         ("attn.norm_bias", "attn.norm.bias", None),
-        ("mu.weight", "mu.weight", None), ("mu.bias", "mu.bias", None),
-        ("logvar.weight", "logvar.weight", None), ("logvar.bias", "logvar.bias", None),
+        ("mu.weight", "mu.weight", None),
+        ("mu.bias", "mu.bias", None),
+        ("logvar.weight", "logvar.weight", None),
+        ("logvar.bias", "logvar.bias", None),
     ]
     return rows
 
