@@ -51,23 +51,18 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.config import Paths, PreprocessConfig, get_profile
-from clvlib.io.inputcheck import user_config
-from clvlib.io.sources import find_source, load_raw, region_from_env, user_source
-from clvlib.method.preprocess import preprocess, write_features
-from clvlib.publish.outputs import set_style
-from clvlib.publish.plots import plot_overview
+from clvlib.io import raw_input
+from clvlib.method import preprocess
+from clvlib.pipeline import stages
+from clvlib.publish import outputs, plots
 from clvlib.publish.registry import Registry
-from clvlib.synthetic.rawdata import load_daily, load_truth, verify_synthetic
-from clvlib.variables import dataset_variables, melt_variable
 
-set_style()
-paths = Paths(Path(root).resolve())
-source = user_source(Path(data)) if data else find_source(paths.root, dataset, seed)
-synthetic = source.kind == "synthetic"
-raw = paths.synthetic(seed)
+outputs.set_style()
+# the daily data of this data set: a user's file, real files under data/raw, else the embedded default
+source = raw_input.load_input(root, dataset, profile, seed, data)
+config = source.config
 registry = Registry(
-    paths.root,
+    Path(root).resolve(),
     "01_preprocess",
     dataset,
     {
@@ -75,11 +70,11 @@ registry = Registry(
         "profile": profile,
         "seed": seed,
         "data": data,
-        "source_kind": source.kind,
-        "source_layout": source.layout,
-        "region": "" if synthetic else str(region_from_env()),
+        "source_kind": source.source.kind,
+        "source_layout": source.source.layout,
+        "region": source.region,
     },
-    [raw / "manifest.json"] if synthetic else source.inputs,
+    source.files,
 )
 
 # %% [markdown]
@@ -90,38 +85,16 @@ registry = Registry(
 # the file and variable if anything is missing, constant, in the wrong units or on a broken time axis.
 
 # %%
-if synthetic:
-    manifest = verify_synthetic(raw, seed)
-    daily, variable_info, melt = load_daily(raw, dataset), None, melt_variable(dataset)
-    config = PreprocessConfig(dataset=dataset, first_year=get_profile(profile).first_year)
-    variables = dataset_variables(dataset)
-    truth = load_truth(raw)
-    description = f"synthetic embedded default, seed {manifest['seed']}"
-else:
-    loaded = load_raw(source)
-    daily, variable_info, melt = loaded.daily, loaded.variable_info, loaded.melt_variable
-    config = user_config(loaded, dataset, profile)  # the last complete year held out (make check uses the same)
-    variables = tuple(variable_info)
-    truth = None
-    description = f"{source.kind} data: {source.description}" + (
-        f"; {loaded.source}" if source.layout == "era5" else ""
-    )
-display(
-    Markdown(
-        f"**Source ({source.kind}):** {description}; {daily.sizes['time']} days, "
-        f"{daily['time'][0].dt.strftime('%Y-%m-%d').item()} to {daily['time'][-1].dt.strftime('%Y-%m-%d').item()}, "
-        f"{len(variables)} variables ({', '.join(variables)}); "
-        f"years {config.first_year}-{config.last_train_year} for training, {config.test_year} held out; "
-        f"melt variable: {melt or 'none'}."
-    )
-)
+display(Markdown(source.summary()))
 config
 
 # %% [markdown]
 # ## Aggregate, filter, scale
 
 # %%
-result = preprocess(daily, variables, config, source=source.label, variable_info=variable_info)
+result = preprocess.preprocess(
+    source.daily, source.variables, config, source=source.source.label, variable_info=source.variable_info
+)
 features = result.features
 print(
     f"{features.sizes['time']} five-day steps x {features.sizes['feature']} features; "
@@ -139,7 +112,8 @@ registry.table(
     table,
     f"variables_{dataset}",
     f"Variables of the {dataset} data set: units after preprocessing, training-period mean and standard deviation, "
-    "share of values clipped by the IQR rule, gap steps.",
+    f"share of values clipped by the IQR rule (fences from the years {config.first_year}-{config.last_train_year}), "
+    "gap steps.",
 )
 table
 
@@ -150,19 +124,13 @@ table
 # or user data the first six variables (the melt variable among them) are shown.
 
 # %%
-if not synthetic:
-    key = list(dict.fromkeys(([melt] if melt else []) + list(variables)))[:6]
-    events = None
-else:
-    key = ["t2m", "ssrd", "strd", "tcc", "fal" if dataset == "era5" else "albedo", melt]
-    events = truth[truth["start"].dt.year >= config.first_year]
-fig = plot_overview(features, key, events)
+fig = plots.plot_overview(features, source.overview_variables, source.shaded_events)
 registry.figure(
     fig,
     f"preprocess_overview_{dataset}",
     "Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the "
     f"last three years of key variables of the {dataset} data set"
-    + ("; injected events shaded." if synthetic else f" ({source.kind} data)."),
+    + ("; injected events shaded." if source.truth is not None else f" ({source.source.kind} data)."),
 )
 
 # %% [markdown]
@@ -173,11 +141,11 @@ registry.figure(
 # record belong to this data set (they exist for the synthetic default only): "synthetic", "real"
 # (files under data/raw or GEMB_OUTPUT) or "user" (make run).
 features.attrs.update(
-    source=description,
-    source_kind=source.kind,
-    source_layout=source.layout,
-    melt_variable=melt or "",
+    source=source.description,
+    source_kind=source.source.kind,
+    source_layout=source.source.layout,
+    melt_variable=source.melt or "",
     profile=profile,
     seed=seed,
 )
-print(f"wrote {write_features(features, paths.processed(dataset) / 'features.nc')}")
+print(f"wrote {preprocess.write_features(features, stages.path(stages.FEATURES, root, dataset))}")

@@ -36,40 +36,39 @@ method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
 # %%
 from pathlib import Path
 
-from clvlib.config import Paths
-from clvlib.method.clustering import CorrelationClusterer, save_clusters
-from clvlib.method.preprocess import read_features
-from clvlib.publish.detector_plots import plot_correlation, plot_silhouette
-from clvlib.publish.outputs import set_style
+from clvlib.method import clustering
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import detector_plots, outputs
 from clvlib.publish.registry import Registry
 
-set_style()
-paths = Paths(Path(root).resolve())
+outputs.set_style()
+features = stage_inputs.load_features(root, dataset)
 registry = Registry(
-    paths.root,
+    Path(root).resolve(),
     "02_cluster",
     dataset,
     {"dataset": dataset, "profile": profile, "seed": seed, "n_clusters": n_clusters, "method": method},
-    [paths.processed(dataset) / "features.nc"],
+    [stages.path(stages.FEATURES, root, dataset)],
 )
-features = read_features(paths.processed(dataset) / "features.nc")
-names = tuple(features["feature"].values.tolist())
-train = features["za"].sel(time=features["is_train"]).values
-print(f"{dataset}: {train.shape[0]} training steps x {len(names)} features")
+train = features.za[features.is_train]
+# how the captions name the clustering
+linkage = {"kmeans": "k-means", "ward": "Ward's hierarchical clustering"}.get(method, method)
+print(f"{dataset}: {train.shape[0]} training steps x {len(features.names)} features")
 
 # %% [markdown]
 # ## Fit
 
 # %%
-clusterer = CorrelationClusterer(n_clusters=n_clusters, method=method, random_state=seed).fit(train, names)
+clusterer = clustering.CorrelationClusterer(n_clusters=n_clusters, method=method, random_state=seed)
+clusterer.fit(train, features.names)
 membership = clusterer.membership().merge(
-    features["long_name"].to_series().rename("long_name").reset_index(), on="feature"
+    features.data["long_name"].to_series().rename("long_name").reset_index(), on="feature"
 )
 print(f"{clusterer.n_clusters_} clusters")
 registry.table(
     membership,
     f"clusters_{dataset}",
-    f"Correlation clusters of the {dataset} features (k-means on correlation profiles of the training years).",
+    f"Correlation clusters of the {dataset} features ({linkage} on correlation profiles of the training years).",
 )
 membership
 
@@ -79,7 +78,7 @@ membership
 # decoder has to learn.
 
 # %%
-fig = plot_correlation(clusterer.correlation_, clusterer.labels_)
+fig = detector_plots.plot_correlation(clusterer.correlation_, clusterer.labels_)
 registry.figure(
     fig,
     f"correlation_{dataset}",
@@ -88,22 +87,20 @@ registry.figure(
 
 # %% [markdown]
 # ## Number of clusters
+# Chosen by the mean silhouette score when `n_clusters` is None; a given `n_clusters` has no curve.
 
 # %%
+silhouette_caption = f"Mean silhouette score per number of clusters ({dataset}, {linkage}); the chosen number marked."
 if len(clusterer.silhouette_):
-    fig = plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_)
     registry.figure(
-        fig,
+        detector_plots.plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_),
         f"silhouette_{dataset}",
-        f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.",
+        silhouette_caption,
     )
-    registry.table(
-        clusterer.silhouette_.round(4).reset_index(),
-        f"silhouette_{dataset}",
-        f"Mean silhouette score per number of clusters ({dataset}); the chosen number marked.",
-    )
+    registry.table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}", silhouette_caption)
 else:
     print(f"n_clusters = {n_clusters} was given; no silhouette curve.")
 
 # %%
-print(f"wrote {save_clusters(clusterer, paths.models(dataset) / 'clusters.json')}")
+out = stages.path("data/models/{ds}/clusters.json", root, dataset)
+print(f"wrote {clustering.save_clusters(clusterer, out)}")

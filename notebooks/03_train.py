@@ -51,37 +51,32 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from clvlib.config import Paths, get_profile
-from clvlib.method.clustering import load_clusters
-from clvlib.method.model import CONFIGURATIONS, CLVConfig, train_configurations, training_summary
-from clvlib.method.preprocess import read_features
-from clvlib.method.selected import read_selection
-from clvlib.publish.detector_plots import plot_losses
-from clvlib.publish.outputs import set_style
+from clvlib.config import get_profile
+from clvlib.method import clustering, model, selected
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import detector_plots, outputs
 from clvlib.publish.registry import Registry
 
-set_style()
-paths = Paths(Path(root).resolve())
+outputs.set_style()
+features = stage_inputs.load_features(root, dataset)
+clusters_file = stages.path("data/models/{ds}/clusters.json", root, dataset)
 registry = Registry(
-    paths.root,
+    Path(root).resolve(),
     "03_train",
     dataset,
     {"dataset": dataset, "profile": profile, "seed": seed},
-    [paths.processed(dataset) / "features.nc", paths.models(dataset) / "clusters.json"],
+    [stages.path(stages.FEATURES, root, dataset), clusters_file],
 )
-prof = get_profile(profile)
-features = read_features(paths.processed(dataset) / "features.nc")
-names = tuple(features["feature"].values.tolist())
-train = features["za"].sel(time=features["is_train"]).values
-train_time = pd.DatetimeIndex(features["time"].sel(time=features["is_train"]).values)
-clusters = load_clusters(paths.models(dataset) / "clusters.json", names)
-configs = {name: CLVConfig.named(name, max_epochs=prof.epochs) for name in CONFIGURATIONS}
+train, train_time = features.za[features.is_train], features.time[features.is_train]
+clusters = clustering.load_clusters(clusters_file, features.names)
+epochs = get_profile(profile).epochs
+configs = {name: model.CLVConfig.named(name, max_epochs=epochs) for name in model.CONFIGURATIONS}
 # the unclustered ablation of each configuration: one cluster with all features, the same total latent size
-for name in CONFIGURATIONS:
+for name in model.CONFIGURATIONS:
     configs[f"unclustered-{name}"] = replace(configs[name], latent_dim=configs[name].latent_dim * len(clusters))
 device = "cuda" if torch.cuda.is_available() else "cpu"
 print(
-    f"{dataset}: {train.shape[0]} training steps x {len(names)} features, {len(clusters)} clusters; "
+    f"{dataset}: {train.shape[0]} training steps x {len(features.names)} features, {len(clusters)} clusters; "
     f"device {device}, {torch.get_num_threads()} CPU threads"
 )
 pd.DataFrame({name: asdict(c) for name, c in configs.items()})
@@ -93,11 +88,11 @@ pd.DataFrame({name: asdict(c) for name, c in configs.items()})
 clustered = {name: c for name, c in configs.items() if not name.startswith("unclustered")}
 unclustered = {name: c for name, c in configs.items() if name.startswith("unclustered")}
 models = {
-    **train_configurations(clusters, clustered, train, train_time, seed),
-    **train_configurations([list(range(len(names)))], unclustered, train, train_time, seed),
+    **model.train_configurations(clusters, clustered, train, train_time, seed),
+    **model.train_configurations([list(range(len(features.names)))], unclustered, train, train_time, seed),
 }
-for name, model in models.items():
-    model.save(paths.models(dataset) / name)
+for name, clv in models.items():
+    clv.save(stages.path(f"data/models/{{ds}}/{name}", root, dataset))
 
 # %% [markdown]
 # ## How `best` was chosen
@@ -107,7 +102,7 @@ for name, model in models.items():
 # (`paper/selection/selection.csv`, rebuilt by `make select`).
 
 # %%
-selection = read_selection()
+selection = selected.read_selection()
 registry.table(
     selection.drop(columns="config"),
     f"selection_{dataset}",
@@ -124,7 +119,7 @@ selection.drop(columns="config")
 # loss.
 
 # %%
-fig = plot_losses({name: m.history_ for name, m in models.items()})
+fig = detector_plots.plot_losses({name: m.history_ for name, m in models.items()})
 registry.figure(
     fig,
     f"training_loss_{dataset}",
@@ -133,7 +128,7 @@ registry.figure(
 )
 
 # %%
-summary = pd.DataFrame([training_summary(name, m) for name, m in models.items()])
+summary = pd.DataFrame([model.training_summary(name, m) for name, m in models.items()])
 registry.table(
     summary,
     f"training_{dataset}",

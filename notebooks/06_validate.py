@@ -42,48 +42,44 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clvlib.config import Paths
-from clvlib.method.preprocess import read_features
-from clvlib.method.scores import read_scores
-from clvlib.method.surrogate import agreement_table, fit_surrogates
-from clvlib.publish.attribution_plots import plot_importance, plot_shap_beeswarm
-from clvlib.publish.outputs import set_style
+from clvlib.method import scores as score_files
+from clvlib.method import surrogate
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import attribution_plots, outputs
 from clvlib.publish.registry import Registry
 
-set_style()
-paths = Paths(Path(root).resolve())
+outputs.set_style()
+features = stage_inputs.load_features(root, dataset)
+processed = stages.path("data/processed/{ds}", root, dataset)
+drivers_file = stages.path(f"paper/tables/tab_drivers_{dataset}.csv", root)  # notebook 05's ranking
 registry = Registry(
-    paths.root,
+    Path(root).resolve(),
     "06_validate",
     dataset,
     {"dataset": dataset, "profile": profile, "seed": seed, "method": method},
-    [
-        paths.processed(dataset) / "features.nc",
-        paths.processed(dataset) / "scores.nc",
-        paths.tables / f"tab_drivers_{dataset}.csv",
-    ],
+    [processed / "features.nc", processed / "scores.nc", drivers_file],
 )
-features = read_features(paths.processed(dataset) / "features.nc")
-names = list(features["feature"].values.tolist())
-scores, events = read_scores(paths.processed(dataset))
-drivers = pd.read_csv(paths.tables / f"tab_drivers_{dataset}.csv")
+scores, events = score_files.read_scores(processed)
+drivers = pd.read_csv(drivers_file)
 scored = np.isfinite(scores["threshold"].values)
-X = pd.DataFrame(features["za"].values[scored], columns=names)
+X = pd.DataFrame(features.za[scored], columns=list(features.names))
 label = scores["anomaly"].values[scored].astype(int)
-melt = features.attrs.get("melt_variable") or None  # written by notebook 01; "" when the data set has none
+melt = features.data.attrs.get("melt_variable") or None  # written by notebook 01; "" when the data set has none
 print(f"{dataset}: {len(X)} melt-season steps with a threshold, {label.sum()} anomalous; melt variable {melt}")
 
 # %% [markdown]
 # ## (a) The CLV anomaly label
 
 # %%
-importance_a, skill_a, explanations = fit_surrogates(X, label, "anomaly", random_state=seed)
+importance_a, skill_a, explanations = surrogate.fit_surrogates(X, label, "anomaly", random_state=seed)
 # %% [markdown]
 # ## (b) The melt variable from the other features
 
 # %%
 if melt:
-    importance_b, skill_b, _ = fit_surrogates(X.drop(columns=melt), X[melt].to_numpy(), "melt", random_state=seed)
+    importance_b, skill_b, _ = surrogate.fit_surrogates(
+        X.drop(columns=melt), X[melt].to_numpy(), "melt", random_state=seed
+    )
 else:
     print("Skipped: this data set has no melt variable.")
     importance_b, skill_b = importance_a.iloc[:0], skill_a.iloc[:0]
@@ -108,7 +104,9 @@ skill
 # For the melt task the melt variable is not a candidate, so it is dropped from the CLV ranking.
 
 # %%
-agreement = agreement_table(importance, drivers.set_index("feature")["rank"], excluded={"melt": melt}).round(4)
+agreement = surrogate.agreement_table(importance, drivers.set_index("feature")["rank"], excluded={"melt": melt}).round(
+    4
+)
 registry.table(
     agreement,
     f"agreement_{dataset}",
@@ -118,7 +116,7 @@ registry.table(
 agreement
 
 # %%
-fig = plot_importance(
+fig = attribution_plots.plot_importance(
     importance_a.assign(method=importance_a["model"] + ", " + importance_a["method"]),
     drivers,
     f"Importance for the CLV anomaly label, {dataset}",
@@ -133,7 +131,7 @@ registry.figure(
 # ## SHAP summary (XGBoost, anomaly label, held-out steps)
 
 # %%
-fig = plot_shap_beeswarm(
+fig = attribution_plots.plot_shap_beeswarm(
     explanations["XGBoost"], f"SHAP values of the XGBoost surrogate, {dataset} (log-odds of 'anomalous')", seed
 )
 registry.figure(

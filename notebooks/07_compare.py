@@ -36,99 +36,72 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
-from clvlib.config import Paths
-from clvlib.io.sources import recorded_kind
-from clvlib.method.compare import plot_side_by_side, side_by_side, stack
-from clvlib.method.model import method_label
-from clvlib.method.preprocess import read_features
-from clvlib.publish.outputs import set_style
+from clvlib.method import compare, model
+from clvlib.pipeline import stage_inputs, stages
+from clvlib.publish import outputs
 from clvlib.publish.registry import Registry
 
-set_style()
-paths = Paths(Path(root).resolve())
-tables = paths.tables
-kinds = {d: recorded_kind(read_features(paths.processed(d) / "features.nc")) for d in ("era5", "gemb")}
-
-
-def available(table_id: str) -> bool:
-    """Whether both data sets have the table; a missing one is an error for the synthetic default only."""
-    return all((tables / f"tab_{table_id}_{d}.csv").exists() or kinds[d] == "synthetic" for d in kinds)
-
-
+outputs.set_style()
+tables = Path(root).resolve() / "paper" / "tables"
+kinds = {d: stage_inputs.load_features(root, d).source_kind for d in stages.DATASETS}
 registry = Registry(
-    paths.root,
+    Path(root).resolve(),
     "07_compare",
     None,
     {"profile": profile, "seed": seed, "method": method, "source_kinds": kinds},
     [
         tables / f"tab_{t}_{d}.csv"
         for t in ("drivers", "detection_measures", "trend", "extremes", "attribution_truth")
-        for d in ("era5", "gemb")
+        for d in stages.DATASETS
         if kinds[d] == "synthetic" or (tables / f"tab_{t}_{d}.csv").exists()
     ],
 )
 print("sources: " + ", ".join(f"{d} {k}" for d, k in kinds.items()))
 
 # %% [markdown]
-# ## Driver rankings (the paper's occlusion, yearly-median baseline)
+# ## Driver rankings (notebook 05's occlusion, with the baseline it was run with)
 
 # %%
-rankings = side_by_side(pd.read_csv(tables / "tab_drivers_era5.csv"), pd.read_csv(tables / "tab_drivers_gemb.csv"))
-registry.table(
-    rankings.round(6),
-    "driver_comparison",
-    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median "
-    "baseline).",
+rankings_caption = (
+    f"Driver rankings of {model.method_label(method)}'s detections in the ERA5-like and GEMB-like data sets side by "
+    "side (notebook 05's occlusion with its baseline)."
 )
-fig = plot_side_by_side(rankings)
-registry.figure(
-    fig,
-    "driver_comparison",
-    "Driver rankings of the ERA5-like and GEMB-like data sets side by side (the paper's occlusion, yearly-median "
-    "baseline).",
+rankings = compare.side_by_side(
+    pd.read_csv(tables / "tab_drivers_era5.csv"), pd.read_csv(tables / "tab_drivers_gemb.csv")
 )
+registry.table(rankings.round(6), "driver_comparison", rankings_caption)
+fig = compare.plot_side_by_side(rankings)
+registry.figure(fig, "driver_comparison", rankings_caption)
 rankings
 
 # %% [markdown]
 # ## Detection against the MEaSUREs-like melt record (1979-2012)
 
 # %%
-if available("detection_measures"):
-    measures = stack(tables, "detection_measures", query=f"method == '{method_label(method)}' and threshold == 'pot'")
-    measures = measures[
-        [
-            "dataset",
-            "precision",
-            "recall",
-            "f1",
-            "event_recall",
-            "event_precision",
-            "pr_auc",
-            "n_reference_events",
-            "n_detected_events",
-        ]
-    ]
-    registry.table(
-        measures,
-        "measures_comparison",
-        "Detection against the MEaSUREs-like melt record, 1979-2012: ERA5-like against GEMB-like.",
-    )
-    display(measures)
-else:
-    print("Skipped: a data set from real files has no melt-extent validation (no record in data/raw/measures).")
+columns = ["dataset", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc"]
+columns += ["n_reference_events", "n_detected_events"]
+query = f"method == '{model.method_label(method)}' and threshold == 'pot'"
+measures = compare.stack_validation(tables, "detection_measures", kinds, query=query, columns=columns)
+registry.table(
+    measures,
+    "measures_comparison",
+    f"Detection of {model.method_label(method)} against the MEaSUREs-like melt record, 1979-2012: ERA5-like against "
+    "GEMB-like.",
+)
+measures
 
 # %% [markdown]
 # ## Trend and extreme events (training years)
 
 # %%
-trend = stack(tables, "trend")
+trend = compare.stack(tables, "trend")
 registry.table(
     trend,
     "trend_comparison",
     "Trend of melt anomalies in the training years: ERA5-like against GEMB-like.",
     float_format="%.6g",
 )
-extremes = stack(tables, "extremes")
+extremes = compare.stack(tables, "extremes")
 registry.table(extremes, "extremes_comparison", "Number and intensity of extreme events: ERA5-like against GEMB-like.")
 display(trend)
 extremes
@@ -137,13 +110,11 @@ extremes
 # ## Ground truth of the attributions
 
 # %%
-if available("attribution_truth"):
-    truth = stack(tables, "attribution_truth", query="type == 'all'")
-    registry.table(
-        truth,
-        "attribution_truth_comparison",
-        "Ground truth of the attributions, all event types: ERA5-like against GEMB-like.",
-    )
-    display(truth)
-else:
-    print("Skipped: a data set from real files has no injected-event truth.")
+truth = compare.stack_validation(tables, "attribution_truth", kinds, query="type == 'all'")
+registry.table(
+    truth,
+    "attribution_truth_comparison",
+    f"Ground truth of the attributions of {model.method_label(method)}'s detections, all event types: ERA5-like "
+    "against GEMB-like.",
+)
+truth

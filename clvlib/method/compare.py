@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from clvlib.method.availability import NotAvailable
 from clvlib.variables import ERA5_TO_GEMB
 
-__all__ = ["GEMB_TO_ERA5", "plot_side_by_side", "side_by_side", "stack"]
+__all__ = ["stack_validation", "GEMB_TO_ERA5", "plot_side_by_side", "side_by_side", "stack"]
 
 GEMB_TO_ERA5: dict[str, str] = {v: k for k, v in ERA5_TO_GEMB.items()}
 
@@ -88,3 +89,26 @@ def stack(
         parts.append(part.drop(columns="dataset", errors="ignore").assign(dataset=ds))
     out = pd.concat(parts, ignore_index=True)
     return out[["dataset"] + [c for c in out.columns if c != "dataset"]]
+
+
+def stack_validation(
+    folder: Path, table_id: str, kinds: dict[str, str], query: str | None = None, columns: list[str] | None = None
+) -> pd.DataFrame | NotAvailable:
+    """:func:`stack` of a validation table, which a data set without its reference does not write.
+
+    ``kinds`` maps each data set to the kind of its input (``features.nc``'s ``source_kind``). A
+    missing table of the synthetic default is an error (:func:`stack` raises); a data set from
+    real files without the table makes the comparison not available. ``columns`` selects columns
+    (``dataset`` first) of the stacked table.
+    """
+    missing = [
+        d
+        for d, kind in kinds.items()
+        if kind != "synthetic" and not (Path(folder) / f"tab_{table_id}_{d}.csv").exists()
+    ]
+    if missing:
+        return NotAvailable(
+            f"{', '.join(missing)} (from real files) has no tab_{table_id}: no reference to validate against"
+        )
+    out = stack(folder, table_id, tuple(kinds), query=query)
+    return out if columns is None else out[columns]

@@ -1,5 +1,6 @@
 """The build: stages, the notebook runner and the command-line jobs around the notebooks.
 
+- :mod:`~clvlib.pipeline.stage_inputs`: the inputs of stages 04-07 (features, references) as typed objects.
 - :mod:`~clvlib.pipeline.stages`: the one table of stages (notebook, inputs, outputs) that the
   Makefile, the integrity check and the notebooks read.
 - :mod:`~clvlib.pipeline.notebooks`, :mod:`~clvlib.pipeline.signals`: running a notebook with
