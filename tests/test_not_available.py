@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 from conftest import five_day_time
 
-from clvlib.method import attribution, attribution_compare, detection
+from clvlib.io import raw_input
+from clvlib.method import attribution, attribution_compare, compare, detection
 from clvlib.method.availability import NotAvailable
 from clvlib.method.evaluation import melt_season
 from clvlib.method.preprocess import write_features
@@ -106,3 +108,37 @@ def test_stage_inputs_of_a_users_data_have_no_reference(tmp_path):
     reference = stage_inputs.load_reference(tmp_path, features, seed=0)
     assert reference.truth is None and reference.files == [] and isinstance(reference.truth_or_reason, NotAvailable)
     assert isinstance(reference.measures(), NotAvailable) and "no injected-event truth" in reference.describe()
+
+
+def test_notebook_01s_input_from_the_default_and_from_a_users_file(project_root, tmp_path):
+    default = raw_input.load_input(project_root, "era5", "quick", 0)
+    assert default.source.kind == "synthetic" and default.files == [default.source.paths[0].parent / "manifest.json"]
+    assert default.overview_variables[:4] == ["t2m", "ssrd", "strd", "tcc"] and default.melt in default.variables
+    assert (default.shaded_events["start"].dt.year >= default.config.first_year).all()
+    assert len(default.shaded_events) < len(default.truth) and "seed 0" in default.summary()
+    t = pd.date_range("2001-01-01", "2006-12-31 18:00", freq="6h")
+    rng = np.random.default_rng(0)
+    season = -np.cos(2 * np.pi * t.day_of_year.to_numpy() / 365.25)
+    user = tmp_path / "mine.nc"
+    xr.Dataset(
+        {
+            "t2m": ("time", 260.0 + 12.0 * season + rng.normal(0, 2, len(t)), {"units": "K"}),
+            "tp": ("time", rng.gamma(0.3, 0.001, len(t)), {"units": "m"}),
+        },
+        coords={"time": t},
+    ).to_netcdf(user)
+    mine = raw_input.load_input(tmp_path, "custom", "quick", 0, data=str(user))
+    assert mine.source.kind == "user" and mine.truth is None and mine.shaded_events is None
+    assert mine.files == [user] and mine.overview_variables == ["t2m", "tp"] and mine.config.test_year == 2006
+
+
+def test_a_validation_table_missing_for_real_data_is_not_available_and_an_error_for_the_default(tmp_path):
+    pd.DataFrame({"method": ["CLV"], "pr_auc": [0.5]}).to_csv(tmp_path / "tab_detection_measures_era5.csv", index=False)
+    kinds = {"era5": "synthetic", "gemb": "real"}
+    assert isinstance(compare.stack_validation(tmp_path, "detection_measures", kinds), NotAvailable)
+    with pytest.raises(FileNotFoundError, match="tab_detection_measures_gemb"):
+        compare.stack_validation(tmp_path, "detection_measures", {"era5": "synthetic", "gemb": "synthetic"})
+    stacked = compare.stack_validation(
+        tmp_path, "detection_measures", {"era5": "synthetic"}, columns=["dataset", "pr_auc"]
+    )
+    assert stacked.to_dict("list") == {"dataset": ["era5"], "pr_auc": [0.5]}
