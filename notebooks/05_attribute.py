@@ -207,41 +207,7 @@ stability
 # the training years, compared.
 
 # %%
-is_test = table["time"].dt.year == test_year
-if is_test.any():
-    train_rank = attribution.overall_ranking(table[~is_test], n_boot=200, random_state=seed)
-    test_rank = attribution.overall_ranking(table[is_test], n_boot=200, random_state=seed)
-    agree = attribution.ranking_agreement(
-        train_rank.set_index("feature")["rank"], test_rank.set_index("feature")["rank"]
-    )
-    consistency = pd.DataFrame(
-        [
-            {
-                "test_year": test_year,
-                "n_test_steps": int(is_test.sum() / len(names)),
-                "n_train_steps": int((~is_test).sum() / len(names)),
-                **agree,
-                "train_top3": ";".join(train_rank["feature"][:3]),
-                "test_top3": ";".join(test_rank["feature"][:3]),
-            }
-        ]
-    ).round(4)
-else:
-    consistency = pd.DataFrame(
-        [
-            {
-                "test_year": test_year,
-                "n_test_steps": 0,
-                "n_train_steps": int(len(table) / len(names)),
-                "kendall_tau": np.nan,
-                "top3_overlap": np.nan,
-                "top5_overlap": np.nan,
-                "train_top3": "",
-                "test_top3": "",
-            }
-        ]
-    )
-    print(f"No anomalous step in {test_year}: the consistency check cannot be made.")
+consistency = attribution.held_out_consistency(table, test_year, len(names), random_state=seed)
 registry.table(
     consistency,
     f"test_year_consistency_{dataset}",

@@ -54,6 +54,7 @@ from clvlib.synthetic.generator import EVENT_TYPES
 from clvlib.variables import driver_name
 
 __all__ = [
+    "held_out_consistency",
     "BASELINES",
     "BASELINE_TEXT",
     "RANK_BY",
@@ -959,3 +960,38 @@ def baseline_stability(
             }
         )
     return pd.DataFrame(rows), pd.concat(per_event, ignore_index=True)
+
+
+def held_out_consistency(
+    table: pd.DataFrame, test_year: int, n_features: int, n_boot: int = 200, random_state: int = 0
+) -> pd.DataFrame:
+    """Data-set rankings of the held-out year's anomalies against the training years' (one row).
+
+    ``table`` is :func:`tidy` of every explained step. Columns: test_year, n_test_steps,
+    n_train_steps, the :func:`ranking_agreement` of the two :func:`overall_ranking` rankings
+    (kendall_tau, top3_overlap, top5_overlap) and each side's top 3; the agreement is NaN and the
+    tops empty when the held-out year has no anomalous step. Values rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> t = pd.DatetimeIndex(["2019-06-01", "2020-06-01", "2021-06-01"])
+    >>> deltas = np.array([[1.0, 0.5, 0.1], [0.9, 0.4, 0.2], [0.1, 0.2, 0.8]])
+    >>> tab = tidy(deltas, t, np.array([1, 2, 3]), ("a", "b", "c"))
+    >>> row = held_out_consistency(tab, 2021, 3).iloc[0]
+    >>> print(row.n_test_steps, row.n_train_steps, row.train_top3, row.test_top3)
+    1 2 a;b;c c;b;a
+    >>> row = held_out_consistency(tab, 2022, 3).iloc[0]
+    >>> print(row.n_test_steps, row.kendall_tau, repr(row.test_top3))
+    0 nan ''
+    """
+    is_test = table["time"].dt.year == test_year
+    row = {"test_year": test_year, "n_test_steps": int(is_test.sum() / n_features)}
+    row["n_train_steps"] = int((~is_test).sum() / n_features)
+    if not is_test.any():
+        nan = dict.fromkeys(("kendall_tau", "top3_overlap", "top5_overlap"), np.nan)
+        return pd.DataFrame([{**row, **nan, "train_top3": "", "test_top3": ""}])
+    train_rank = overall_ranking(table[~is_test], n_boot=n_boot, random_state=random_state)
+    test_rank = overall_ranking(table[is_test], n_boot=n_boot, random_state=random_state)
+    agree = ranking_agreement(train_rank.set_index("feature")["rank"], test_rank.set_index("feature")["rank"])
+    tops = {"train_top3": ";".join(train_rank["feature"][:3]), "test_top3": ";".join(test_rank["feature"][:3])}
+    return pd.DataFrame([{**row, **agree, **tops}]).round(4)
