@@ -19,7 +19,9 @@ REGION ?=
 SITE ?=
 GEMB_OUTPUT ?=
 NAME ?= custom
-SEEDS ?= 0,4,5
+# Seed 5 is not a default: its synthetic GEMB-like melt reaches 208.5 kg m-2 d-1, above the input check's
+# plausible 0..200, so notebook 01 refuses it (a generator defect, reported, not hidden by a wider range).
+SEEDS ?= 0,4,6
 SELECT_SEEDS ?= 1,2,3
 
 # Values given on the command line are data, never make or shell text: each is taken literally
@@ -208,7 +210,7 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,5 (never the tuning seeds 1-3) PROFILE=full|quick]
+seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,6 (never the tuning seeds 1-3) PROFILE=full|quick]
 	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
