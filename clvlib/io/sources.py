@@ -234,8 +234,8 @@ KINDS: tuple[str, ...] = ("synthetic", "real", "user")
 def recorded_kind(features: xr.Dataset, path: str = "features.nc") -> str:
     """The kind of input ("synthetic", "real" or "user") that notebook 01 recorded in ``features.nc``.
 
-    Only the synthetic default has injected events with known drivers and the MEaSUREs-like record,
-    so notebooks 04, 05 and 07 branch on it.
+    Only the synthetic default has injected events with known drivers and the MEaSUREs-like record;
+    :func:`clvlib.pipeline.stage_inputs.load_reference` reads it to find what a data set can be checked against.
 
     Examples
     --------

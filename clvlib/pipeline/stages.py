@@ -137,7 +137,7 @@ def stage(name: str) -> Stage:
 
 
 def path(pattern: str, root: str | Path, dataset: str = "", seed: int = 0, model: str = "") -> Path:
-    """A path of the stage table under ``root``, with its placeholders filled in."""
+    """A path of the stage table under ``root``, its ``{ds}``, ``{seed}`` and ``{model}`` fields filled in."""
     return Path(root) / pattern.format(ds=dataset, seed=seed, model=model)
 
 
