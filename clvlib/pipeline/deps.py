@@ -1,9 +1,11 @@
 """Which ``clvlib`` modules each notebook imports, directly or through other modules (for ``make``).
 
-``make`` includes ``build/deps.mk``, written by this module, so that editing one module reruns
-only the notebooks that import it (and, through the chain of executed notebooks, what depends on
-their outputs). It reads the sources with :mod:`ast` and needs only the standard library, so the
-Makefile runs it with the system Python as a script::
+``make`` includes ``build/deps.mk``, written by this module: first the rules of the stage table
+(:func:`clvlib.pipeline.stages.makefile_rules`: ``NOTEBOOKS``, ``METHOD_STAGES``, each executed
+notebook's source, earlier stages and inputs), then each executed notebook's module files, so that
+editing one module reruns only the notebooks that import it (and, through the chain of executed
+notebooks, what depends on their outputs). It reads the sources with :mod:`ast` and needs only the
+standard library, so the Makefile runs it with the system Python as a script::
 
     python3 clvlib/pipeline/deps.py --out build/deps.mk
 """
