@@ -12,6 +12,7 @@ from clvlib.method.attribution import (
     attribute_groups,
     attribute_hierarchical,
     attribute_looped,
+    attribute_shapley,
     attribute_shapley_groups,
     baseline_values,
     candidate_driver_accuracy,
@@ -52,6 +53,39 @@ def test_batched_and_looped_agree(model, kind):
     batched = attribute(model, x, steps, base, chunk=50)
     np.testing.assert_allclose(batched, attribute_looped(model, x, steps, base), atol=1e-6)
     np.testing.assert_allclose(batched[:3], attribute_looped(model, x, steps[:3], base, local=True), atol=1e-6)
+
+
+def test_the_batch_size_is_a_speed_setting_and_a_fixed_one_reruns_bit_identically(model):
+    # each distinct window runs once and its reconstruction serves every step it covers
+    x = _series(1)
+    base = baseline_values(x, _time(), "median")
+    steps = np.array([0, 3, 4, 5, 14, 200, 201, N - 1])
+    reference = attribute(model, x, steps, base, chunk=64)
+    np.testing.assert_array_equal(attribute(model, x, steps, base, chunk=64), reference)
+    for chunk in (1, 7, 1024):
+        np.testing.assert_allclose(attribute(model, x, steps, base, chunk=chunk), reference, atol=1e-6)
+    shapley = attribute_shapley(model, x, steps, base, n_permutations=3, random_state=5, chunk=1024)
+    np.testing.assert_array_equal(attribute_shapley(model, x, steps, base, 3, random_state=5), shapley)
+    np.testing.assert_allclose(attribute_shapley(model, x, steps, base, 3, random_state=5, chunk=5), shapley, atol=1e-6)
+
+
+def test_shapley_values_are_the_mean_marginal_drop_over_the_drawn_orders(model):
+    # the reference draws the same orders (one generator, step after step) and rescores the series
+    x = _series(2)
+    base = baseline_values(x, _time(), "median")
+    steps, n_perm, w = np.array([40, 41, 300]), 3, model.config.window
+    rng = np.random.default_rng(9)
+    expected = np.zeros((len(steps), 5))
+    for i, t in enumerate(steps):
+        lo, hi = max(0, t - w + 1), min(N, t + w)
+        for perm in [rng.permutation(5) for _ in range(n_perm)]:
+            changed, before = x.copy(), model.decision_function(x)[t]
+            for f in perm:
+                changed[lo:hi, f] = base[lo:hi, f]
+                after = model.decision_function(changed)[t]
+                expected[i, f] += (before - after) / n_perm
+                before = after
+    np.testing.assert_allclose(attribute_shapley(model, x, steps, base, n_perm, random_state=9), expected, atol=1e-6)
 
 
 def test_planted_driver_ranks_first_and_an_untouched_feature_is_near_zero(model):
@@ -338,6 +372,27 @@ def test_counterfactual_is_deterministic_batched_equals_looped_and_scores_like_t
     assert untouched.change.max() == 0.0 and not untouched.reached[0]
     with pytest.raises(ValueError, match="one value per step"):
         attribute_counterfactual(model, x, steps, target[:2])
+
+
+def test_counterfactual_stacks_give_the_same_result_and_leave_the_model_trainable(model):
+    x, t = _series(2), 73 * 7 + 40
+    x[t, 1] += 4.0
+    steps = np.array([t, t + 1, 2, 300, N - 1])
+    target = np.full(len(steps), _threshold(model))
+    config = CounterfactualConfig(iterations=15)
+    together = attribute_counterfactual(model, x, steps, target, config)
+    for stack in (1, 2):
+        # the stack is a speed setting: float32 rounding in the backward pass, no more
+        apart = attribute_counterfactual(model, x, steps, target, config, stack=stack)
+        np.testing.assert_allclose(apart.segment, together.segment, atol=1e-6)
+        np.testing.assert_allclose(apart.score, together.score, rtol=1e-5)
+        np.testing.assert_allclose(apart.original, together.original, rtol=1e-6)
+        np.testing.assert_array_equal(apart.reached, together.reached)
+        again = attribute_counterfactual(model, x, steps, target, config, stack=stack)
+        np.testing.assert_array_equal(again.segment, apart.segment)
+    assert all(p.requires_grad for p in model.net_.parameters())
+    with pytest.raises(ValueError, match="stack must be a positive"):
+        attribute_counterfactual(model, x, steps, target, config, stack=0)
 
 
 def test_candidate_drivers_are_the_event_types_drivers_under_the_data_sets_names():

@@ -183,6 +183,50 @@ def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[
 
 
 @torch.no_grad()
+def _row_errors(
+    model: ClusterLSTMVAE,
+    win: np.ndarray,
+    base_win: np.ndarray,
+    masks: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chunk: int,
+) -> np.ndarray:
+    """Score at one position of one window with one mask's features at baseline, for every row.
+
+    ``rows`` are three arrays of equal length: the mask (a row of ``masks``, True = baseline),
+    the window start (a row of ``win`` and ``base_win``) and the position in the window of the
+    step that is scored. Many rows share their (mask, start) window (the steps of an event are
+    covered by the same windows, and a mask can recur); each distinct window goes through the
+    model once, in batches of ``chunk`` windows, and its reconstruction serves all its rows.
+    ``chunk`` is a speed setting (about a thousand windows run fastest on a CPU core, their tensors
+    staying in its caches): PyTorch's CPU kernels give a window the same reconstruction in batches
+    of a few windows or more, and one that can differ by float32 rounding in smaller ones.
+    """
+    mask, start, pos = (np.asarray(a, dtype=np.int64) for a in rows)
+    keys, inverse = np.unique(mask * len(win) + start, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(0, keys.size + chunk, chunk))
+    masks = torch.from_numpy(np.asarray(masks, dtype=bool))
+    errors = np.empty(mask.size)
+    model.net_.eval()
+    for k, lo in enumerate(range(0, keys.size, chunk)):
+        key = keys[lo : lo + chunk]
+        start_of = key % len(win)
+        batch = torch.where(
+            masks[torch.from_numpy(key // len(win))][:, None, :],
+            torch.from_numpy(base_win[start_of]),
+            torch.from_numpy(win[start_of]),
+        )
+        recon, _, _ = model.net_(batch.to(model.torch_device()), sample=False)
+        mine = order[bounds[k] : bounds[k + 1]]
+        u, p = torch.from_numpy(inverse[mine] - lo), torch.from_numpy(pos[mine])
+        errors[mine] = anomaly_score(
+            ((recon.cpu()[u, p] - batch[u, p]) ** 2).numpy().astype(np.float64), model.error_scale_
+        )
+    return errors
+
+
 def _variant_scores(
     model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, masks: np.ndarray, chunk: int
 ) -> np.ndarray:
@@ -190,28 +234,15 @@ def _variant_scores(
 
     The result has shape (len(steps), len(masks)).
 
-    Every (step, mask, covering window) triple is one row of a batch of ``chunk`` windows; a step's
-    score is the mean over its covering windows of :func:`clvlib.method.model.anomaly_score`.
+    Every (step, mask, covering window) triple is one row (:func:`_row_errors`); a step's score is
+    the mean over its covering windows of :func:`clvlib.method.model.anomaly_score`.
     """
     x = np.asarray(values, dtype=np.float32)
     n, w = len(x), model.config.window
     win, base_win = sliding_windows(x, w), sliding_windows(np.asarray(baseline, dtype=np.float32), w)
-    steps, masks = np.asarray(steps, dtype=int), torch.from_numpy(np.asarray(masks, dtype=bool))
+    steps = np.asarray(steps, dtype=int)
     cell, var, start, pos = _covering_rows(steps, n, w, len(masks))
-    errors = np.empty(cell.size)
-    model.net_.eval()
-    for lo in range(0, cell.size, chunk):
-        sl = slice(lo, lo + chunk)
-        batch = torch.where(
-            masks[torch.from_numpy(var[sl])][:, None, :],
-            torch.from_numpy(base_win[start[sl]]),
-            torch.from_numpy(win[start[sl]]),
-        )
-        recon, _, _ = model.net_(batch.to(model.torch_device()), sample=False)
-        rows, p = torch.arange(batch.shape[0]), torch.from_numpy(pos[sl])
-        errors[sl] = anomaly_score(
-            ((recon.cpu()[rows, p] - batch[rows, p]) ** 2).numpy().astype(np.float64), model.error_scale_
-        )
+    errors = _row_errors(model, win, base_win, masks, (var, start, pos), chunk)
     size = len(steps) * len(masks)
     return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(
         len(steps), -1
@@ -224,7 +255,7 @@ def occlusion_scores(
     steps: np.ndarray,
     baseline: np.ndarray,
     masks: np.ndarray,
-    chunk: int = 8192,
+    chunk: int = 1024,
 ) -> np.ndarray:
     """Score of each step with each mask's features at their baseline, shape (len(steps), len(masks)), batched.
 
@@ -249,7 +280,7 @@ def coalition_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
 
 
 def attribute(
-    model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, chunk: int = 8192
+    model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, chunk: int = 1024
 ) -> np.ndarray:
     """Counterfactual deltas of every feature at every step in ``steps``, batched.
 
@@ -287,7 +318,7 @@ def attribute_groups(
     steps: np.ndarray,
     baseline: np.ndarray,
     groups: list[list[int]],
-    chunk: int = 8192,
+    chunk: int = 1024,
 ) -> np.ndarray:
     """Counterfactual deltas of whole groups of features, batched like :func:`attribute`.
 
@@ -361,7 +392,7 @@ def attribute_hierarchical(
     baseline: np.ndarray,
     groups: list[list[int]] | None = None,
     by: str = "delta",
-    chunk: int = 8192,
+    chunk: int = 1024,
 ) -> np.ndarray:
     """Two-level feature ranking: group occlusion picks the group, single-feature occlusion orders its features.
 
@@ -426,22 +457,6 @@ def attribute_looped(
 
 
 @torch.no_grad()
-def _masked_scores(
-    model: ClusterLSTMVAE, win: np.ndarray, base_win: np.ndarray, t: int, n: int, masks: np.ndarray
-) -> np.ndarray:
-    """Score of step ``t`` for each replacement mask (shape (n_masks, n_features), True = baseline)."""
-    w = model.config.window
-    starts = _covering_starts(t, n, w)
-    original = torch.from_numpy(win[starts])[None]
-    base = torch.from_numpy(base_win[starts])[None]
-    batch = torch.where(torch.from_numpy(masks)[:, None, None, :], base, original).reshape(-1, w, win.shape[2])
-    recon, _, _ = model.net_(batch.to(model.torch_device()), sample=False)
-    rows, pos = torch.arange(batch.shape[0]), torch.from_numpy(np.tile(t - starts, len(masks)))
-    sq = ((recon.cpu()[rows, pos] - batch[rows, pos]) ** 2).numpy().astype(np.float64)
-    return anomaly_score(sq, model.error_scale_).reshape(len(masks), len(starts)).mean(axis=1)
-
-
-@torch.no_grad()
 def attribute_shapley(
     model: ClusterLSTMVAE,
     values: np.ndarray,
@@ -449,6 +464,7 @@ def attribute_shapley(
     baseline: np.ndarray,
     n_permutations: int = 8,
     random_state: int = 0,
+    chunk: int = 1024,
 ) -> np.ndarray:
     """Shapley values of the score drop, estimated by permutation sampling (an alternative to occlusion).
 
@@ -456,33 +472,45 @@ def attribute_shapley(
     anomalous together with correlated features: replacing it alone makes the input inconsistent
     and the error grows. Shapley values average a feature's marginal score drop over random orders
     in which the features are replaced by their baselines, so correlated drivers share their joint
-    effect. For each step, every prefix of ``n_permutations`` random orders is scored in one batch.
-    The values of a step add up exactly to ``score(original) - score(all features at baseline)``.
+    effect. Every prefix of ``n_permutations`` random orders of every step is scored, all steps
+    batched together (:func:`_row_errors`; the orders are drawn step after step from one generator
+    seeded by ``random_state``). The values of a step add up exactly to
+    ``score(original) - score(all features at baseline)``.
 
     Returns
     -------
     ndarray, shape (len(steps), n_features)
     """
     x = np.asarray(values, dtype=np.float32)
-    n, n_feat = x.shape
-    model.net_.eval()
-    win, base_win = (
-        sliding_windows(x, model.config.window),
-        sliding_windows(np.asarray(baseline, dtype=np.float32), model.config.window),
-    )
+    (n, n_feat), w = x.shape, model.config.window
+    steps = np.asarray(steps, dtype=int)
+    win, base_win = sliding_windows(x, w), sliding_windows(np.asarray(baseline, dtype=np.float32), w)
     rng = np.random.default_rng(random_state)
     prefix = np.tril(np.ones((n_feat + 1, n_feat), dtype=bool), k=-1)  # row k: the first k features replaced
+    perms = np.zeros((len(steps), n_permutations, n_feat), dtype=int)
+    masks = np.zeros((len(steps), n_permutations, n_feat + 1, n_feat), dtype=bool)
+    for i in range(len(steps)):
+        perms[i] = [rng.permutation(n_feat) for _ in range(n_permutations)]
+        for p, perm in enumerate(perms[i]):
+            masks[i, p][:, perm] = prefix
     out = np.zeros((len(steps), n_feat))
-    for i, t in enumerate(np.asarray(steps, dtype=int)):
-        perms = np.array([rng.permutation(n_feat) for _ in range(n_permutations)])
-        masks = np.zeros((n_permutations, n_feat + 1, n_feat), dtype=bool)
-        for p, perm in enumerate(perms):
-            masks[p][:, perm] = prefix
-        s = _masked_scores(model, win, base_win, int(t), n, masks.reshape(-1, n_feat)).reshape(
-            n_permutations, n_feat + 1
-        )
-        drops = s[:, :-1] - s[:, 1:]  # drop when the k-th feature of the order is replaced
-        np.add.at(out[i], perms.ravel(), drops.ravel())
+    if not len(steps):
+        return out
+    # the same mask recurs (none and all features replaced, in every order), each is run once per window
+    distinct, mask_of = np.unique(masks.reshape(-1, n_feat), axis=0, return_inverse=True)
+    mask_of = mask_of.reshape(len(steps), -1)
+    starts = [_covering_starts(int(t), n, w) for t in steps]
+    rows: tuple[list, list, list] = ([], [], [])  # per step: mask-major, then the covering windows
+    for m, s, t in zip(mask_of, starts, steps, strict=True):
+        for part, a in zip(rows, (np.repeat(m, len(s)), np.tile(s, len(m)), np.tile(t - s, len(m))), strict=True):
+            part.append(a)
+    errors = _row_errors(model, win, base_win, distinct, tuple(np.concatenate(r) for r in rows), chunk)
+    bounds = np.cumsum([0] + [mask_of.shape[1] * len(s) for s in starts])
+    for i, s in enumerate(starts):
+        scores = errors[bounds[i] : bounds[i + 1]].reshape(mask_of.shape[1], len(s)).mean(axis=1)
+        scores = scores.reshape(n_permutations, n_feat + 1)
+        drops = scores[:, :-1] - scores[:, 1:]  # drop when the k-th feature of the order is replaced
+        np.add.at(out[i], perms[i].ravel(), drops.ravel())
     return out / n_permutations
 
 
@@ -527,7 +555,7 @@ def attribute_shapley_groups(
     steps: np.ndarray,
     baseline: np.ndarray,
     groups: list[list[int]] | None = None,
-    chunk: int = 8192,
+    chunk: int = 1024,
     max_groups: int = 8,
 ) -> np.ndarray:
     """Exact Shapley values over groups of features (default the model's clusters) of the score drop.
