@@ -191,10 +191,12 @@ bench: $(STAMP) ## time and memory against references and targets, with the buil
 	$(PY) -m bench.run $(if $(FAST),--fast)
 
 # pytest-xdist runs the test files on JOBS workers (a file's tests stay together on one: the notebook tests
-# share their project folder); pytest -m "not slow" skips the end-to-end runs for an edit loop of about a minute.
+# share their project folder), in collection order, which puts the longest files first (tests/conftest.py):
+# xdist's default reorders files by their number of tests, and the notebook file, five tests and four
+# minutes, then started last. pytest -m "not slow" skips the end-to-end runs for an edit loop of about a minute.
 test: $(STAMP) ## make lint, then the test suite, including a quick end-to-end run of the notebooks
 	@$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -n $(JOBS) --dist loadfile
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 # ruff (pinned in pyproject.toml) over clvlib, the notebooks, the tests and the benchmarks; settings in pyproject.toml.
 lint: $(STAMP) ## check formatting and lint (ruff) of the code and the notebooks [FIX=1: reformat and apply the safe fixes]

@@ -30,8 +30,8 @@ SHARED = ROOT.parent / "shared"
 
 #: The test files that take longest (``pytest --durations``: the notebook chains, then ``make run``
 #: on four kinds of input), collected first. ``make test`` hands whole files to its two workers in
-#: collection order; started last, the notebook file alone ran ~275 s after the other worker had
-#: finished everything else.
+#: collection order (``--dist loadfile --no-loadscope-reorder``); xdist's default order, by number of
+#: tests per file, started the notebook file (five tests, about 275 s) last, and it then ran alone.
 LONGEST_FIRST = ("test_notebooks.py", "test_run.py", "test_inputcheck.py", "test_make.py", "test_loaders.py")
 
 
