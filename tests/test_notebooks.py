@@ -15,7 +15,7 @@ from conftest import ROOT
 
 from clvlib.method.attribution_compare import ATTRIBUTIONS
 from clvlib.method.scores import read_scores
-from clvlib.pipeline.notebooks import run_notebook
+from clvlib.pipeline.notebooks import NotebookKernel, run_notebook
 from clvlib.publish.claims import verify
 from clvlib.publish.registry import check_manifest
 from clvlib.publish.report import build_report
@@ -24,11 +24,18 @@ from clvlib.synthetic.rawdata import write_synthetic
 pytestmark = pytest.mark.slow
 
 
-def _run(project_root, stage: str, dataset: str) -> None:
+def _run(project_root, stage: str, dataset: str, kernel: NotebookKernel | None = None) -> None:
     out = project_root / "build" / f"{stage}_{dataset}.ipynb"
     params = {"dataset": dataset, "profile": "quick", "seed": 0, "root": str(project_root)}
-    run_notebook(ROOT / "notebooks" / f"{stage}.py", out, params, progress=False)
+    run_notebook(ROOT / "notebooks" / f"{stage}.py", out, params, progress=False, kernel=kernel)
     assert out.exists()
+
+
+@pytest.fixture
+def kernel():
+    """One kernel for a test's chain of notebooks (as ``make run`` runs them)."""
+    with NotebookKernel(ROOT / "notebooks") as shared:
+        yield shared
 
 
 def _outputs(project_root, figures: list[str], tables: list[str], dataset: str) -> None:
@@ -42,8 +49,8 @@ def _outputs(project_root, figures: list[str], tables: list[str], dataset: str) 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("dataset", ["era5", "gemb"])
-def test_notebooks_01_to_06_quick(project_root, dataset):
-    _run(project_root, "01_preprocess", dataset)
+def test_notebooks_01_to_06_quick(project_root, dataset, kernel):
+    _run(project_root, "01_preprocess", dataset, kernel)
     features = xr.load_dataset(project_root / "data" / "processed" / dataset / "features.nc")
     assert int(features["year"].min()) == 1991 and int(features["year"].max()) == 2021
     assert features.sizes["time"] == 31 * 73
@@ -58,12 +65,12 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     for ext in ("csv", "md", "tex"):
         assert (project_root / "paper" / "tables" / f"tab_variables_{dataset}.{ext}").exists()
 
-    _run(project_root, "02_cluster", dataset)
+    _run(project_root, "02_cluster", dataset, kernel)
     _outputs(project_root, ["correlation", "silhouette"], ["clusters", "silhouette"], dataset)
     clusters = json.loads((project_root / "data" / "models" / dataset / "clusters.json").read_text())
     assert sorted(i for g in clusters["groups"] for i in g) == list(range(features.sizes["feature"]))
 
-    _run(project_root, "03_train", dataset)
+    _run(project_root, "03_train", dataset, kernel)
     _outputs(project_root, ["training_loss"], ["training"], dataset)
     names = ("original", "paper", "best")
     for name in (*names, *(f"unclustered-{n}" for n in names)):
@@ -72,7 +79,7 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert training.loc["paper", "latent_size"] == training.loc["unclustered-paper", "latent_size"]
     assert set(training.index) == {*names, *(f"unclustered-{n}" for n in names)}
 
-    _run(project_root, "04_detect", dataset)
+    _run(project_root, "04_detect", dataset, kernel)
     _outputs(
         project_root,
         ["scores", "precision_recall", "trend"],
@@ -111,7 +118,7 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     trend = pd.read_csv(project_root / "paper" / "tables" / f"tab_trend_{dataset}.csv")
     assert list(trend["first_year"].unique()) == [1991] and list(trend["last_year"].unique()) == [2020]
 
-    _run(project_root, "05_attribute", dataset)
+    _run(project_root, "05_attribute", dataset, kernel)
     _outputs(
         project_root,
         ["drivers", "event_heatmap", "event_example"],
@@ -140,7 +147,7 @@ def test_notebooks_01_to_06_quick(project_root, dataset):
     assert 0 < overall["n_events"].iloc[0] <= len(events)
     assert (overall["top1_accuracy"] <= overall["top3_accuracy"]).all()
 
-    _run(project_root, "06_validate", dataset)
+    _run(project_root, "06_validate", dataset, kernel)
     _outputs(project_root, ["importance", "shap"], ["surrogate_skill", "agreement"], dataset)
     agreement = pd.read_csv(tables / f"tab_agreement_{dataset}.csv")
     assert len(agreement) == 12  # 2 tasks x 2 models x 3 importances
@@ -208,9 +215,10 @@ def _table_hashes(root) -> dict[str, dict]:
 def test_quick_rerun_is_bit_identical(project_root, tmp_path_factory):
     """Two clean runs of the ERA5-like chain (quick profile, seed 0) give the same bytes.
 
-    The first run is the one of test_notebooks_01_to_06_quick when it ran in this session;
-    otherwise this test makes it. Figures are saved without timestamps, so they are compared
-    byte for byte too.
+    The first run is the one of test_notebooks_01_to_06_quick when it ran in this session (all six
+    notebooks in one kernel, as ``make run`` runs them); otherwise this test makes it. The second
+    runs each notebook in a fresh kernel, as ``make paper`` does, so sharing a kernel changes no
+    byte either. Figures are saved without timestamps, so they are compared byte for byte too.
     """
     stages = ("01_preprocess", "02_cluster", "03_train", "04_detect", "05_attribute", "06_validate")
     if not (project_root / "paper" / "tables" / "tab_agreement_era5.csv").exists():

@@ -146,7 +146,7 @@ def test_a_run_that_fails_in_a_notebook_leaves_the_earlier_out_exactly_as_it_was
 
     import clvlib.pipeline.run as run
 
-    def fake_notebook(source, output, params, progress=True):
+    def fake_notebook(source, output, params, progress=True, kernel=None):
         if Path(source).stem == "02_cluster":
             failed = Path(output).with_name(".02_cluster.failed.ipynb")
             nbformat.write(

@@ -49,7 +49,7 @@ from clvlib.files import atomic_write
 from clvlib.io.inputcheck import check_input
 from clvlib.method.scores import read_scores
 from clvlib.pipeline import stages as stage_table
-from clvlib.pipeline.notebooks import failure_message, run_notebook
+from clvlib.pipeline.notebooks import NotebookKernel, failure_message, run_notebook
 from clvlib.pipeline.signals import stop_children_on_signal
 
 __all__ = [
@@ -308,14 +308,16 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
     """Notebooks 01-06 with outputs under ``out``, then the CSVs, the report and the run marker."""
     dataset, profile, seed, method = settings["name"], settings["profile"], settings["seed"], settings["method"]
     paths = Paths(out)
-    for stage in STAGES:
-        print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
-        params = {"dataset": dataset, "profile": profile, "seed": seed, "root": str(out)}
-        if stage == "01_preprocess":
-            params["data"] = str(data)
-        if stage in METHOD_STAGES:
-            params["method"] = method
-        run_notebook(NOTEBOOKS / f"{stage}.py", out / "notebooks" / f"{stage}.ipynb", params, progress=progress)
+    with NotebookKernel(NOTEBOOKS) as kernel:  # one kernel for the chain: the imports are paid once
+        for stage in STAGES:
+            print(f"== {stage} dataset={dataset} profile={profile} seed={seed}", flush=True)
+            params = {"dataset": dataset, "profile": profile, "seed": seed, "root": str(out)}
+            if stage == "01_preprocess":
+                params["data"] = str(data)
+            if stage in METHOD_STAGES:
+                params["method"] = method
+            notebook = out / "notebooks" / f"{stage}.ipynb"
+            run_notebook(NOTEBOOKS / f"{stage}.py", notebook, params, progress=progress, kernel=kernel)
     from clvlib.publish.report import build_report  # matplotlib and seaborn: only once the notebooks have run
 
     written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
