@@ -346,12 +346,26 @@ def test_completeness_check_on_a_fake_folder(tmp_path):
 def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_executed_notebook(tmp_path, monkeypatch):
     calls = []
 
-    def fake_run(source, output, parameters, progress=True):
+    kernels = []
+
+    class FakeKernel:
+        def __init__(self, cwd):
+            kernels.append(cwd)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    def fake_run(source, output, parameters, progress=True, kernel=None):
+        assert isinstance(kernel, FakeKernel)  # every stage of a chain runs in the chain's kernel
         calls.append((Path(source).stem, parameters.get("dataset"), parameters.get("method")))
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text("{}")
 
     monkeypatch.setattr(seeds, "run_notebook", fake_run)
+    monkeypatch.setattr(seeds, "NotebookKernel", FakeKernel)
     layout = SeedLayout(tmp_path, 0)
     for name, params in (("base", run_params("quick", 0)), ("paper", run_params("quick", 0, "paper"))):
         folder = layout.base if name == "base" else layout.method("paper")
@@ -360,7 +374,7 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
         write_marker(folder, params, {})
     assert build_base(layout, "quick") is False
     build_method(layout, "paper", "quick", ROOT / "paper" / "claims.yaml")
-    assert calls == []  # both complete: nothing ran, the claims were not re-evaluated
+    assert calls == [] and kernels == []  # both complete: nothing ran (no kernel started), no claims re-evaluated
 
     # an unfinished best root that got as far as 05_attribute for era5: only what is missing runs
     best = layout.method("best")
@@ -382,6 +396,7 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
         ("06_validate", "gemb", "best"),
         ("07_compare", None, "best"),
     ]
+    assert len(kernels) == 3  # one per chain that ran: ERA5 (06), GEMB (04-06), the comparison (07)
     assert is_complete(best, run_params("quick", 0, "best"))
 
     # another profile starts the base again, and with it the method roots built on the old one

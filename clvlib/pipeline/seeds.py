@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -50,7 +51,7 @@ from clvlib.config import PROFILES, TUNING_SEEDS
 from clvlib.errors import InputDataError, RunTerminated, SeedRunError, StaleTableError
 from clvlib.files import atomic_write, sha256
 from clvlib.pipeline import stages as stage_table
-from clvlib.pipeline.notebooks import failure_message, run_notebook
+from clvlib.pipeline.notebooks import NotebookKernel, failure_message, run_notebook
 from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, verify
 from clvlib.publish.claims import METHODS as CLV_METHODS
@@ -275,22 +276,26 @@ def _run_chain(
     that it can run in a worker process).
     """
     root_path, seconds = Path(root), {}
-    for stage in stages:
-        stem = stage if dataset is None else f"{stage}_{dataset}"
-        output = root_path / "notebooks" / f"{stem}.ipynb"
-        if output.exists() and not rerun:
-            continue
-        rerun = True  # a stage that runs again makes every later stage run again
-        notebook_params = {**({"dataset": dataset} if dataset else {}), **params, "root": str(root_path)}
-        shown = " ".join(f"{k}={v}" for k, v in notebook_params.items() if k != "root")
-        print(f"== {label} {stage} {shown}", flush=True)
-        start = time.perf_counter()
-        try:
-            run_notebook(Path(notebooks) / f"{stage}.py", output, notebook_params, progress=False)
-        except PapermillExecutionError as err:
-            return {"seconds": seconds, "ran": True, "error": failure_message(err) + f"\nParameters: {notebook_params}"}
-        seconds[stem] = time.perf_counter() - start
-        print(f"   {label} {stem}: {seconds[stem]:.0f} s", flush=True)
+    with ExitStack() as stack:
+        kernel = None  # one kernel for the stages that run, started by the first of them
+        for stage in stages:
+            stem = stage if dataset is None else f"{stage}_{dataset}"
+            output = root_path / "notebooks" / f"{stem}.ipynb"
+            if output.exists() and not rerun:
+                continue
+            rerun = True  # a stage that runs again makes every later stage run again
+            notebook_params = {**({"dataset": dataset} if dataset else {}), **params, "root": str(root_path)}
+            shown = " ".join(f"{k}={v}" for k, v in notebook_params.items() if k != "root")
+            print(f"== {label} {stage} {shown}", flush=True)
+            kernel = kernel or stack.enter_context(NotebookKernel(Path(notebooks)))
+            start = time.perf_counter()
+            try:
+                run_notebook(Path(notebooks) / f"{stage}.py", output, notebook_params, progress=False, kernel=kernel)
+            except PapermillExecutionError as err:
+                error = failure_message(err) + f"\nParameters: {notebook_params}"
+                return {"seconds": seconds, "ran": True, "error": error}
+            seconds[stem] = time.perf_counter() - start
+            print(f"   {label} {stem}: {seconds[stem]:.0f} s", flush=True)
     return {"seconds": seconds, "ran": rerun, "error": None}
 
 
