@@ -286,7 +286,8 @@ def attribute(
 
     Only the windows that cover an explained step are run: for each step, its (at most
     ``window``) covering windows as they are, and once more with each feature replaced by its
-    baseline, all stacked into batches of ``chunk`` windows.
+    baseline, all stacked into batches of ``chunk`` windows; a window that covers several explained
+    steps (the steps of one event) is run once for all of them.
 
     Parameters
     ----------
