@@ -199,7 +199,7 @@ def _row_errors(
     covered by the same windows, and a mask can recur); each distinct window goes through the
     model once, in batches of ``chunk`` windows, and its reconstruction serves all its rows.
     ``chunk`` is a speed setting (about a thousand windows run fastest on a CPU core, their tensors
-    staying in its caches): PyTorch's CPU kernels give a window the same reconstruction in batches
+    probably staying in its caches): PyTorch's CPU kernels give a window the same reconstruction in batches
     of a few windows or more, and one that can differ by float32 rounding in smaller ones.
     """
     mask, start, pos = (np.asarray(a, dtype=np.int64) for a in rows)

@@ -20,7 +20,7 @@ segment: the features the input has to move most to look normal.
 The explained steps are optimized together in padded tensors of ``stack`` steps
 (:func:`attribute_counterfactual`); the loss is a sum over steps and Adam works element by element,
 so each step's problem is independent of the others; ``stack`` is a speed setting (stacks of 32
-segments, about 500 windows, run fastest on a CPU core, their tensors staying in its caches) and
+segments, about 500 windows, run fastest on a CPU core, their tensors probably staying in its caches) and
 changes a result at most by float32 rounding in the backward pass (on the embedded default the
 pipeline's counterfactuals are bit-identical with stacks of 32 and with all steps at once).
 The model's own parameters are frozen during the descent, so the backward pass computes the
