@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -35,11 +34,8 @@ def fit_times(root: str, dataset: str, profile: str = "full", seed: int = 0) -> 
     train, train_time = features.za[features.is_train], features.time[features.is_train]
     clusters = clustering.load_clusters(stages.path("data/models/{ds}/clusters.json", root, dataset), features.names)
     epochs = get_profile(profile).epochs
-    configs = {name: model.CLVConfig.named(name, max_epochs=epochs) for name in model.CONFIGURATIONS}
-    for name in model.CONFIGURATIONS:
-        configs[f"unclustered-{name}"] = replace(configs[name], latent_dim=configs[name].latent_dim * len(clusters))
     rows = []
-    for name, config in configs.items():
+    for name, config in model.stage_configurations(len(clusters), max_epochs=epochs).items():
         groups = [list(range(len(features.names)))] if name.startswith("unclustered") else clusters
         start = time.perf_counter()
         fitted = model.ClusterLSTMVAE(groups, config, random_state=seed, progress=False).fit(train, train_time)

@@ -44,7 +44,7 @@ seed = 0  # seed of the data and of the weights, dropout and batching
 root = ".."  # project root
 
 # %%
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -70,10 +70,8 @@ registry = Registry(
 train, train_time = features.za[features.is_train], features.time[features.is_train]
 clusters = clustering.load_clusters(clusters_file, features.names)
 epochs = get_profile(profile).epochs
-configs = {name: model.CLVConfig.named(name, max_epochs=epochs) for name in model.CONFIGURATIONS}
-# the unclustered ablation of each configuration: one cluster with all features, the same total latent size
-for name in model.CONFIGURATIONS:
-    configs[f"unclustered-{name}"] = replace(configs[name], latent_dim=configs[name].latent_dim * len(clusters))
+# the configurations, then the unclustered ablation of each: one cluster of all features, the same total latent size
+configs = model.stage_configurations(len(clusters), max_epochs=epochs)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 print(
     f"{dataset}: {train.shape[0]} training steps x {len(features.names)} features, {len(clusters)} clusters; "

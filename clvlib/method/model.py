@@ -45,6 +45,7 @@ __all__ = [
     "loss_terms",
     "method_label",
     "sliding_windows",
+    "stage_configurations",
     "train_configurations",
     "training_summary",
 ]
@@ -630,6 +631,26 @@ class ClusterLSTMVAE:
             ) from err
         model.history_ = pd.DataFrame()
         return model
+
+
+def stage_configurations(n_clusters: int, max_epochs: int | None = None) -> dict[str, CLVConfig]:
+    """Every model notebook 03 trains: the configurations, then their unclustered ablations.
+
+    The ablation ``unclustered-<name>`` is ``<name>`` with one cluster of all features and the same
+    total latent size (``latent_dim`` times ``n_clusters``); epochs are capped at ``max_epochs``.
+
+    Examples
+    --------
+    >>> configs = stage_configurations(6, max_epochs=4)
+    >>> list(configs) == [*CONFIGURATIONS, *UNCLUSTERED]
+    True
+    >>> configs["unclustered-paper"].latent_dim, configs["paper"].latent_dim, configs["best"].epochs
+    (30, 5, 4)
+    """
+    configs = {name: CLVConfig.named(name, max_epochs=max_epochs) for name in CONFIGURATIONS}
+    for name in CONFIGURATIONS:
+        configs[f"unclustered-{name}"] = replace(configs[name], latent_dim=configs[name].latent_dim * n_clusters)
+    return configs
 
 
 def train_configurations(
