@@ -34,7 +34,7 @@ def _synthetic_case() -> tuple[ClusterLSTMVAE, np.ndarray, pd.DatetimeIndex, np.
         [pd.Timestamp(f"{1951 + i // 73}-01-01") + pd.Timedelta(days=5 * (i % 73)) for i in range(len(x))]
     )
     model = ClusterLSTMVAE(CLUSTERS, CLVConfig(epochs=2, patience=3), random_state=0, progress=False).fit(x)
-    scores = model.score(x)
+    scores = model.decision_function(x)
     return model, x, time, np.flatnonzero(scores >= np.quantile(scores, 0.98))
 
 

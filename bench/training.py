@@ -10,7 +10,7 @@ Training throughput is training windows per second over ``epochs`` epochs of
 :meth:`ClusterLSTMVAE.fit` (median of the repeats); the reference is
 :class:`clvlib.testing.model_reference.LoopedClusterLSTMVAE`: the same training loop and architecture with
 one encoder per cluster run in a Python loop. Scoring throughput is time steps per second of
-:meth:`ClusterLSTMVAE.score` on the whole series, both networks holding the same weights.
+:meth:`ClusterLSTMVAE.decision_function` on the whole series, both networks holding the same weights.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def _scoring(values: np.ndarray, config: CLVConfig, repeats: int) -> tuple[dict[
     out: dict[str, list[float]] = {}
     for _ in range(repeats):
         for name, model in (("batched", batched), ("looped", looped)):
-            seconds, _ = timed(lambda model=model: model.score(values))
+            seconds, _ = timed(lambda model=model: model.decision_function(values))
             out.setdefault(name, []).append(len(values) / seconds)
-    gap = float(np.max(np.abs(batched.score(values) - looped.score(values))))
+    gap = float(np.max(np.abs(batched.decision_function(values) - looped.decision_function(values))))
     return out, gap
 
 
