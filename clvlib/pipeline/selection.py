@@ -313,9 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         _select_attribution(args, seeds, prof, chosen(pd.read_csv(args.out / "selection.csv")))
         return
     rows = []
-    for seed, dataset, features, truth in tuning_sets(
-        seeds, args.datasets.split(","), prof.first_year, "tuning seeds"
-    ):
+    for seed, dataset, features, truth in tuning_sets(seeds, args.datasets.split(","), prof.first_year, "tuning seeds"):
         cache = None if args.cache is None else args.cache / f"seed-{seed}" / dataset
         table = evaluate_candidates(features, truth, CANDIDATES, seed, prof.epochs, cache=cache)
         rows.append(table.assign(seed=seed, dataset=dataset, profile=args.profile))
