@@ -45,6 +45,22 @@ def test_training_reduces_the_loss(fitted):
     assert len(h) >= 5 and h["val_loss"].min() < 0.5 * h["val_loss"].iloc[0]
 
 
+def test_multi_tensor_adam_and_clipping_give_the_weights_of_the_per_parameter_loop(monkeypatch):
+    """fit uses foreach (multi-tensor) Adam and gradient clipping for speed: the weights are bit-identical."""
+    config = CLVConfig(window=15, epochs=2, batch_size=32, learning_rate=3e-3, patience=3)
+    fast = ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(_series(n=300))
+    adam, clip = torch.optim.Adam, torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(torch.optim, "Adam", lambda params, **kw: adam(params, **{**kw, "foreach": False}))
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda p, norm, **kw: clip(p, norm, foreach=False))
+    loop = ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(_series(n=300))
+    fast_state, loop_state = fast.net_.state_dict(), loop.net_.state_dict()
+    assert fast_state.keys() == loop_state.keys()
+    assert all(torch.equal(fast_state[k], loop_state[k]) for k in fast_state)
+    start = ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False)
+    start.build_network(5)  # the same seeded initial weights: training moved them
+    assert not torch.equal(fast_state["decoder.out.weight"], start.net_.state_dict()["decoder.out.weight"])
+
+
 def test_every_step_scored_including_the_last_window(fitted):
     x = _series(1, 200)
     errors = fitted.feature_errors(x)

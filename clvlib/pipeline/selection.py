@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from tqdm.auto import tqdm
 
 from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
@@ -94,7 +96,7 @@ CANDIDATES: tuple[Candidate, ...] = (
 )
 
 
-def _features(raw: Path, dataset: str, first_year: int):
+def _features(raw: Path, dataset: str, first_year: int) -> xr.Dataset:
     """Preprocessed features of the synthetic default in ``raw`` (as notebook 01 makes them)."""
     config = PreprocessConfig(dataset=dataset, first_year=first_year)
     return preprocess(load_daily(raw, dataset), dataset_variables(dataset), config, source=str(raw)).features
@@ -331,10 +333,13 @@ def main(argv: list[str] | None = None) -> None:
         _select_attribution(args, seeds, prof, best)
 
 
-def tuning_sets(seeds: list[int], datasets: list[str], first_year: int, desc: str):
+def tuning_sets(
+    seeds: list[int], datasets: list[str], first_year: int, desc: str
+) -> Iterator[tuple[int, str, xr.Dataset, pd.DataFrame]]:
     """For each tuning seed and data set: (seed, dataset, features, injected-event truth).
 
-    The data are written to a temporary folder.
+    The synthetic default of each seed is written to a temporary folder (removed after its data sets)
+    and preprocessed as notebook 01 does; ``desc`` labels the progress bar over seeds.
     """
     for seed in tqdm(seeds, desc=desc):
         with tempfile.TemporaryDirectory() as tmp:
