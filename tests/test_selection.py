@@ -9,7 +9,7 @@ import pytest
 
 from clvlib.method.model import CLVConfig
 from clvlib.method.selected import read_selection
-from clvlib.pipeline.selection import CANDIDATES, TUNING_SEEDS, chosen, main
+from clvlib.pipeline.selection import CANDIDATES, TUNING_SEEDS, chosen, main, tuning_sets
 
 
 def test_best_is_the_candidate_the_committed_selection_chose():
@@ -34,3 +34,12 @@ def test_selection_compares_candidates_with_baselines_on_the_tuning_seeds_only()
 def test_the_reported_seed_cannot_be_used_for_tuning():
     with pytest.raises(SystemExit):
         main(["--seeds", "0,1"])
+
+
+def test_tuning_sets_give_each_seed_and_data_set_its_preprocessed_features_and_truth():
+    sets = [
+        (seed, ds, f["za"].shape, f["is_train"].values.any(), len(truth))
+        for seed, ds, f, truth in tuning_sets([1], ["era5", "gemb"], 2011, "test")
+    ]
+    assert [(s[0], s[1]) for s in sets] == [(1, "era5"), (1, "gemb")]
+    assert all(shape[0] == 11 * 73 and ok and n_events > 0 for _, _, shape, ok, n_events in sets)
