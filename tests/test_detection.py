@@ -14,6 +14,7 @@ from clvlib.method.detection import (
     comparison_table,
     detect,
     detected_events,
+    detection_by_kind,
     extremes_row,
     match_events,
     recall_by_type,
@@ -180,6 +181,7 @@ def test_validation_tables_find_planted_events_on_shared_steps():
     assert set(tables) == {
         "detection_truth",
         "recall_by_type",
+        "detection_by_kind",
         "alpha_sensitivity",
         "scope_effect",
         "detection_test_year",
@@ -191,8 +193,35 @@ def test_validation_tables_find_planted_events_on_shared_steps():
         and truth_table.loc[("noise", "pot"), "event_recall"] < 0.5
     )
     assert tables["recall_by_type"].set_index("type").loc["all", "recall"] == 1.0
+    by_kind = tables["detection_by_kind"].set_index(["method", "kind"])  # no kind column: amplitude events
+    assert set(by_kind.index.get_level_values("kind")) == {"all", "amplitude"}
+    assert by_kind.loc[("CLV", "amplitude"), "event_recall"] == 1.0
+
     sens = tables["alpha_sensitivity"]
     assert list(sens["alpha"]) == [0.02, 0.05, 0.1, 0.15] and sens["n_detected_events"].is_monotonic_increasing
     assert list(tables["scope_effect"]["scope"]) == ["whole year", "melt season"]
     held = tables["detection_test_year"].set_index("method")
     assert held.loc["CLV", "n_reference_events"] == int((time[planted].year == 2011).sum())
+
+
+def test_detection_by_kind_separates_what_a_score_sees():
+    """A score that sees only the amplitude events: full recall on them, none on the coupling breaks."""
+    time = pd.date_range("1990-01-01", periods=1460, freq="5D")
+    july = np.flatnonzero((time.month == 7) & (time.year >= 2000))
+    amplitude, coupling = july[::6][:6], july[3::6][:6]
+    truth = pd.DataFrame(
+        {
+            "event_id": np.arange(1, 13),
+            "type": ["warm"] * 6 + ["dry_warm"] * 6,
+            "kind": ["amplitude"] * 6 + ["coupling"] * 6,
+            "start": time[np.r_[amplitude, coupling]],
+            "end": time[np.r_[amplitude, coupling]],
+        }
+    )
+    s = np.random.default_rng(3).gamma(2.0, 1.0, len(time))
+    s[amplitude] += 30.0
+    table = detection_by_kind({"size": s}, time, np.full(len(time), 5), truth, DetectConfig())
+    rows = table.set_index("kind")
+    assert rows.loc["amplitude", "event_recall"] == 1.0 and rows.loc["amplitude", "pr_auc"] > 0.9
+    assert rows.loc["coupling", "event_recall"] <= 0.34 and rows.loc["coupling", "pr_auc"] < 0.2
+    assert rows.loc["all", "n_reference_events"] == 12 and rows.loc["coupling", "n_reference_events"] == 6

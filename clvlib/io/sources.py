@@ -21,6 +21,7 @@ NSIDC-0533.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -223,9 +224,17 @@ def find_source(root: Path, dataset: str, seed: int = 0, environ: Mapping[str, s
     else:
         raise ValueError(f"unknown data set {dataset!r}: expected 'era5' or 'gemb'")
     folder = raw / "synthetic" / f"seed-{seed}"
-    return Source(
-        "synthetic", "synthetic", (folder / f"{dataset}.nc",), f"synthetic embedded default, seed {seed}", None
-    )
+    world = _synthetic_world(folder)
+    named = f"synthetic embedded default, seed {seed}" + ("" if world == "default" else f", {world} world")
+    return Source("synthetic", "synthetic", (folder / f"{dataset}.nc",), named, None)
+
+
+def _synthetic_world(folder: Path) -> str:
+    """The world (``default`` or ``synoptic``) the manifest in ``folder`` records; ``default`` without one."""
+    try:
+        return str(json.loads((folder / "manifest.json").read_text()).get("config", {}).get("world", "default"))
+    except (OSError, ValueError):
+        return "default"
 
 
 KINDS: tuple[str, ...] = ("synthetic", "real", "user")

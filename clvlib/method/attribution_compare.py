@@ -17,7 +17,12 @@ Every method explains the same anomalous steps of the same model and ranks the f
 * ``Shapley (features)``: permutation-sampled Shapley values over features;
 * ``counterfactual``: the smallest change to the window that brings the step under its threshold
   (:mod:`clvlib.method.counterfactual`), features ranked by the size of their change; computed at the
-  peak step of each event only (it costs a gradient descent per step).
+  peak step of each event only (it costs a gradient descent per step);
+* ``score decomposition``: the exact split of the model's score over features (the score is a mean
+  of per-feature reconstruction errors, so each feature's share of it, with no occlusion at all;
+  :meth:`clvlib.method.model.ClusterLSTMVAE.feature_contributions`);
+* ``|za| (baseline)``: no model: features ranked by their distance from the seasonal normal, |za|,
+  averaged over the event's steps. An attribution that cannot beat it has not used the model.
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ ATTRIBUTIONS: tuple[str, ...] = (
     "cluster Shapley, then |delta|",
     "Shapley (features)",
     "counterfactual",
+    "score decomposition",
+    "|za| (baseline)",
 )
 
 
@@ -184,6 +191,10 @@ def compare_attributions(
             attribute_shapley(model, values, steps, baseline, config.n_permutations, random_state=config.random_state),
             "delta",
         ),
+        # the score is a mean over features: each feature's share of it, exactly (no occlusion)
+        "score decomposition": lambda: (model.feature_contributions(values)[steps], "delta"),
+        # no model at all: the feature's distance from its seasonal normal (the trivial attribution)
+        "|za| (baseline)": lambda: (np.abs(np.asarray(values, dtype=float)[steps]), "delta"),
     }
     tables = {}
     for method in config.methods:
@@ -246,6 +257,7 @@ def attribution_truth(
     pandas.DataFrame or NotAvailable
         Columns method, type, n_events, top1_accuracy, top{k}_accuracy, response_first_share
         (:func:`clvlib.method.attribution.candidate_driver_accuracy`), one block of rows per method;
+        when the truth has several kinds of event, rows ``kind: <kind>`` follow each method's types;
         ``truth`` itself when the injected events are not available. Rounded to ``decimals`` when given.
     """
     if isinstance(truth, NotAvailable):
@@ -255,6 +267,10 @@ def attribution_truth(
         by = "abs" if method == "occlusion |delta|" else "delta"
         check = candidate_driver_check(event_ranking(table, by=by), events, truth, names, dataset, k=k)
         rows.append(candidate_driver_accuracy(check, k=k).assign(method=method))
+        if "kind" in truth and truth["kind"].nunique() > 1:  # the synoptic world: rows per kind of event too
+            kind_of = truth.drop_duplicates("type").set_index("type")["kind"]
+            by_kind = candidate_driver_accuracy(check.assign(type="kind: " + check["type"].map(kind_of)), k=k)
+            rows.append(by_kind[by_kind["type"] != "all"].assign(method=method))
     out = pd.concat(rows, ignore_index=True)
     out = out[["method", *[c for c in out.columns if c != "method"]]]
     return out if decimals is None else out.round(decimals)

@@ -42,6 +42,7 @@ __all__ = [
     "comparison_table",
     "detect",
     "detected_events",
+    "detection_by_kind",
     "extremes_row",
     "match_events",
     "recall_by_type",
@@ -182,6 +183,51 @@ def recall_by_type(reference: pd.DataFrame, detected: pd.DataFrame, step_days: i
     return table.reset_index()
 
 
+def detection_by_kind(
+    scores: dict[str, np.ndarray],
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    reference: pd.DataFrame,
+    config: DetectConfig,
+    period: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Metrics of every score per kind of reference event (amplitude, coupling, context; see ``truth.csv``).
+
+    For one kind, its events are the reference and the steps of the other kinds' events are left
+    out, so a kind's PR-AUC says how well a score tells that kind of event from calm steps. The
+    rows of kind ``all`` are :func:`comparison_table` on every event. A reference without a
+    ``kind`` column has amplitude events only (truth tables written before the kinds existed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, kind, n_reference_events, recall, event_recall, pr_auc, n_steps; kinds in the order
+        all, then as they first appear in ``reference``.
+
+    Examples
+    --------
+    A score that sees the amplitude event (step 1205, July 2006) and not the coupling break (step 1430):
+
+    >>> t = pd.date_range("1990-01-01", periods=1460, freq="5D")
+    >>> ref = pd.DataFrame({"start": t[[1205, 1430]], "end": t[[1205, 1430]], "kind": ["amplitude", "coupling"]})
+    >>> size = np.random.default_rng(0).random(1460)
+    >>> size[1205] = 9.0
+    >>> table = detection_by_kind({"size": size}, t, np.full(1460, 5), ref, DetectConfig())
+    >>> table[["kind", "n_reference_events", "event_recall"]].values.tolist()
+    [['all', 2, 0.5], ['amplitude', 1, 1.0], ['coupling', 1, 0.0]]
+    """
+    time = pd.DatetimeIndex(time)
+    period = np.ones(len(time), bool) if period is None else np.asarray(period, bool)
+    kinds = reference["kind"] if "kind" in reference else pd.Series("amplitude", index=reference.index)
+    columns = ["method", "kind", "n_reference_events", "recall", "event_recall", "pr_auc", "n_steps"]
+    parts = [comparison_table(scores, time, n_days, reference, config, period=period).assign(kind="all")]
+    for kind in pd.unique(kinds):
+        others = step_labels(time, n_days, reference[kinds != kind])
+        table = comparison_table(scores, time, n_days, reference[kinds == kind], config, period=period & ~others)
+        parts.append(table.assign(kind=kind))
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
 def detected_events(detection: pd.DataFrame, config: DetectConfig) -> pd.DataFrame:
     """Events of a detection (output of :func:`detect`) with their intensity and extremeness.
 
@@ -264,7 +310,8 @@ def validation_tables(
     -------
     dict of str to pandas.DataFrame
         ``detection_truth`` (every method under the trailing rule, and the CLV under the centred
-        and mean + k sigma rules, all on the same steps), ``recall_by_type``, ``alpha_sensitivity``,
+        and mean + k sigma rules, all on the same steps), ``recall_by_type``, ``detection_by_kind``
+        (every method per kind of event, :func:`detection_by_kind`), ``alpha_sensitivity``,
         ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
         rounded to 4 decimals (the keys of :data:`VALIDATION_TABLES`).
     """
@@ -300,6 +347,7 @@ def validation_tables(
     return {
         "detection_truth": table,
         "recall_by_type": recall_by_type(truth[truth["end"] >= first_scored], events).round(4),
+        "detection_by_kind": detection_by_kind(scores, time, n_days, truth, config).round(4),
         "alpha_sensitivity": sens[
             ["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]
         ].round(4),
@@ -325,6 +373,7 @@ def validation_tables(
 VALIDATION_TABLES: tuple[str, ...] = (
     "detection_truth",
     "recall_by_type",
+    "detection_by_kind",
     "alpha_sensitivity",
     "scope_effect",
     "detection_test_year",

@@ -574,6 +574,16 @@ class ClusterLSTMVAE:
         """Anomaly score per time step (higher = more anomalous): see :func:`anomaly_score`."""
         return anomaly_score(self.feature_errors(values), self.error_scale_)
 
+    def feature_contributions(self, values: np.ndarray) -> np.ndarray:
+        """Exact split of :meth:`decision_function` over features, shape (n_time, n_features).
+
+        The score is the mean over features of ``errors / error_scale_``, so feature f's share is
+        its own (scaled) reconstruction error divided by the number of features; the shares are
+        non-negative and sum to the score.
+        """
+        errors = self.feature_errors(values) / np.asarray(self.error_scale_, dtype=float)
+        return errors / errors.shape[1]
+
     def save(self, folder: Path) -> None:
         """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features, sha256 of clv.pt).
 

@@ -1,13 +1,15 @@
 """The detector's output files, read by notebook 05: ``scores.nc`` and ``events.csv``.
 
-``scores.nc`` (dims time, feature): ``score``, ``threshold`` (NaN outside the scope or without
-history), ``anomaly`` (0/1), ``errors`` (squared reconstruction error per feature; ``score`` is
-their mean) and ``event_id`` (0 outside detected events). ``events.csv``: one row per detected
+``scores.nc`` (dims time, feature, detector): ``score``, ``threshold`` (NaN outside the scope or
+without history), ``anomaly`` (0/1), ``errors`` (squared reconstruction error per feature; ``score`` is
+their mean), ``event_id`` (0 outside detected events) and ``detector_score`` (every detector's raw
+score side by side: the CLV configurations and the baselines, so a user sees whether they agree). ``events.csv``: one row per detected
 event (see :func:`clvlib.method.detection.detected_events`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +22,17 @@ __all__ = ["read_scores", "write_scores"]
 
 
 def write_scores(
-    detection: pd.DataFrame, errors: np.ndarray, names: tuple[str, ...], events: pd.DataFrame, folder: Path
+    detection: pd.DataFrame,
+    errors: np.ndarray,
+    names: tuple[str, ...],
+    events: pd.DataFrame,
+    folder: Path,
+    detectors: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
-    """Write ``scores.nc`` and ``events.csv`` in ``folder`` (each under a temporary name, then renamed)."""
+    """Write ``scores.nc`` and ``events.csv`` in ``folder`` (each under a temporary name, then renamed).
+
+    ``detectors`` (name to raw score per step), when given, is stored as ``detector_score``.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     time = pd.DatetimeIndex(detection["time"])
@@ -51,6 +61,13 @@ def write_scores(
         },
         coords={"time": time, "feature": list(names)},
     )
+    if detectors:
+        ds["detector_score"] = (
+            ("time", "detector"),
+            np.column_stack([np.asarray(v, float) for v in detectors.values()]),
+            {"long_name": "raw anomaly score of every detector (higher = more anomalous)"},
+        )
+        ds = ds.assign_coords(detector=list(detectors))
     atomic_write(folder / "events.csv", lambda p: events.to_csv(p, index=False), checksum=True)
     return atomic_write(folder / "scores.nc", ds.to_netcdf, checksum=True)
 

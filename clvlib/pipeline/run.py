@@ -13,7 +13,9 @@ checked against the contract of :mod:`clvlib.io.canonical` and preprocessed as n
 non-conforming input fails with a message, never after training. ``DIR`` then receives:
 
 * ``scores.csv``: time, score, threshold, anomaly (one row per 5-day step; threshold empty
-  outside the melt season or before it has history; anomaly 0/1);
+  outside the melt season or before it has history; anomaly 0/1), then ``score: <detector>`` for
+  every detector of notebook 04 (the three CLV configurations, their unclustered ablations and the
+  baselines: Mahalanobis, PCA residual, Isolation Forest, max |z|, mean z²), raw and side by side;
 * ``events.csv``: event_id, start, end, peak_time, peak_score (then n_steps, intensity, extreme);
 * ``attribution.csv``: time, event_id, feature, delta, rank (every anomalous step and feature);
 * ``importance.csv``: method, feature, importance, rank (the CLV's counterfactual ranking and
@@ -166,6 +168,10 @@ def export_scores(paths: Paths, dataset: str, out: Path) -> list[Path]:
     """Write ``scores.csv`` and ``events.csv`` from notebook 04's ``scores.nc`` and ``events.csv``."""
     scores, events = read_scores(paths.processed(dataset))
     table = scores[["score", "threshold", "anomaly"]].to_dataframe().reset_index()
+    if "detector_score" in scores:
+        side = scores["detector_score"].to_pandas()
+        side.columns = [f"score: {name}" for name in side.columns]
+        table = table.join(side.reset_index(drop=True))
     extra = [c for c in ("n_steps", "intensity", "extreme") if c in events]
     return [
         atomic_write(out / "scores.csv", lambda p: table.to_csv(p, index=False, date_format="%Y-%m-%d")),

@@ -38,13 +38,14 @@ from tqdm.auto import tqdm
 from clvlib.config import TUNING_SEEDS, PreprocessConfig, get_profile
 from clvlib.method.attribution import baseline_values
 from clvlib.method.attribution_compare import CompareConfig, attribution_truth, compare_attributions
-from clvlib.method.baselines import IsolationForestScore, max_abs_z, mean_square_z
+from clvlib.method.baselines import baseline_scores
 from clvlib.method.clustering import CorrelationClusterer
 from clvlib.method.detection import DetectConfig, comparison_table, detect, detected_events, match_events
 from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig, anomaly_score, error_scale
 from clvlib.method.preprocess import preprocess
 from clvlib.method.selected import SELECTION
+from clvlib.synthetic.generator import SyntheticConfig
 from clvlib.synthetic.rawdata import load_daily, load_truth, write_synthetic
 from clvlib.variables import dataset_variables
 
@@ -161,11 +162,7 @@ def evaluate_candidates(
         extra[cand.name] = {"kind": "candidate", **info}
         if progress:
             print(f"  {cand.name}: {extra[cand.name]}", flush=True)
-    for name, s in {
-        "Isolation Forest": IsolationForestScore(random_state=seed).fit(za[is_train]).decision_function(za),
-        "max abs z": max_abs_z(za),
-        "mean z^2 (trivial)": mean_square_z(za),
-    }.items():
+    for name, s in baseline_scores(za, is_train, random_state=seed).items():
         scores[name] = s
         extra[name] = {"kind": "baseline"}
     table = comparison_table(scores, time, n_days, truth, DetectConfig(), period=is_train & melt_season(time))
@@ -334,16 +331,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def tuning_sets(
-    seeds: list[int], datasets: list[str], first_year: int, desc: str
+    seeds: list[int], datasets: list[str], first_year: int, desc: str, world: str = "default"
 ) -> Iterator[tuple[int, str, xr.Dataset, pd.DataFrame]]:
     """For each tuning seed and data set: (seed, dataset, features, injected-event truth).
 
-    The synthetic default of each seed is written to a temporary folder (removed after its data sets)
-    and preprocessed as notebook 01 does; ``desc`` labels the progress bar over seeds.
+    The synthetic data of ``world`` (:data:`clvlib.synthetic.generator.WORLDS`) for each seed are written
+    to a temporary folder (removed after its data sets) and preprocessed as notebook 01 does; ``desc``
+    labels the progress bar over seeds.
     """
     for seed in tqdm(seeds, desc=desc):
         with tempfile.TemporaryDirectory() as tmp:
-            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed).parent
+            raw = write_synthetic(Path(tmp) / f"seed-{seed}", seed=seed, config=SyntheticConfig(world=world)).parent
             truth = load_truth(raw)
             for dataset in datasets:
                 print(f"seed {seed}, {dataset}", flush=True)

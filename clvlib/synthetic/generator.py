@@ -35,13 +35,17 @@ from clvlib.synthetic.snowpack import ColumnParams, run_column
 from clvlib.variables import GEMB_FORCING, SECONDS_PER_DAY, catalogue
 
 __all__ = [
+    "EVENT_KINDS",
     "EVENT_TYPES",
     "EventType",
     "MIN_SHIFT_SD",
+    "SYNOPTIC_EVENT_TYPES",
+    "WORLDS",
     "SyntheticClimate",
     "SyntheticConfig",
     "draw_events",
     "driver_shifts",
+    "event_types",
     "generate",
     "warming",
 ]
@@ -61,12 +65,18 @@ class EventType:
         Calendar months in which the event may start.
     weight : float
         Relative frequency.
+    kind : {"amplitude", "coupling", "context"}
+        What makes the event anomalous (:data:`EVENT_KINDS`).
+    min_shift : float
+        Smallest mean shift (standard deviations) of every driver for the event to be injected.
     """
 
     name: str
     drivers: tuple[str, ...]
     months: tuple[int, ...]
     weight: float
+    kind: str = "amplitude"
+    min_shift: float = 2.0
 
 
 EVENT_TYPES: tuple[EventType, ...] = (
@@ -79,8 +89,47 @@ EVENT_TYPES: tuple[EventType, ...] = (
 )
 
 
-#: Smallest shift (standard deviations of day-of-year anomalies) of every listed driver.
+#: Smallest shift (standard deviations of day-of-year anomalies) of every listed driver of an amplitude event.
 MIN_SHIFT_SD = 2.0
+
+#: What makes an event anomalous. ``amplitude``: its drivers are large, along their usual pattern.
+#: ``coupling``: each driver is moderate, but they move against their usual partners (warm without
+#: the humidity and cloud that come with warmth in this world, ...), visible to a covariance, not to
+#: the size of each variable. ``context``: every value is normal for the season, but not after the
+#: preceding days (the synoptic state reverses abruptly).
+EVENT_KINDS: tuple[str, ...] = ("amplitude", "coupling", "context")
+
+#: The events of the ``synoptic`` world: today's amplitude events, rarer, beside coupling breaks and
+#: context events (drivers within :data:`EVENT_TYPES`' variables, so the candidate drivers stay the same).
+SYNOPTIC_EVENT_TYPES: tuple[EventType, ...] = tuple(
+    EventType(e.name, e.drivers, e.months, e.weight * 0.4) for e in EVENT_TYPES
+) + (
+    EventType("dry_warm", ("t2m", "tcc"), (5, 6, 7, 8, 9), 0.12, "coupling", 1.0),
+    EventType("humid_clear", ("d2m", "tcc"), (5, 6, 7, 8, 9), 0.12, "coupling", 1.0),
+    EventType("windy_cold", ("u10", "t2m"), (5, 6, 7, 8, 9), 0.11, "coupling", 1.0),
+    EventType("synoptic_reversal", ("t2m", "d2m", "tcc"), (5, 6, 7, 8, 9), 0.25, "context", 1.5),
+)
+
+#: The synthetic worlds: ``default`` (independent AR(1) weather, amplitude events; the embedded default)
+#: and ``synoptic`` (weather driven by three shared synoptic factors, three kinds of events).
+WORLDS: tuple[str, ...] = ("default", "synoptic")
+
+
+def event_types(world: str = "default") -> tuple[EventType, ...]:
+    """The event types injected in ``world``.
+
+    Examples
+    --------
+    >>> sorted({e.kind for e in event_types("synoptic")})
+    ['amplitude', 'context', 'coupling']
+    >>> event_types("default") == EVENT_TYPES
+    True
+    """
+    if world == "default":
+        return EVENT_TYPES
+    if world == "synoptic":
+        return SYNOPTIC_EVENT_TYPES
+    raise ValueError(f"unknown synthetic world {world!r}: expected one of {WORLDS}")
 
 
 @dataclass(frozen=True)
@@ -107,6 +156,8 @@ class SyntheticConfig:
         Smallest and largest event length in days.
     measures_years : tuple of int
         First and last year of the MEaSUREs-like record.
+    world : {"default", "synoptic"}
+        The family of weather and events (:data:`WORLDS`).
     """
 
     start: str = "1951-01-01"
@@ -119,6 +170,11 @@ class SyntheticConfig:
     event_rate_per_kelvin: float = 0.6
     event_duration: tuple[int, int] = (5, 12)
     measures_years: tuple[int, int] = (1979, 2012)
+    world: str = "default"
+
+    def __post_init__(self) -> None:
+        if self.world not in WORLDS:
+            raise ValueError(f"SyntheticConfig.world={self.world!r}: expected one of {WORLDS}")
 
     def time(self) -> pd.DatetimeIndex:
         """Daily time axis."""
@@ -208,6 +264,45 @@ def _draw_weather(rng: np.random.Generator, time: pd.DatetimeIndex) -> _Weather:
     return _Weather(t2m, depression, cloud, u10, v10, sp, tp, sw_factor, np.zeros(n))
 
 
+def _draw_synoptic_weather(rng: np.random.Generator, time: pd.DatetimeIndex) -> _Weather:
+    """Weather driven by three shared synoptic factors (no events), as reanalysis weather is.
+
+    ``advection`` (warm, moist, cloudy, southerly, low pressure, wet), ``blocking`` (high pressure,
+    clear and dry) and ``katabatic`` (strong easterly outflow, dry and mild) are persistent AR(1)
+    series; every primitive variable is a combination of them plus a little noise of its own, so
+    that 5-day anomalies of temperature, dew point, cloud and longwave move together.
+    """
+    n = len(time)
+    s = _season(time)
+    advection, blocking, katabatic = (_ar1(rng, n, 0.9) for _ in range(3))
+    trend = warming(time) * (1.0 - 0.3 * s)
+    t_sigma = 3.5 - 1.5 * s
+    t2m = 264.0 + 12.0 * s + trend + t_sigma * (0.85 * advection + 0.25 * katabatic + 0.3 * _ar1(rng, n, 0.5))
+    cloud = -0.2 * s + 0.75 * advection - 0.6 * blocking + 0.2 * _ar1(rng, n, 0.5)
+    depression = np.maximum(2.5 - 0.8 * advection + 0.5 * blocking + 0.4 * katabatic + 0.2 * _ar1(rng, n, 0.5), 0.3)
+    u10 = -3.0 + 1.5 * s + 2.5 * (-0.85 * katabatic - 0.3 * advection + 0.3 * _ar1(rng, n, 0.6))
+    v10 = 1.5 + 2.5 * (0.8 * advection + 0.4 * _ar1(rng, n, 0.6))
+    sp = 86000.0 + 300.0 * s - 450.0 * advection + 450.0 * blocking + 150.0 * _ar1(rng, n, 0.8)
+    wet = rng.random(n) < 1.0 / (1.0 + np.exp(-(-0.6 + 1.4 * advection - 0.8 * blocking)))
+    autumn = 1.0 + 0.5 * np.exp(-(((time.day_of_year.to_numpy() - 270.0) / 45.0) ** 2))
+    tp = wet * rng.gamma(0.8, 3.5, n) * autumn
+    sw_factor = 1.0 + 0.02 * rng.standard_normal(n)
+    return _Weather(t2m, depression, cloud, u10, v10, sp, tp, sw_factor, np.zeros(n))
+
+
+def _synoptic_climate(time: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """The deterministic part (seasonal cycle and trend) of the synoptic world's primitive weather."""
+    s = _season(time)
+    return {
+        "t2m": 264.0 + 12.0 * s + warming(time) * (1.0 - 0.3 * s),
+        "cloud": -0.2 * s,
+        "depression": np.full(len(time), 2.5),
+        "u10": -3.0 + 1.5 * s,
+        "v10": np.full(len(time), 1.5),
+        "sp": 86000.0 + 300.0 * s,
+    }
+
+
 def draw_events(rng: np.random.Generator, time: pd.DatetimeIndex, config: SyntheticConfig) -> pd.DataFrame:
     """Draw the injected events: Poisson per year, rate growing with the summer warming.
 
@@ -219,7 +314,8 @@ def draw_events(rng: np.random.Generator, time: pd.DatetimeIndex, config: Synthe
         Columns event_id, type, start, end, intensity; sorted by start.
     """
     years = np.unique(time.year)
-    weights = np.array([e.weight for e in EVENT_TYPES])
+    types = event_types(config.world)
+    weights = np.array([e.weight for e in types])
     lo, hi = config.event_duration
     taken = np.zeros(len(time), dtype=bool)
     rows = []
@@ -227,7 +323,7 @@ def draw_events(rng: np.random.Generator, time: pd.DatetimeIndex, config: Synthe
         mid_summer = pd.DatetimeIndex([pd.Timestamp(year=int(year), month=7, day=15)])
         rate = config.event_rate * np.exp(config.event_rate_per_kelvin * 0.7 * warming(mid_summer)[0])
         for _ in range(rng.poisson(rate)):
-            kind = EVENT_TYPES[rng.choice(len(EVENT_TYPES), p=weights / weights.sum())]
+            kind = types[rng.choice(len(types), p=weights / weights.sum())]
             days = np.flatnonzero((time.year == year) & np.isin(time.month, kind.months))
             for _attempt in range(50):
                 first = int(rng.choice(days))
@@ -279,6 +375,28 @@ def _inject(weather: _Weather, time: pd.DatetimeIndex, truth: pd.DataFrame) -> _
             f["depression"][sl] = np.maximum(f["depression"][sl] - 1.0 * w, 0.2)
         elif ev.type == "dark_surface":
             f["albedo_offset"][sl] -= 0.25 * w
+        elif ev.type == "dry_warm":  # warm, but drier and clearer than warmth usually comes
+            t_sigma = 3.5 - 1.5 * _season(time[sl])
+            f["t2m"][sl] += 1.6 * t_sigma * w
+            f["depression"][sl] += 2.0 * t_sigma * w
+            f["cloud"][sl] -= 1.6 * w
+        elif ev.type == "humid_clear":  # saturated air under a clear sky (humidity usually comes with cloud)
+            t_sigma = 3.5 - 1.5 * _season(time[sl])
+            f["t2m"][sl] += 0.5 * t_sigma * w
+            f["depression"][sl] = np.minimum(f["depression"][sl], 0.3)
+            f["cloud"][sl] -= 1.6 * w
+        elif ev.type == "windy_cold":  # katabatic-strength wind without its mild, dry air
+            t_sigma = 3.5 - 1.5 * _season(time[sl])
+            f["u10"][sl] -= 4.5 * w
+            f["t2m"][sl] -= 1.2 * t_sigma * w
+        elif ev.type == "synoptic_reversal":  # the preceding days' weather turned into its opposite
+            climate = _synoptic_climate(time)
+            before = slice(max(i0 - 5, 0), i0)
+            for name in ("t2m", "cloud", "depression", "v10", "sp"):
+                anomaly = f[name][sl] - climate[name][sl]
+                flipped = -w * (f[name][before] - climate[name][before]).mean()
+                f[name][sl] = climate[name][sl] + flipped + 0.5 * (anomaly - anomaly.mean())
+            f["depression"][sl] = np.maximum(f["depression"][sl], 0.3)
         else:
             raise ValueError(f"unknown event type {ev.type!r} in the truth table")
     return _Weather(**f)
@@ -305,7 +423,7 @@ class _Forcing:
 def _forcing(weather: _Weather, time: pd.DatetimeIndex, config: SyntheticConfig, elevations: np.ndarray) -> _Forcing:
     """Radiation, humidity and turbulent exchange for columns at ``elevations`` (m)."""
     dz = (elevations - config.reference_elevation)[None, :]
-    t2m = weather.t2m[:, None] - 0.0065 * dz
+    t2m = ph.surface_layer_temperature(weather.t2m[:, None] - 0.0065 * dz)
     d2m = t2m - weather.depression[:, None]
     sp = weather.sp[:, None] * np.exp(-dz / 8000.0)
     tcc = np.broadcast_to((1.0 / (1.0 + np.exp(-weather.cloud)))[:, None], t2m.shape)
@@ -465,7 +583,7 @@ def driver_shifts(
     pandas.DataFrame
         One row per (event_id, driver) with column ``shift_sd``.
     """
-    drivers = {e.name: e.drivers for e in EVENT_TYPES}
+    drivers = {e.name: e.drivers for world in WORLDS for e in event_types(world)}
     names = sorted({d for ds in drivers.values() for d in ds})
     scaled = {v: (perturbed[v] - baseline[v]) / _anomaly_std_by_month(baseline[v], time) for v in names}
     index = pd.Series(np.arange(len(time)), index=time)
@@ -525,19 +643,24 @@ def generate(
     """
     time = config.time()
     rng = np.random.default_rng(seed)
-    base = _draw_weather(rng, time)
+    base = (_draw_weather if config.world == "default" else _draw_synoptic_weather)(rng, time)
     truth = draw_events(rng, time, config)
     baseline = _era5_variables(base, time, config)
     shifts = driver_shifts(baseline, _era5_variables(_inject(base, time, truth), time, config), time, truth)
     # An event drawn where the weather already looks like it (e.g. a clear-sky event on an
-    # already clear day) cannot move its drivers by 2 standard deviations: it is not injected.
-    weak = shifts.loc[shifts["shift_sd"].abs() < MIN_SHIFT_SD, "event_id"].unique()
+    # already clear day) cannot move its drivers by its type's smallest shift (2 standard
+    # deviations for an amplitude event): it is not injected.
+    smallest = {e.name: e.min_shift for e in event_types(config.world)}
+    needed = shifts["event_id"].map(truth.set_index("event_id")["type"].map(smallest))
+    weak = shifts.loc[shifts["shift_sd"].abs() < needed, "event_id"].unique()
     truth = truth[~truth["event_id"].isin(weak)].reset_index(drop=True)
     truth["event_id"] = np.arange(1, len(truth) + 1)
     weather = _inject(base, time, truth) if inject_events else base
     era5 = _era5_variables(weather, time, config)
     perturbed = era5 if inject_events else _era5_variables(_inject(base, time, truth), time, config)
     truth = _rank_drivers(truth, driver_shifts(baseline, perturbed, time, truth))
+    kinds = {e.name: e.kind for e in event_types(config.world)}
+    truth.insert(truth.columns.get_loc("type") + 1, "kind", truth["type"].map(kinds))
     gemb = {k: era5[k] for k in GEMB_FORCING} | _gemb_variables(weather, time, config)
     gemb_ds = _to_dataset(gemb, time, "GEMB-like column output (synthetic)", seed)
     for k in GEMB_FORCING:

@@ -22,6 +22,7 @@ __all__ = [
     "latent_heat_flux",
     "shortwave_down",
     "specific_humidity",
+    "surface_layer_temperature",
     "turbulent_coefficient",
     "vapour_pressure",
 ]
@@ -34,6 +35,27 @@ SOLAR_CONSTANT = 1361.0  # W m-2
 AIR_HEAT_CAPACITY = 1005.0  # J kg-1 K-1
 GAS_CONSTANT_DRY_AIR = 287.05  # J kg-1 K-1
 BULK_TRANSFER_COEFFICIENT = 1.5e-3  # Ch = Ce over snow and ice
+#: Largest excess (K) of the 2 m temperature over 0 C above a melting ice surface.
+SURFACE_LAYER_EXCESS = 12.0
+
+
+def surface_layer_temperature(temperature: np.ndarray, excess: float = SURFACE_LAYER_EXCESS) -> np.ndarray:
+    """2 m temperature over a melting ice sheet: warm air is cooled by the 0 C surface beneath it.
+
+    Below 0 C the temperature is returned unchanged; above, its excess over 0 C saturates smoothly
+    at ``excess`` (``T_MELT + excess * tanh((T - T_MELT) / excess)``), as the katabatic surface layer
+    keeps 2 m air over the melting Greenland ice sheet within about 10-15 K of the surface. Without
+    it, a warm-advection event on top of an already warm spell gave 2 m air 20 K above the melting
+    surface and daily melt above 200 kg m-2.
+
+    Examples
+    --------
+    >>> t = surface_layer_temperature(np.array([263.15, 273.15, 278.15, 303.15]))
+    >>> [round(float(x) - T_MELT, 2) for x in t]
+    [-10.0, 0.0, 4.73, 11.84]
+    """
+    t = np.asarray(temperature, dtype=float)
+    return np.where(t > T_MELT, T_MELT + excess * np.tanh((t - T_MELT) / excess), t)
 
 
 def daily_insolation(day_of_year: np.ndarray, latitude: float) -> np.ndarray:

@@ -4,9 +4,9 @@ Layout of ``data/raw/synthetic/seed-<seed>/``::
 
     era5.nc        daily ERA5-like variables (ERA5 short names and units)
     gemb.nc        daily GEMB-like output and its forcing
-    truth.csv      injected events: start, end, type, ranked drivers
+    truth.csv      injected events: start, end, type, kind, ranked drivers
     measures.csv   MEaSUREs-like daily melt area, 1979-2012 (columns as the NSIDC melt-area CSV)
-    manifest.json  seed, generator settings and the SHA-256 of every file above
+    manifest.json  seed, generator settings (the world among them) and the SHA-256 of every file above
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import xarray as xr
 from clvlib.errors import InputDataError
 from clvlib.files import sha256
 from clvlib.io.checks import check_daily, open_netcdf
-from clvlib.synthetic.generator import SyntheticConfig, generate
+from clvlib.synthetic.generator import WORLDS, SyntheticConfig, generate
 from clvlib.variables import dataset_variables
 
 __all__ = ["MANIFEST", "load_daily", "load_measures", "load_truth", "main", "verify_synthetic", "write_synthetic"]
@@ -62,8 +62,8 @@ def write_synthetic(folder: Path, seed: int = 0, config: SyntheticConfig = _DEFA
     return folder / MANIFEST
 
 
-def verify_synthetic(folder: Path, seed: int) -> dict:
-    """Check that ``folder`` holds complete, unmodified embedded-default data for ``seed``.
+def verify_synthetic(folder: Path, seed: int, world: str = "default") -> dict:
+    """Check that ``folder`` holds complete, unmodified embedded-default data for ``seed`` and ``world``.
 
     Returns
     -------
@@ -73,7 +73,7 @@ def verify_synthetic(folder: Path, seed: int) -> dict:
     Raises
     ------
     InputDataError
-        When the manifest is missing, the seed differs or a file's checksum does not match.
+        When the manifest is missing, the seed or the world differs or a file's checksum does not match.
     """
     folder = Path(folder)
     path = folder / MANIFEST
@@ -86,6 +86,12 @@ def verify_synthetic(folder: Path, seed: int) -> dict:
         raise InputDataError(
             f"{path}: data were generated with seed {manifest['seed']}, expected {seed}. "
             f"Run 'make synthetic SEED={seed}'."
+        )
+    found = manifest.get("config", {}).get("world", "default")
+    if found != world:
+        raise InputDataError(
+            f"{path}: data are of the synthetic world {found!r}, expected {world!r}. "
+            f"Run 'make synthetic SEED={seed} WORLD={world}'."
         )
     for name, digest in manifest["sha256"].items():
         if not (folder / name).exists() or sha256(folder / name) != digest:
@@ -115,13 +121,14 @@ def load_measures(folder: Path) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m clvlib.synthetic.rawdata --seed 0 --out data/raw/synthetic/seed-0``."""
+    """Command line: ``python -m clvlib.synthetic.rawdata --seed 0 [--world synoptic] --out <folder>``."""
     parser = argparse.ArgumentParser(description="Write the embedded synthetic default data set.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--world", choices=WORLDS, default="default", help="family of weather and events")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    manifest = write_synthetic(args.out, args.seed)
-    print(f"wrote synthetic data (seed {args.seed}) to {args.out}; manifest {manifest}")
+    manifest = write_synthetic(args.out, args.seed, SyntheticConfig(world=args.world))
+    print(f"wrote synthetic data (seed {args.seed}, world {args.world}) to {args.out}; manifest {manifest}")
 
 
 if __name__ == "__main__":
