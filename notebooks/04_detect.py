@@ -173,8 +173,8 @@ captions = {
     "configurations, the baselines and other threshold rules on the same steps.",
     "recall_by_type": f"Event recall of {detector} per injected event type ({dataset}, alpha {alpha}).",
     "detection_by_kind": f"Every detector per kind of injected event ({dataset}, melt season, alpha {alpha}): "
-    "amplitude events (large drivers), coupling breaks (moderate drivers against their usual partners) and context events "
-    "(normal values after an opposite state); a kind's PR-AUC leaves the other kinds' steps out.",
+    "amplitude events (large drivers), coupling breaks (moderate drivers against their usual partners) and context "
+    "events (normal values after an opposite state); a kind's PR-AUC leaves the other kinds' steps out.",
     "alpha_sensitivity": f"Effect of the tail probability alpha of the threshold on the detection of {detector} "
     f"({dataset}).",
     "scope_effect": f"{detector} detection thresholded over the melt season against the whole year ({dataset}, "

@@ -3,8 +3,8 @@
 ``scores.nc`` (dims time, feature, detector): ``score``, ``threshold`` (NaN outside the scope or
 without history), ``anomaly`` (0/1), ``errors`` (squared reconstruction error per feature; ``score`` is
 their mean), ``event_id`` (0 outside detected events) and ``detector_score`` (every detector's raw
-score side by side: the CLV configurations and the baselines, so a user sees whether they agree). ``events.csv``: one row per detected
-event (see :func:`clvlib.method.detection.detected_events`).
+score side by side: the CLV configurations and the baselines, so a user sees whether they agree).
+``events.csv``: one row per detected event (see :func:`clvlib.method.detection.detected_events`).
 """
 
 from __future__ import annotations
