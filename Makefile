@@ -22,13 +22,15 @@ NAME ?= custom
 # The synthetic world of the embedded default (clvlib/synthetic/generator.py): default (independent weather,
 # amplitude events) or synoptic (weather driven by shared synoptic factors; amplitude, coupling and context events).
 WORLD ?= default
+# make seeds runs every seed in each of these worlds (tables with a world column).
+WORLDS ?= default,synoptic
 SEEDS ?= 0,4,6
 SELECT_SEEDS ?= 1,2,3
 
 # Values given on the command line are data, never make or shell text: each is taken literally
 # (a '$$(shell ...)' in DATA stays those characters) and reaches a recipe only single-quoted by
 # $$(call q,...), so a path holding quotes, backticks or '$$(...)' runs nothing (tests/test_make_safety.py).
-USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION SITE GEMB_OUTPUT WORLD
+USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION SITE GEMB_OUTPUT WORLD WORLDS
 $(foreach v,$(USER_VARIABLES),$(eval override $(v) := $$(value $(v))))
 q = '$(subst ','\'',$(1))'
 ifeq ($(filter-out full quick,$(PROFILE)),)
@@ -217,8 +219,8 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-seeds: $(STAMP) ## several seeds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,6 (never the tuning seeds 1-3) PROFILE=full|quick]
-	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
+seeds: $(STAMP) ## several seeds and both synthetic worlds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,6 (never the tuning seeds 1-3) WORLDS=default,synoptic PROFILE=full|quick]
+	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --worlds $(call q,$(WORLDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
 paper/claims.md: $(wildcard paper/tables/tab_seeds_claims.csv)

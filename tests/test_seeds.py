@@ -401,7 +401,7 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
 
     # another profile starts the base again, and with it the method roots built on the old one
     calls.clear()
-    monkeypatch.setattr(seeds, "verify_synthetic", lambda folder, seed: None)
+    monkeypatch.setattr(seeds, "verify_synthetic", lambda folder, seed, world="default": None)
     assert build_base(layout, "full") is True
     assert not layout.method("paper").exists() and not best.exists()
     assert [c[0] for c in calls] == ["01_preprocess", "02_cluster", "03_train"] * 2
@@ -429,16 +429,32 @@ def test_aggregate_reads_the_finished_roots_and_registers_four_tables(tmp_path):
         "profile": "quick",
         "seeds": "0,1,2",
         "methods": "paper,best",
+        "worlds": "default",
     }
     assert "build/seeds/seed-2/best/paper/tables/tab_detection_truth_gemb.csv" in entry["inputs"]
     assert len(tables["seeds_runs"]) == 3 * 2 * 2 * 9
     claims = pd.read_csv(paper / "tables" / "tab_seeds_claims.csv")
-    assert claims[["id", "method", "n_holds", "n_seeds", "support"]].values.tolist() == [
-        [7, "paper", 0, 3, "holds for 0 of 3 seeds"],
-        [7, "best", 3, 3, "holds for 3 of 3 seeds"],
+    assert claims[["world", "id", "method", "n_holds", "n_seeds", "support"]].values.tolist() == [
+        ["default", 7, "paper", 0, 3, "holds for 0 of 3 seeds"],
+        ["default", 7, "best", 3, 3, "holds for 3 of 3 seeds"],
     ]
     detection = pd.read_csv(paper / "tables" / "tab_seeds_detection.csv")
     row = detection[
         (detection["method"] == "CLV (best)") & (detection["threshold"] == "pot") & (detection["dataset"] == "era5")
     ].iloc[0]
     assert row["f1_mean"] == pytest.approx(_value(1, "era5", "CLV (best)", "pot", "f1"), abs=1e-4)
+
+
+def test_aggregate_reports_each_world_apart(tmp_path):
+    """The synoptic world's roots live under <out>/synoptic; every table says which world a row is from."""
+    out, paper = tmp_path / "build" / "seeds", tmp_path / "paper"
+    for world in ("default", "synoptic"):
+        for s in SEEDS:
+            for b in BUILDS:
+                _fake_root(SeedLayout(seeds.world_out(out, world), s).method(b), s, b)
+    tables = seeds.aggregate(out, paper, SEEDS, BUILDS, "quick", worlds=("default", "synoptic"))
+    for key in ("seeds_runs", "seeds_detection", "seeds_attribution", "seeds_claims"):
+        assert tables[key].columns[0] == "world" and set(tables[key]["world"]) == {"default", "synoptic"}
+    detection = tables["seeds_detection"]
+    assert (detection.groupby(["method", "threshold", "dataset"]).size() == 2).all()  # one row per world
+    assert detection["n_seeds"].eq(3).all()

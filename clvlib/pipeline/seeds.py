@@ -1,11 +1,14 @@
-"""``make seeds``: the whole pipeline for several seeds and two CLV configurations, and its spread.
+"""``make seeds``: the whole pipeline for several seeds, both synthetic worlds and two CLV configurations.
 
-For each seed the embedded default is written and notebooks 01-03 run once for both data sets in
-``<out>/seed-<s>/base/``; that root's ``data/`` and ``paper/`` are then copied into
-``<out>/seed-<s>/<method>/`` for each method (``paper``, ``best``: notebooks 04-07's ``method``
-parameter), where notebooks 04-06 (both data sets) and 07 run and the claims are evaluated
-(:func:`clvlib.publish.claims.verify` with that method). Each root is a project root as the notebooks
-expect one (``data/``, ``paper/``), its executed notebooks are in ``<root>/notebooks/``.
+Every seed runs in each synthetic world (:data:`clvlib.synthetic.generator.WORLDS`: ``default`` under
+``<out>/seed-<s>/``, ``synoptic`` under ``<out>/synoptic/seed-<s>/``); every table below has a
+``world`` column, so a conclusion can be read per world. For each seed the embedded default is
+written and notebooks 01-03 run once for both data sets in ``<out>/seed-<s>/base/``; that root's
+``data/`` and ``paper/`` are then copied into ``<out>/seed-<s>/<method>/`` for each method
+(``paper``, ``best``: notebooks 04-07's ``method`` parameter), where notebooks 04-06 (both data
+sets) and 07 run and the claims are evaluated (:func:`clvlib.publish.claims.verify` with that
+method). Each root is a project root as the notebooks expect one (``data/``, ``paper/``), its
+executed notebooks are in ``<root>/notebooks/``.
 
 A root that finished writes ``complete.json`` (parameters, seconds per notebook, SHA-256 of its
 outputs); :func:`is_complete` checks it, so a rerun skips finished roots, and inside an unfinished
@@ -27,6 +30,7 @@ through :class:`clvlib.publish.registry.Registry` (notebook ``seeds`` in ``paper
 Command line::
 
     python -m clvlib.pipeline.seeds --seeds 0,4,6 --profile full --out build/seeds --paper paper [--jobs 2]
+        [--worlds default,synoptic]
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, verify
 from clvlib.publish.claims import METHODS as CLV_METHODS
 from clvlib.publish.registry import Registry, git_commit
+from clvlib.synthetic.generator import WORLDS, SyntheticConfig
 from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
 
 __all__ = [
@@ -85,6 +90,7 @@ __all__ = [
     "runs_table",
     "save_tables",
     "support_text",
+    "world_out",
     "write_marker",
 ]
 
@@ -100,6 +106,19 @@ METRICS: tuple[str, ...] = ("precision", "recall", "f1", "event_recall", "event_
 MARKER, PARAMS, CLAIMS = "complete.json", "params.json", "claims.csv"
 #: Folders of a root whose files :func:`write_marker` hashes (``data/raw`` has its own manifest).
 HASHED: tuple[str, ...] = ("data/processed", "data/models", "paper", "notebooks")
+
+
+def world_out(out: Path, world: str) -> Path:
+    """Folder of one world's per-seed roots: ``out`` for the default world, ``out/<world>`` otherwise.
+
+    Examples
+    --------
+    >>> str(world_out(Path("build/seeds"), "default")), str(world_out(Path("build/seeds"), "synoptic"))
+    ('build/seeds', 'build/seeds/synoptic')
+    """
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}: expected one of {WORLDS}")
+    return Path(out) if world == "default" else Path(out) / world
 
 
 @dataclass(frozen=True)
@@ -313,8 +332,8 @@ def _run_datasets(stages: tuple[str, ...], params: dict, root: Path, label: str,
     return {"seconds": {k: v for r in results for k, v in r["seconds"].items()}, "ran": any(r["ran"] for r in results)}
 
 
-def build_base(layout: SeedLayout, profile: str, jobs: int = 1) -> bool:
-    """Write the seed's synthetic data and run notebooks 01-03 for both data sets in ``layout.base``.
+def build_base(layout: SeedLayout, profile: str, jobs: int = 1, world: str = "default") -> bool:
+    """Write the seed's synthetic data of ``world`` and run notebooks 01-03 for both data sets in ``layout.base``.
 
     The method roots of the seed are removed first (they were built on another base). Returns True
     when anything ran, False when the base was complete.
@@ -330,10 +349,10 @@ def build_base(layout: SeedLayout, profile: str, jobs: int = 1) -> bool:
     prepare_root(layout.base, params)
     raw = layout.base / "data" / "raw" / "synthetic" / f"seed-{layout.seed}"
     try:
-        verify_synthetic(raw, layout.seed)
+        verify_synthetic(raw, layout.seed, world)
     except InputDataError:
-        print(f"== {label}: writing the synthetic default data", flush=True)
-        write_synthetic(raw, seed=layout.seed)
+        print(f"== {label}: writing the synthetic data ({world} world)", flush=True)
+        write_synthetic(raw, seed=layout.seed, config=SyntheticConfig(world=world))
     result = _run_datasets(BASE_STAGES, {"profile": profile, "seed": layout.seed}, layout.base, label, jobs)
     write_marker(layout.base, params, result["seconds"])
     return True
@@ -593,7 +612,7 @@ def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dic
         "the build reports), data set, detection method and threshold rule: the rows of "
         "tab_detection_truth that tab_seeds_detection averages (in_summary = 1).",
         "seeds_detection": f"Detection against the injected events over seeds ({n}): mean and standard deviation "
-        "(ddof 1) per detection method, threshold rule and data set.",
+        "(ddof 1) per synthetic world, detection method, threshold rule and data set.",
         "seeds_attribution": f"Ground truth of the attributions over seeds ({n}), all event types: mean and standard "
         "deviation (ddof 1) per build, attribution method and data set.",
         "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, "
@@ -612,19 +631,38 @@ def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dic
 
 
 def aggregate(
-    out: Path, paper: Path, seeds: tuple[int, ...], methods: tuple[str, ...], profile: str
+    out: Path,
+    paper: Path,
+    seeds: tuple[int, ...],
+    methods: tuple[str, ...],
+    profile: str,
+    worlds: tuple[str, ...] = ("default",),
 ) -> dict[str, pd.DataFrame]:
-    """Collect the finished roots of ``seeds`` and ``methods``, aggregate them and save the four tables."""
-    found = collect(out, seeds, methods)
-    runs = runs_table(found["detection"])
-    tables = {
-        "seeds_runs": runs,
-        "seeds_detection": detection_summary(runs),
-        "seeds_attribution": attribution_summary(found["attribution"]),
-        "seeds_claims": claims_summary(found["claims"]),
+    """Collect the finished roots of ``seeds``, ``methods`` and ``worlds``, aggregate them per world and save the
+    four tables (each with a ``world`` column first)."""
+    parts: dict[str, list[pd.DataFrame]] = {
+        k: [] for k in ("seeds_runs", "seeds_detection", "seeds_attribution", "seeds_claims")
     }
-    parameters = {"profile": profile, "seeds": ",".join(map(str, seeds)), "methods": ",".join(methods)}
-    save_tables(paper, tables, parameters, found["inputs"])
+    inputs: list[Path] = []
+    for world in worlds:
+        found = collect(world_out(out, world), seeds, methods)
+        runs = runs_table(found["detection"])
+        for key, table in (
+            ("seeds_runs", runs),
+            ("seeds_detection", detection_summary(runs)),
+            ("seeds_attribution", attribution_summary(found["attribution"])),
+            ("seeds_claims", claims_summary(found["claims"])),
+        ):
+            parts[key].append(table.assign(world=world)[["world", *table.columns]])
+        inputs += found["inputs"]
+    tables = {key: pd.concat(p, ignore_index=True) for key, p in parts.items()}
+    parameters = {
+        "profile": profile,
+        "seeds": ",".join(map(str, seeds)),
+        "methods": ",".join(methods),
+        "worlds": ",".join(worlds),
+    }
+    save_tables(paper, tables, parameters, inputs)
     return tables
 
 
@@ -636,8 +674,9 @@ def run_seeds(
     methods: tuple[str, ...] = METHODS,
     jobs: int = 1,
     log: Callable[[str], None] = print,
+    worlds: tuple[str, ...] = WORLDS,
 ) -> dict[str, pd.DataFrame]:
-    """Build every (seed, method) that is not complete, then aggregate into ``paper/tables/tab_seeds_*``.
+    """Build every (world, seed, method) that is not complete, then aggregate into ``paper/tables/tab_seeds_*``.
 
     Parameters
     ----------
@@ -653,6 +692,8 @@ def run_seeds(
         CLV configurations to build (notebooks 04-07's ``method``).
     jobs : int
         Data sets run side by side in this many processes.
+    worlds : tuple of str
+        Synthetic worlds (:data:`clvlib.synthetic.generator.WORLDS`); every seed runs in each.
 
     Returns
     -------
@@ -666,18 +707,20 @@ def run_seeds(
         raise ValueError(f"unknown methods {sorted(unknown)}: expected some of {CLV_METHODS}")
     out, paper = Path(out).resolve(), Path(paper).resolve()
     start = time.perf_counter()
-    for seed in seeds:
-        layout = SeedLayout(out, seed)
-        build_base(layout, profile, jobs)
-        for method in methods:
-            build_method(layout, method, profile, paper / "claims.yaml", jobs)
-    tables = aggregate(out, paper, seeds, methods, profile)
+    for world in worlds:
+        for seed in seeds:
+            layout = SeedLayout(world_out(out, world), seed)
+            build_base(layout, profile, jobs, world)
+            for method in methods:
+                build_method(layout, method, profile, paper / "claims.yaml", jobs)
+    tables = aggregate(out, paper, seeds, methods, profile, worlds)
     log(
-        f"make seeds: {len(seeds)} seeds x {len(methods)} methods in {(time.perf_counter() - start) / 60:.1f} min; "
+        f"make seeds: {len(worlds)} worlds x {len(seeds)} seeds x {len(methods)} methods in "
+        f"{(time.perf_counter() - start) / 60:.1f} min; "
         f"tables tab_seeds_runs, tab_seeds_detection, tab_seeds_attribution, tab_seeds_claims in {paper / 'tables'}"
     )
     for r in tables["seeds_claims"].itertuples():
-        log(f"claim {r.id:>2} {r.method:<6} {r.support}")
+        log(f"claim {r.id:>2} {r.world:<8} {r.method:<6} {r.support}")
     return tables
 
 
@@ -695,11 +738,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paper", type=Path, default=Path("paper"), help="the project's paper/ folder")
     parser.add_argument("--methods", default=",".join(METHODS), help="CLV configurations (default paper,best)")
     parser.add_argument("--jobs", type=int, default=1, help="data sets run side by side (default 1)")
+    parser.add_argument("--worlds", default=",".join(WORLDS), help="synthetic worlds (default default,synoptic)")
     args = parser.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds)
     except ValueError as err:
         parser.error(str(err))
+    worlds = tuple(w for w in args.worlds.split(",") if w)
+    if not worlds or set(worlds) - set(WORLDS):
+        parser.error(f"--worlds {args.worlds}: expected some of {','.join(WORLDS)}")
     tuning = sorted(set(seeds) & set(TUNING_SEEDS))
     if tuning and not args.allow_tuning_seeds:
         parser.error(
@@ -710,7 +757,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stop_children_on_signal():
             run_seeds(
-                seeds, args.profile, args.out, args.paper, tuple(m for m in args.methods.split(",") if m), args.jobs
+                seeds,
+                args.profile,
+                args.out,
+                args.paper,
+                tuple(m for m in args.methods.split(",") if m),
+                args.jobs,
+                worlds=worlds,
             )
     except SeedRunError as err:
         print(f"make seeds: {err}", file=sys.stderr)

@@ -34,6 +34,7 @@ from scipy.stats import kendalltau
 from clvlib.errors import StaleTableError
 from clvlib.files import sha256
 from clvlib.publish.registry import read_manifest
+from clvlib.synthetic.generator import WORLDS
 
 __all__ = [
     "METHODS",
@@ -283,8 +284,13 @@ def seeds_support(table: pd.DataFrame) -> dict[int, str]:
     >>> t = pd.DataFrame({"id": [7, 7], "method": ["best", "paper"], "n_holds": [4, 3], "n_seeds": [5, 5]})
     >>> seeds_support(t)
     {7: 'paper: holds for 3 of 5 seeds; best: 4 of 5'}
+    >>> seeds_support(t.assign(world=["synoptic", "default"]))
+    {7: 'paper (default world): holds for 3 of 5 seeds; best (synoptic world): 4 of 5'}
     """
     order = {m: i for i, m in enumerate(METHODS)}
+    if "world" in table and table["world"].nunique() > 1:  # several worlds: the support of each, named
+        table = table.assign(method=table["method"] + " (" + table["world"] + " world)")
+        order = {f"{m} ({w} world)": i for i, (w, m) in enumerate((w, m) for w in WORLDS for m in METHODS)}
     support = {}
     for claim_id, group in table.groupby("id", sort=True):
         rows = sorted(group.itertuples(), key=lambda r: (order.get(r.method, len(order)), r.method))
