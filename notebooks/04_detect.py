@@ -21,12 +21,15 @@
 # was trained on the training years (notebook 03); the held-out year 2021 is scored with it.
 #
 # **Threshold.** Melt anomalies are looked for in the melt season (steps starting May to
-# September). A peaks-over-threshold rule (`scipy.stats.genpareto`) is fitted on a *trailing*
-# window: the last `window` melt-season scores before the block being thresholded (620 steps,
-# about 20 melt seasons; `window`, `block`, `quantile` and `min_history` are in the settings table
-# below). It is refitted once per `block` of steps (one melt season) and flags a step whose tail
-# probability is below `alpha`. The original code's centred window (it reads the future) and a
-# mean + k·sigma rule are shown for comparison (`clvlib.method.detection`).
+# September). A peaks-over-threshold rule (`scipy.stats.genpareto`) flags a step whose tail
+# probability is below `alpha`. It is *calibrated once* on the melt-season scores of the training
+# years (SPOT's initial calibration: one fit, one threshold for all of them), then updated causally
+# through the held-out period, once per `block` of steps (one melt season), on the trailing
+# `window` scores before the block (`clvlib.method.threshold`; settings in the table below). Every
+# melt-season step gets a decision. The purely trailing window (the previous default: the first
+# `min_history` melt-season steps, three seasons, get none), the original code's centred window
+# (it reads the future) and a mean + k·sigma rule are shown for comparison
+# (`clvlib.method.detection`).
 #
 # **Validation.** Against the injected events of the embedded default (their dates are known),
 # and against melt-extent anomalies derived from the MEaSUREs-like melt record (1979-2012) as
@@ -81,7 +84,8 @@ from clvlib.publish.registry import Registry
 outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
 reference = stage_inputs.load_reference(root, features, seed)
-config = detection.DetectConfig()
+# the threshold is calibrated on the training years' scores (the held-out year is thresholded causally after them)
+config = detection.DetectConfig(calibration_end=f"{features.time[features.is_train][-1]:%Y-%m-%d}")
 config = replace(config, pot=replace(config.pot, alpha=alpha))
 model_files = [stages.path(f"data/models/{{ds}}/{m}/clv.pt", root, dataset) for m in stages.MODELS]
 registry = Registry(
@@ -99,7 +103,14 @@ registry = Registry(
     },
     [stages.path(stages.FEATURES, root, dataset), *model_files, *reference.files],
 )
-display(Markdown(f"**{features.source}**. {reference.describe()}"))
+history = features.time[features.is_train]
+display(
+    Markdown(
+        f"**{features.source}**. {reference.describe()} The climatology of the features and the threshold's "
+        f"calibration come from the training years {history.year.min()}-{history.year.max()} "
+        f"({int(np.isin(history.month, config.months).sum())} melt-season steps); {features.test_year} is held out."
+    )
+)
 pd.Series(config.as_dict(), name="detection settings").to_frame()
 
 # %% [markdown]
@@ -133,7 +144,8 @@ fig = detector_plots.plot_scores(
 registry.figure(
     fig,
     f"scores_{dataset}",
-    f"{detector} anomaly score, trailing peaks-over-threshold threshold (alpha {alpha}) and flagged steps in the "
+    f"{detector} anomaly score, peaks-over-threshold threshold (alpha {alpha}, calibrated on the training years) "
+    "and flagged steps in the "
     f"melt seasons of {', '.join(map(str, years))} ({dataset}; {features.test_year} held out)"
     + ("; injected events shaded." if reference.truth is not None else "."),
 )
@@ -150,8 +162,11 @@ event_table.tail(10)
 
 # %% [markdown]
 # ## Validation against the injected events
-# All rows of a table are evaluated on the same melt-season steps (those where every threshold
-# rule has enough history); `clvlib.method.detection.validation_tables` computes them. The held-out year
+# Every detector is evaluated on the same melt-season steps under the pipeline's threshold (all of
+# them decided); the CLV's rows under the comparison rules are on the steps where those rules have
+# enough history (`n_steps`), and `threshold_rules` compares all four rules on common steps, with how
+# many steps each leaves undecided and how often it flags steps outside the injected events (nominal:
+# `alpha`); `clvlib.method.detection.validation_tables` computes them. The held-out year
 # (2021 for the default data) was never seen by the models; its melt-season steps are scored and
 # thresholded like any other.
 
@@ -177,6 +192,9 @@ captions = {
     "events (normal values after an opposite state); a kind's PR-AUC leaves the other kinds' steps out.",
     "alpha_sensitivity": f"Effect of the tail probability alpha of the threshold on the detection of {detector} "
     f"({dataset}).",
+    "threshold_rules": f"{detector} under every threshold rule ({dataset}, alpha {alpha}): melt-season steps without "
+    "a decision, share of steps outside the injected events that are flagged (nominal alpha), and the metrics on the "
+    "steps where every rule decides.",
     "scope_effect": f"{detector} detection thresholded over the melt season against the whole year ({dataset}, "
     f"alpha {alpha}).",
     "detection_test_year": f"Detection in the held-out year {features.test_year}, scored by models trained on the "
@@ -194,7 +212,7 @@ display(validation["detection_truth"], Markdown(str(detection.detection_summary(
 # thresholded over the whole year, every month in scope, evaluated on all steps):
 
 # %%
-for key in ("recall_by_type", "detection_by_kind", "alpha_sensitivity", "scope_effect"):
+for key in ("recall_by_type", "detection_by_kind", "threshold_rules", "alpha_sensitivity", "scope_effect"):
     display(Markdown(f"**{key.replace('_', ' ')}**"), validation[key])
 
 # %%
@@ -238,13 +256,17 @@ vs_measures
 # %% [markdown]
 # ## Trend in melt anomalies
 # Anomalous steps and detected events per year over the training years, Mann-Kendall test
-# (tie-corrected) and Theil-Sen slope.
+# (tie-corrected) and Theil-Sen slope. A year in which no step had a threshold would be left out
+# (`n_years`), never counted as a year without anomalies; with the calibrated threshold every year
+# has decisions.
 
 # %%
 train_years = range(int(time[is_train].year.min()), int(time[is_train].year.max()) + 1)
-steps_per_year = trend.counts_per_year(flagged["anomaly"].to_numpy(), time, train_years)
-events_per_year = trend.counts_per_year(np.ones(len(events), bool), pd.DatetimeIndex(events["start"]), train_years)
-extreme_per_year = trend.counts_per_year(events["extreme"].to_numpy(), pd.DatetimeIndex(events["start"]), train_years)
+decided = trend.decided_years(flagged["threshold"].to_numpy(), time)
+starts = pd.DatetimeIndex(events["start"])
+steps_per_year = trend.counts_per_year(flagged["anomaly"].to_numpy(), time, train_years, decided)
+events_per_year = trend.counts_per_year(np.ones(len(events), bool), starts, train_years, decided)
+extreme_per_year = trend.counts_per_year(events["extreme"].to_numpy(), starts, train_years, decided)
 trend_caption = (
     f"Anomalous steps and detected events of {detector} per year in the training years {train_years.start}-"
     f"{train_years.stop - 1}: Mann-Kendall test and Theil-Sen slope per decade ({dataset}, alpha {alpha})."

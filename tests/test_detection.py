@@ -173,7 +173,7 @@ def test_validation_tables_find_planted_events_on_shared_steps():
             "end": time[planted],
         }
     )
-    cfg = DetectConfig()
+    cfg = DetectConfig(calibration_end="2010-12-31")  # calibrated on the training years, 2011 held out
     detection = detect(s, time, cfg)
     events = match_events(detected_events(detection, cfg), truth)
     scores = {"CLV": s, "noise": np.random.default_rng(5).gamma(2.0, 1.0, len(time))}
@@ -182,12 +182,19 @@ def test_validation_tables_find_planted_events_on_shared_steps():
         "detection_truth",
         "recall_by_type",
         "detection_by_kind",
+        "threshold_rules",
         "alpha_sensitivity",
         "scope_effect",
         "detection_test_year",
     }
     truth_table = tables["detection_truth"].set_index(["method", "threshold"])
-    assert truth_table["n_steps"].nunique() == 1 and len(truth_table) == 4
+    assert len(truth_table) == 5  # both methods under pot, the CLV under the three comparison rules
+    steps = truth_table["n_steps"]
+    assert steps.loc[("CLV", "pot")] == steps.loc[("noise", "pot")] == int(melt_season(time).sum())  # all decided
+    assert steps.loc[("CLV", "pot_trailing")] == steps.loc[("CLV", "sigma")] < steps.loc[("CLV", "pot")]
+    rules = tables["threshold_rules"].set_index("threshold")
+    assert rules.loc["pot", "n_undecided"] == 0 < rules.loc["pot_trailing", "n_undecided"]
+    assert rules["n_steps"].nunique() == 1 and rules.loc["pot", "event_recall"] == 1.0
     assert (
         truth_table.loc[("CLV", "pot"), "event_recall"] == 1.0
         and truth_table.loc[("noise", "pot"), "event_recall"] < 0.5

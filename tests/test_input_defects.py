@@ -149,3 +149,26 @@ def test_a_folder_holding_a_canonical_file_names_the_file_to_give(tmp_path):
     path = _write(_file(), folder / "series.nc")
     message = _load_error(folder)
     assert "series.nc is a canonical series" in message and f"DATA={path}" in message
+
+
+def test_three_hourly_values_of_one_day_are_described_not_called_all_nan(tmp_path):
+    """A CDS file with t2m and tp at 00:00-02:00 of one day (all finite): what the file holds, never "all NaN"."""
+    from clvlib.testing.fixtures import hourly_fields, write_cds_netcdf
+
+    path = write_cds_netcdf(hourly_fields("2021-01-01", 3, variables=("t2m", "tp")), tmp_path / "three_hours.nc")
+    message = _load_error(path)
+    assert "3 hourly value(s) on 2021-01-01, 00:00-02:00: not one complete day" in message
+    assert "all NaN" not in message
+
+
+def test_a_canonical_file_of_six_hourly_values_short_of_a_day_is_described(tmp_path):
+    time = pd.date_range("2020-03-01 00:00", periods=3, freq="6h")
+    ds = xr.Dataset(
+        {
+            "t2m": ("time", np.array([250.0, 251.0, 252.0]), {"units": "K"}),
+            "d2m": ("time", np.array([248.0, 249.0, 247.0]), {"units": "K"}),
+        },
+        coords={"time": time},
+    )
+    message = _load_error(_write(ds, tmp_path / "short.nc"))
+    assert "3 6-hourly value(s) on 2020-03-01, 00:00-12:00: not one complete day" in message

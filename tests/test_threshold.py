@@ -79,3 +79,48 @@ def test_cached_gpd_fit_equals_scipy_and_serves_every_alpha():
     high = pot_threshold(scores, PotConfig(alpha=0.05))
     assert gpd_fit.cache_info().misses == fits and fits > 0  # the second alpha refits nothing
     assert np.all((low > high) | np.isnan(low))
+
+
+def test_calibrated_threshold_decides_everywhere_and_is_causal_after_the_calibration():
+    s = _scores(4)
+    cfg = PotConfig(window=200, block=10, min_history=50, quantile=0.9, alpha=0.01, calibration=150)
+    thr = pot_threshold(s, cfg)
+    assert np.isfinite(thr).all() and np.unique(thr[:150]).size == 1
+    assert np.isnan(pot_threshold(s, SMALL)[:50]).all()  # the trailing rule decides nothing before min_history
+    changed = s.copy()
+    changed[300:] *= 10.0
+    np.testing.assert_array_equal(thr[:300], pot_threshold(changed, cfg)[:300])  # never reads later scores
+    inside = s.copy()
+    inside[:150] *= 3.0  # the calibration period is what the first fit reads
+    assert pot_threshold(inside, cfg)[0] > 2.0 * thr[0]
+
+
+def test_calibration_shorter_than_min_history_gives_no_decision_rather_than_a_bad_fit():
+    cfg = PotConfig(window=200, block=10, min_history=50, quantile=0.9, alpha=0.01, calibration=30)
+    assert np.isnan(pot_threshold(_scores(5), cfg)[:30]).all()
+
+
+@pytest.mark.parametrize("years", [70, 10])
+def test_false_alarm_rate_on_event_free_years_is_near_nominal(years):
+    """Synthetic years without any injected event, the trivial score: the calibrated rule flags about alpha
+    (0.1, DEFAULT_POT) of the melt-season steps of the held-out and training years alike."""
+    from clvlib.config import PreprocessConfig
+    from clvlib.method.baselines import mean_square_z
+    from clvlib.method.detection import DetectConfig, detect
+    from clvlib.method.evaluation import melt_season
+    from clvlib.method.preprocess import preprocess
+    from clvlib.synthetic.generator import SyntheticConfig, generate
+    from clvlib.variables import dataset_variables
+
+    first = 2021 - years + 1
+    climate = generate(11, SyntheticConfig(start=f"{first}-01-01"), inject_events=False)
+    features = preprocess(
+        climate.era5, dataset_variables("era5"), PreprocessConfig(dataset="era5", first_year=first), source="calm"
+    ).features
+    time = pd.DatetimeIndex(features["time"].values)
+    train_end = str(time[features["is_train"].values][-1].date())
+    detection = detect(mean_square_z(features["za"].values), time, DetectConfig(calibration_end=train_end))
+    scope = melt_season(time)
+    assert np.isfinite(detection["threshold"].to_numpy()[scope]).all()  # every melt-season step has a decision
+    rate = detection["anomaly"].to_numpy()[scope].mean()
+    assert 0.1 / 1.5 < rate < 0.1 * 1.5, rate

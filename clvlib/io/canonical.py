@@ -36,6 +36,7 @@ from clvlib.io.checks import (
     check_time,
     check_variable,
     open_netcdf,
+    require_complete_day,
     standard_calendar,
     time_index,
 )
@@ -277,6 +278,7 @@ def canonical_daily(ds: xr.Dataset, source: str) -> CanonicalData:
         columns[name] = ("time", daily_values, {"units": units, "long_name": var.long_name})
     daily = xr.Dataset(columns, coords={"time": days})
     for name, _var in info.items():
+        require_complete_day(ds[name].values, daily[name].values, time, step, name, source)
         if name in catalogue():
             check_daily_means(daily[name].values, name, str(ds[name].attrs["units"]), step.total_seconds(), source)
             check_variable(daily, name, source)

@@ -26,7 +26,9 @@ __all__ = [
     "check_variable",
     "file_head",
     "open_netcdf",
+    "require_complete_day",
     "standard_calendar",
+    "step_label",
     "time_index",
 ]
 
@@ -479,3 +481,46 @@ def check_daily(ds: xr.Dataset, variables: tuple[str, ...], source: str) -> None
         )
     for name in variables:
         check_variable(ds, name, source)
+
+
+def step_label(step: pd.Timedelta) -> str:
+    """``hourly``, ``6-hourly``, ``daily`` ... for a time step.
+
+    Examples
+    --------
+    >>> step_label(pd.Timedelta("1h")), step_label(pd.Timedelta("6h")), step_label(pd.Timedelta("30min"))
+    ('hourly', '6-hourly', '30-minute')
+    """
+    if step == pd.Timedelta("1D"):
+        return "daily"
+    if step % pd.Timedelta("1h") == pd.Timedelta(0):
+        hours = int(step / pd.Timedelta("1h"))
+        return "hourly" if hours == 1 else f"{hours}-hourly"
+    return f"{int(step / pd.Timedelta('1min'))}-minute"
+
+
+def require_complete_day(
+    raw: np.ndarray, daily: np.ndarray, time: pd.DatetimeIndex, step: pd.Timedelta, name: str, source: str
+) -> None:
+    """Refuse a variable whose values make not one complete day, saying what the file holds.
+
+    Finite values that never fill a day (three hourly values of one day, say) leave the daily series
+    empty; the message then says how many values there are and when, never "all NaN".
+    """
+    raw = np.asarray(raw, dtype=float)
+    finite = np.isfinite(raw) if raw.ndim == 1 else np.isfinite(raw).all(axis=tuple(range(1, raw.ndim)))
+    if np.isfinite(daily).any() or not finite.any():
+        return
+    when = pd.DatetimeIndex(time)[finite]
+    dates = sorted({f"{t:%Y-%m-%d}" for t in when})
+    on = dates[0] if len(dates) == 1 else f"{len(dates)} days, {dates[0]} to {dates[-1]}"
+    span = (
+        f"{when[0]:%H:%M}-{when[-1]:%H:%M}"
+        if len(dates) == 1
+        else f"{when[0]:%Y-%m-%d %H:%M} to {when[-1]:%Y-%m-%d %H:%M}"
+    )
+    raise InputDataError(
+        f"{source}: variable '{name}' has {finite.sum()} {step_label(step)} value(s) on {on}, {span}: not one "
+        f"complete day ({int(pd.Timedelta('1D') / step)} values per day are needed). Download whole days, at least "
+        "five complete years for the pipeline."
+    )

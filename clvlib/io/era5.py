@@ -50,7 +50,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from clvlib.errors import InputDataError
-from clvlib.io.checks import canonical_units, check_netcdf_complete, file_head
+from clvlib.io.checks import canonical_units, check_netcdf_complete, file_head, require_complete_day
 from clvlib.io.region import Region, regional_mean, wrap_longitude
 from clvlib.io.scheduler import dask_scheduler
 from clvlib.variables import ERA5_VARIABLES, Kind, catalogue
@@ -664,6 +664,11 @@ def load_era5(paths: Sequence[Path], config: Era5Config = Era5Config()) -> xr.Da
         t = pd.DatetimeIndex(hourly["time"].values)
         hourly = hourly.reindex(time=pd.date_range(t[0], t[-1], freq="h"))
     daily = hourly_to_daily(hourly[list(config.variables)])
+    hours = pd.DatetimeIndex(hourly["time"].values)
+    step = pd.Timedelta(np.diff(hours.asi8).min(), "ns") if len(hours) > 1 else pd.Timedelta("1h")
+    for name in config.variables:
+        source = str(paths[0] if len(paths) == 1 else Path(paths[0]).parent)
+        require_complete_day(hourly[name].values, daily[name].values, hours, step, name, source)
     daily.attrs = {
         "source": "ERA5 hourly single levels (Copernicus CDS), cos(latitude)-weighted regional mean",
         "region": f"{config.region.name}: {config.region.lat_min}..{config.region.lat_max} N, "

@@ -46,7 +46,9 @@ __all__ = [
     "extremes_row",
     "match_events",
     "recall_by_type",
+    "THRESHOLD_RULES",
     "threshold",
+    "threshold_rules",
     "validation_tables",
 ]
 
@@ -67,12 +69,18 @@ class DetectConfig:
         ``k`` of the mean + k*sigma comparison rule (same trailing window as ``pot``).
     extreme_alpha : float
         Tail probability below which a detected event counts as extreme.
+    calibration_end : str or None
+        Last day of the calibration period (the training years, ISO date). When set, rule ``pot`` is
+        calibrated once on the in-scope scores up to it, then updated causally (every step gets a
+        decision); ``pot_trailing`` keeps the purely trailing window for comparison. None: ``pot`` is
+        the trailing rule.
     """
 
     months: tuple[int, ...] = MELT_SEASON_MONTHS
     pot: PotConfig = field(default_factory=lambda: DEFAULT_POT)
     sigma_k: float = 2.0
     extreme_alpha: float = 0.01
+    calibration_end: str | None = None
 
     def as_dict(self) -> dict:
         """Flat dictionary for display."""
@@ -81,11 +89,21 @@ class DetectConfig:
             **{f"pot_{k}": v for k, v in asdict(self.pot).items()},
             "sigma_k": self.sigma_k,
             "extreme_alpha": self.extreme_alpha,
+            "calibration_end": self.calibration_end or "none (trailing)",
         }
+
+    def calibration(self, time: pd.DatetimeIndex) -> np.ndarray | None:
+        """Steps of the calibration period (None without one)."""
+        if self.calibration_end is None:
+            return None
+        return pd.DatetimeIndex(time) <= pd.Timestamp(self.calibration_end)
 
 
 def threshold(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, rule: str = "pot") -> np.ndarray:
-    """Threshold per step by ``rule`` (``pot``, ``pot_centred`` or ``sigma``); NaN out of scope.
+    """Threshold per step by ``rule`` (``pot``, ``pot_trailing``, ``pot_centred`` or ``sigma``); NaN out of scope.
+
+    ``pot`` is calibrated on the training period when ``config.calibration_end`` is set (see
+    :class:`DetectConfig`), else the same as ``pot_trailing``.
 
     Examples
     --------
@@ -97,6 +115,8 @@ def threshold(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, r
     """
     scope = melt_season(time, config.months)
     if rule == "pot":
+        return scoped_threshold(score, scope, config.pot, config.calibration(time))
+    if rule == "pot_trailing":
         return scoped_threshold(score, scope, config.pot)
     if rule == "pot_centred":
         return scoped_threshold(score, scope, replace(config.pot, centred=True))
@@ -106,7 +126,7 @@ def threshold(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, r
             np.asarray(score, float)[scope], config.pot.window, config.sigma_k, config.pot.min_history
         )
         return out
-    raise ValueError(f"unknown threshold rule {rule!r}: expected 'pot', 'pot_centred' or 'sigma'")
+    raise ValueError(f"unknown threshold rule {rule!r}: expected 'pot', 'pot_trailing', 'pot_centred' or 'sigma'")
 
 
 def detect(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, rule: str = "pot") -> pd.DataFrame:
@@ -115,6 +135,65 @@ def detect(score: np.ndarray, time: pd.DatetimeIndex, config: DetectConfig, rule
     with np.errstate(invalid="ignore"):
         flag = np.isfinite(thr) & (np.asarray(score) > thr)
     return pd.DataFrame({"time": pd.DatetimeIndex(time), "score": score, "threshold": thr, "anomaly": flag})
+
+
+#: The threshold rules compared by :func:`threshold_rules` (``pot`` is the pipeline's rule).
+THRESHOLD_RULES: tuple[str, ...] = ("pot", "pot_trailing", "pot_centred", "sigma")
+
+
+def threshold_rules(
+    score: np.ndarray,
+    time: pd.DatetimeIndex,
+    n_days: np.ndarray,
+    reference: pd.DataFrame | NotAvailable,
+    config: DetectConfig,
+    rules: tuple[str, ...] = THRESHOLD_RULES,
+) -> pd.DataFrame:
+    """One score under every threshold rule: how many steps get no decision, how often calm steps are flagged.
+
+    ``n_undecided`` counts the in-scope steps a rule gives no threshold (a trailing window without
+    enough history); ``flag_rate`` is the share of the decided in-scope steps flagged outside the
+    reference events (every decided step without a reference), to set beside the nominal
+    ``config.pot.alpha``. With a reference, the metrics of :func:`comparison_table` follow, on the
+    steps where *every* rule decides, so that the rules are compared on the same steps.
+
+    Examples
+    --------
+    >>> t = pd.date_range("1990-01-01", periods=1460, freq="5D")
+    >>> s = np.random.default_rng(0).exponential(size=1460)
+    >>> cfg = DetectConfig(calibration_end="2005-12-31")
+    >>> table = threshold_rules(s, t, np.full(1460, 5), NotAvailable("none"), cfg).set_index("threshold")
+    >>> table.loc[["pot", "pot_trailing"], "n_undecided"].tolist()
+    [0, 93]
+    >>> bool(abs(table.loc["pot", "flag_rate"] - 0.1) < 0.03)
+    True
+    """
+    time = pd.DatetimeIndex(time)
+    scope = melt_season(time, config.months)
+    detections = {rule: detect(score, time, config, rule) for rule in rules}
+    calm = scope.copy() if isinstance(reference, NotAvailable) else scope & ~step_labels(time, n_days, reference)
+    rows = []
+    for rule, d in detections.items():
+        decided = np.isfinite(d["threshold"].to_numpy())
+        flags = d["anomaly"].to_numpy()
+        rows.append(
+            {
+                "threshold": rule,
+                "n_undecided": int((scope & ~decided).sum()),
+                "flag_rate": float(flags[calm & decided].mean()) if (calm & decided).any() else np.nan,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if isinstance(reference, NotAvailable):
+        return table
+    common = scope.copy()
+    for d in detections.values():
+        common &= np.isfinite(d["threshold"].to_numpy())
+    metrics = [
+        asdict(evaluate(d["score"].to_numpy(), d["anomaly"].to_numpy(), time, n_days, reference, common))
+        for d in detections.values()
+    ]
+    return pd.concat([table, pd.DataFrame(metrics)], axis=1)
 
 
 def comparison_table(
@@ -309,9 +388,11 @@ def validation_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``detection_truth`` (every method under the trailing rule, and the CLV under the centred
-        and mean + k sigma rules, all on the same steps), ``recall_by_type``, ``detection_by_kind``
-        (every method per kind of event, :func:`detection_by_kind`), ``alpha_sensitivity``,
+        ``detection_truth`` (every method under the pipeline's rule ``pot`` on the same steps, then the
+        CLV under the trailing, centred and mean + k sigma rules on the steps where those three decide;
+        ``n_steps`` says how many), ``recall_by_type``, ``detection_by_kind`` (every method per kind of
+        event, :func:`detection_by_kind`), ``threshold_rules`` (the CLV under every rule on common
+        steps, with undecided steps and flag rate, :func:`threshold_rules`), ``alpha_sensitivity``,
         ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
         rounded to 4 decimals (the keys of :data:`VALIDATION_TABLES`).
     """
@@ -321,7 +402,7 @@ def validation_tables(
     table = pd.concat(
         [
             comparison_table(scores, time, n_days, truth, config),
-            comparison_table(clv, time, n_days, truth, config, rules=("pot_centred", "sigma")),
+            comparison_table(clv, time, n_days, truth, config, rules=("pot_trailing", "pot_centred", "sigma")),
         ],
         ignore_index=True,
     ).round(4)
@@ -348,6 +429,7 @@ def validation_tables(
         "detection_truth": table,
         "recall_by_type": recall_by_type(truth[truth["end"] >= first_scored], events).round(4),
         "detection_by_kind": detection_by_kind(scores, time, n_days, truth, config).round(4),
+        "threshold_rules": threshold_rules(scores[detector], time, n_days, truth, config).round(4),
         "alpha_sensitivity": sens[
             ["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]
         ].round(4),
@@ -374,6 +456,7 @@ VALIDATION_TABLES: tuple[str, ...] = (
     "detection_truth",
     "recall_by_type",
     "detection_by_kind",
+    "threshold_rules",
     "alpha_sensitivity",
     "scope_effect",
     "detection_test_year",

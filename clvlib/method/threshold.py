@@ -9,11 +9,17 @@ exceedances ``s - u``, and call a score anomalous when its tail probability
 Unlike the original code, the window is *trailing* by default (a decision never reads scores
 after the block it belongs to), and the GPD is fitted once per block of ``block`` positions
 rather than once per point. ``centred=True`` reproduces the original's centred window.
+
+With ``calibration > 0`` (SPOT's initial calibration, Siffer et al. 2017) the first ``calibration``
+scores, the training period, are fitted once and that threshold applies to all of them; after it,
+each block is fitted on the trailing ``max(window, calibration)`` scores before it. Every position
+then has a threshold: a trailing window alone leaves the first ``min_history`` positions (the first
+three melt seasons of a record) without any decision.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -50,6 +56,8 @@ class PotConfig:
         Fewest scores a trailing window needs; earlier positions get no threshold (NaN).
     centred : bool
         Centre the window on the block (reads the future; reproduces the original).
+    calibration : int
+        Leading scores fitted once as the initial calibration (0: none, every block trailing).
     """
 
     window: int = 730
@@ -58,8 +66,11 @@ class PotConfig:
     alpha: float = 0.02
     min_history: int = 146
     centred: bool = False
+    calibration: int = 0
 
     def __post_init__(self) -> None:
+        if self.calibration < 0 or (self.calibration and self.centred):
+            raise ValueError(f"calibration must be >= 0 and is not used with a centred window, got {self.calibration}")
         if not 0.0 < self.alpha < 1.0 - self.quantile:
             raise ValueError(f"alpha must be in (0, 1 - quantile) = (0, {1 - self.quantile:g}), got {self.alpha}")
         if self.block < 1 or self.window < 10 or self.min_history < 10:
@@ -111,9 +122,20 @@ def _window(n: int, start: int, stop: int, config: PotConfig) -> slice | None:
         centre = (start + stop) // 2
         lo = max(0, min(centre - config.window // 2, n - config.window))
         return slice(lo, min(n, lo + config.window))
+    if config.calibration:
+        if start < config.calibration:
+            return slice(0, min(config.calibration, n)) if config.calibration >= config.min_history else None
+        return slice(max(0, start - max(config.window, config.calibration)), start)
     if start < config.min_history:
         return None
     return slice(max(0, start - config.window), start)
+
+
+def _blocks(n: int, config: PotConfig) -> list[tuple[int, int]]:
+    """Position ranges that share one fit: the calibration period as one, then blocks of ``config.block``."""
+    first = min(config.calibration, n)
+    edges = [0, *range(first, n, config.block), n] if first else [*range(0, n, config.block), n]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 def pot_threshold(scores: np.ndarray, config: PotConfig = PotConfig()) -> np.ndarray:
@@ -130,12 +152,22 @@ def pot_threshold(scores: np.ndarray, config: PotConfig = PotConfig()) -> np.nda
     -------
     ndarray, shape (n,)
         Threshold of each position; NaN where a trailing window has fewer than
-        ``config.min_history`` scores.
+        ``config.min_history`` scores (never with a calibration of at least ``min_history`` scores).
+
+    Examples
+    --------
+    Ten "years" of exponential scores: the trailing rule decides nothing in the first two, the
+    calibrated one decides everywhere, with one threshold over the calibration period.
+
+    >>> s = np.random.default_rng(1).exponential(size=500)
+    >>> cfg = PotConfig(window=200, block=50, quantile=0.8, alpha=0.1, min_history=100)
+    >>> trailing, calibrated = pot_threshold(s, cfg), pot_threshold(s, replace(cfg, calibration=300))
+    >>> int(np.isnan(trailing).sum()), int(np.isnan(calibrated).sum()), len(set(calibrated[:300].round(9)))
+    (100, 0, 1)
     """
     scores = np.asarray(scores, dtype=float)
     out = np.full(scores.shape, np.nan)
-    for start in range(0, scores.size, config.block):
-        stop = min(start + config.block, scores.size)
+    for start, stop in _blocks(scores.size, config):
         window = _window(scores.size, start, stop, config)
         if window is not None:
             out[start:stop] = tail_threshold(scores[window], config.quantile, config.alpha)
@@ -147,7 +179,7 @@ def pot_threshold_per_point(scores: np.ndarray, config: PotConfig = PotConfig())
     scores = np.asarray(scores, dtype=float)
     out = np.full(scores.shape, np.nan)
     for t in range(scores.size):
-        window = _window(scores.size, t, t + 1, config)
+        window = _window(scores.size, t, t + 1, replace(config, calibration=0))
         if window is not None:
             out[t] = tail_threshold(scores[window], config.quantile, config.alpha)
     return out
@@ -192,12 +224,16 @@ def to_events(anomalous: np.ndarray, time: pd.DatetimeIndex, scores: np.ndarray)
     return pd.DataFrame(rows, columns=["event_id", "start", "end", "peak_time", "peak_score", "n_steps"])
 
 
-def scoped_threshold(scores: np.ndarray, scope: np.ndarray, config: PotConfig = PotConfig()) -> np.ndarray:
+def scoped_threshold(
+    scores: np.ndarray, scope: np.ndarray, config: PotConfig = PotConfig(), calibration: np.ndarray | None = None
+) -> np.ndarray:
     """Peaks-over-threshold threshold computed on the in-scope scores only (NaN elsewhere).
 
     The in-scope scores (for example the melt-season steps) are taken in time order as one
     series, the threshold is fitted on it with :func:`pot_threshold`, and mapped back. A winter
-    step can then neither be flagged nor inflate the tail of the summer distribution.
+    step can then neither be flagged nor inflate the tail of the summer distribution. With
+    ``calibration`` (True for the leading steps of the calibration period, e.g. the training
+    years), its in-scope steps are the initial calibration (``PotConfig.calibration``).
 
     Examples
     --------
@@ -207,6 +243,8 @@ def scoped_threshold(scores: np.ndarray, scope: np.ndarray, config: PotConfig = 
     (0, True)
     """
     scope = np.asarray(scope, dtype=bool)
+    if calibration is not None:
+        config = replace(config, calibration=int((np.asarray(calibration, dtype=bool) & scope).sum()))
     out = np.full(np.shape(scores), np.nan)
     out[scope] = pot_threshold(np.asarray(scores, dtype=float)[scope], config)
     return out

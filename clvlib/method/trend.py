@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, theilslopes
 
-__all__ = ["Trend", "counts_per_decade", "counts_per_year", "mann_kendall", "trend_table", "trend_test"]
+__all__ = [
+    "Trend",
+    "counts_per_decade",
+    "counts_per_year",
+    "decided_years",
+    "mann_kendall",
+    "trend_table",
+    "trend_test",
+]
 
 
 @dataclass(frozen=True)
@@ -71,28 +79,56 @@ def trend_test(y: np.ndarray, x: np.ndarray | None = None) -> Trend:
     )
 
 
-def counts_per_year(flags: np.ndarray, time: pd.DatetimeIndex, years: range) -> pd.Series:
+def counts_per_year(
+    flags: np.ndarray, time: pd.DatetimeIndex, years: range, decided: set[int] | None = None
+) -> pd.Series:
     """Number of flagged steps in each calendar year of ``years`` (zeros included).
+
+    With ``decided`` (the years in which at least one step had a threshold, :func:`decided_years`),
+    a year without any decision is NaN, never a calm year with zero anomalies.
 
     Examples
     --------
     >>> t = pd.DatetimeIndex(["2000-06-01", "2000-07-01", "2002-06-01"])
     >>> counts_per_year(np.array([1, 1, 1], bool), t, range(2000, 2003)).tolist()
     [2, 0, 1]
+    >>> counts_per_year(np.array([1, 1, 1], bool), t, range(2000, 2003), decided={2000, 2002}).tolist()
+    [2.0, nan, 1.0]
     """
     years_of = pd.DatetimeIndex(time).year
     counts = pd.Series(np.asarray(flags, dtype=int), index=years_of).groupby(level=0).sum()
-    return counts.reindex(list(years), fill_value=0).rename_axis("year").astype(int)
+    counts = counts.reindex(list(years), fill_value=0).rename_axis("year").astype(int)
+    if decided is None:
+        return counts
+    return counts.astype(float).where(counts.index.isin(sorted(decided)))
+
+
+def decided_years(threshold: np.ndarray, time: pd.DatetimeIndex) -> set[int]:
+    """Calendar years in which at least one step has a threshold (a decision).
+
+    Examples
+    --------
+    >>> decided_years(np.array([np.nan, 1.0, np.nan]), pd.DatetimeIndex(["2000-06-01", "2001-06-01", "2002-06-01"]))
+    {2001}
+    """
+    has = np.isfinite(np.asarray(threshold, dtype=float))
+    return {int(y) for y in pd.DatetimeIndex(time).year[has]}
 
 
 def counts_per_decade(per_year: pd.Series) -> pd.Series:
-    """Sum of yearly counts per decade (1951-1960 is labelled 1950s with the 1950 convention: year // 10)."""
+    """Sum of yearly counts per decade (1951-1960 is labelled 1950s with the 1950 convention: year // 10).
+
+    Years without a decision (NaN) are left out of the sum; a decade with none decided is NaN.
+    """
     decade = (per_year.index.to_numpy() // 10) * 10
-    return per_year.groupby(decade).sum().rename_axis("decade")
+    return per_year.groupby(decade).sum(min_count=1).rename_axis("decade")
 
 
 def trend_table(per_year: dict[str, pd.Series]) -> pd.DataFrame:
     """Mann-Kendall and Theil-Sen results (slope per decade) of several yearly count series.
+
+    Years without a decision (NaN, :func:`counts_per_year` with ``decided``) are left out; ``n_years``
+    says how many years each test used.
 
     Examples
     --------
@@ -103,12 +139,14 @@ def trend_table(per_year: dict[str, pd.Series]) -> pd.DataFrame:
     """
     rows = []
     for name, series in per_year.items():
+        series = series.dropna()  # years without a decision are not calm years: they are left out
         t = trend_test(series.to_numpy(dtype=float), series.index.to_numpy(dtype=float))
         rows.append(
             {
                 "series": name,
                 "first_year": int(series.index.min()),
                 "last_year": int(series.index.max()),
+                "n_years": int(series.size),
                 "total": float(series.sum()),
                 "mann_kendall_s": t.s,
                 "kendall_tau": round(t.tau, 4),
