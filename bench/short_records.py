@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--score-only", action="store_true", help="score an earlier run's output again")
     args = parser.parse_args()
     out = args.out or ROOT / "build" / f"short-{args.years}"
     raw = ROOT / "build" / f"short-raw-{args.seed}"
@@ -62,14 +63,15 @@ def main() -> None:
         f"last{args.years}",
         "--no-progress",
     ]
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    if not args.score_only:
+        subprocess.run(cmd, check=True, cwd=ROOT)
     scores = pd.read_csv(out / "scores.csv", parse_dates=["time"])
     time = pd.DatetimeIndex(scores["time"])
     truth = load_truth(raw)
     truth = truth[(truth["end"] >= time[0]) & (truth["start"] <= time[-1])]
     scope = melt_season(time)
     flags = scores["anomaly"].to_numpy().astype(bool)
-    n_days = np.diff(np.r_[time.asi8, (time[-1] + pd.Timedelta(days=5)).value]) // 86_400_000_000_000
+    n_days = np.r_[(time[1:] - time[:-1]).days, 5]
     m = evaluate(scores["score"].to_numpy(), flags, time, n_days, truth, scope)
     undecided = int((scope & scores["threshold"].isna().to_numpy()).sum())
     years_without = sorted(
