@@ -82,6 +82,7 @@ __all__ = [
     "copy_base",
     "detection_summary",
     "is_complete",
+    "kind_summary",
     "main",
     "parse_seeds",
     "prepare_root",
@@ -516,6 +517,42 @@ def attribution_summary(
     return out[["build", "method", "dataset"] + [c for c in out.columns if c not in ("build", "method", "dataset")]]
 
 
+def kind_summary(by_kind: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Mean and standard deviation over seeds of detection per kind of event, per method and data set.
+
+    Parameters
+    ----------
+    by_kind : mapping of (seed, build, dataset) to DataFrame
+        ``tab_detection_by_kind_<dataset>`` (method, kind, n_reference_events, event_recall, pr_auc, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, kind, dataset, n_seeds, then mean and standard deviation of n_reference_events,
+        event_recall and pr_auc. Every build scores every method: a CLV configuration's rows come from
+        the build that reports it, the others' from the first build (order paper, best, original).
+
+    Examples
+    --------
+    >>> t = lambda a: pd.DataFrame({"method": ["CLV (paper)", "CLV (best)", "Mahalanobis"], "kind": "coupling",
+    ...                             "n_reference_events": 10, "event_recall": [a, a + 0.1, 0.9], "pr_auc": 0.5})
+    >>> s = kind_summary({(0, "paper", "era5"): t(0.2), (0, "best", "era5"): t(0.4), (1, "paper", "era5"): t(0.4),
+    ...                   (1, "best", "era5"): t(0.6)})
+    >>> s[["method", "n_seeds", "event_recall_mean"]].round(4).values.tolist()
+    [['CLV (paper)', 2, 0.3], ['Mahalanobis', 2, 0.9], ['CLV (best)', 2, 0.6]]
+    """
+    long = _stack(by_kind)
+    if long.empty:
+        return pd.DataFrame(columns=["method", "kind", "dataset", "n_seeds"])
+    builds = sorted(pd.unique(long["build"]), key=lambda b: _build_rank(pd.Series([b])).iloc[0])
+    own = long["method"] == "CLV (" + long["build"] + ")"
+    reported = long["method"].isin([f"CLV ({b})" for b in builds])
+    long = long[own | (~reported & (long["build"] == builds[0]))]
+    columns = [c for c in ("n_reference_events", "event_recall", "pr_auc") if c in long.columns]
+    out = _mean_std(long, ["method", "kind", "dataset"], columns)
+    return out.sort_values(["dataset"], kind="stable").reset_index(drop=True)
+
+
 def support_text(n_holds: int, n_seeds: int, n_untestable: int = 0) -> str:
     """``"holds for 4 of 5 seeds"`` (and how many were not testable).
 
@@ -579,14 +616,18 @@ def claims_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
 def collect(out: Path, seeds: tuple[int, ...], methods: tuple[str, ...]) -> dict:
     """Read every finished root's tables.
 
-    Returns ``{"detection", "attribution": {(seed, build, dataset): df}, "claims": df, "inputs": [paths]}``.
+    Returns ``{"detection", "attribution", "by_kind": {(seed, build, dataset): df}, "claims": df, "inputs": [paths]}``.
     """
-    detection, attribution, claims, inputs = {}, {}, [], []
+    detection, attribution, by_kind, claims, inputs = {}, {}, {}, [], []
     for seed in seeds:
         for method in methods:
             root = SeedLayout(out, seed).method(method)
             for ds in DATASETS:
-                for kind, store in (("detection_truth", detection), ("attribution_truth", attribution)):
+                for kind, store in (
+                    ("detection_truth", detection),
+                    ("attribution_truth", attribution),
+                    ("detection_by_kind", by_kind),
+                ):
                     path = root / "paper" / "tables" / f"tab_{kind}_{ds}.csv"
                     if path.exists():
                         store[(seed, method, ds)] = pd.read_csv(path)
@@ -600,7 +641,13 @@ def collect(out: Path, seeds: tuple[int, ...], methods: tuple[str, ...]) -> dict
         if claims
         else pd.DataFrame(columns=["seed", "method", "id", "claim", "verdict"])
     )
-    return {"detection": detection, "attribution": attribution, "claims": verdicts, "inputs": inputs}
+    return {
+        "detection": detection,
+        "attribution": attribution,
+        "by_kind": by_kind,
+        "claims": verdicts,
+        "inputs": inputs,
+    }
 
 
 def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dict, inputs: list[Path]) -> list[Path]:
@@ -617,12 +664,15 @@ def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dic
         "deviation (ddof 1) per build, attribution method and data set.",
         "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, "
         "per CLV configuration.",
+        "seeds_kinds": f"Detection per kind of injected event over seeds ({n}): mean and standard deviation (ddof 1) "
+        "of event recall and PR-AUC per synthetic world, detection method, kind of event and data set.",
     }
     formats = {
         "seeds_runs": ("csv", "md"),
         "seeds_detection": ("csv", "md"),
         "seeds_attribution": ("csv", "md", "tex"),
         "seeds_claims": ("csv", "md", "tex"),
+        "seeds_kinds": ("csv", "md"),
     }
     paths = []
     for key, table in tables.items():
@@ -639,9 +689,9 @@ def aggregate(
     worlds: tuple[str, ...] = ("default",),
 ) -> dict[str, pd.DataFrame]:
     """Collect the finished roots of ``seeds``, ``methods`` and ``worlds``, aggregate them per world and save the
-    four tables (each with a ``world`` column first)."""
+    five tables (each with a ``world`` column first)."""
     parts: dict[str, list[pd.DataFrame]] = {
-        k: [] for k in ("seeds_runs", "seeds_detection", "seeds_attribution", "seeds_claims")
+        k: [] for k in ("seeds_runs", "seeds_detection", "seeds_attribution", "seeds_claims", "seeds_kinds")
     }
     inputs: list[Path] = []
     for world in worlds:
@@ -652,6 +702,7 @@ def aggregate(
             ("seeds_detection", detection_summary(runs)),
             ("seeds_attribution", attribution_summary(found["attribution"])),
             ("seeds_claims", claims_summary(found["claims"])),
+            ("seeds_kinds", kind_summary(found["by_kind"])),
         ):
             parts[key].append(table.assign(world=world)[["world", *table.columns]])
         inputs += found["inputs"]
