@@ -74,6 +74,7 @@ __all__ = [
     "NOTEBOOKS",
     "SeedLayout",
     "aggregate",
+    "attribution_by_kind",
     "attribution_summary",
     "build_base",
     "build_method",
@@ -517,6 +518,30 @@ def attribution_summary(
     return out[["build", "method", "dataset"] + [c for c in out.columns if c not in ("build", "method", "dataset")]]
 
 
+def attribution_by_kind(attribution: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
+    """:func:`attribution_summary` over every event type (``all``) and per kind of event (rows ``kind: <kind>``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"method": ["occlusion"] * 2, "type": ["all", "kind: coupling"], "n_events": [10, 4],
+    ...                   "top1_accuracy": [0.5, 0.25]})
+    >>> attribution_by_kind({(0, "paper", "era5"): t})[["type", "top1_accuracy_mean"]].values.tolist()
+    [['all', 0.5], ['kind: coupling', 0.25]]
+    """
+    kinds = sorted({t for table in attribution.values() for t in table["type"] if str(t).startswith("kind: ")})
+    parts = [attribution_summary(attribution, t).assign(type=t) for t in ["all", *kinds]]
+    out = pd.concat(parts, ignore_index=True)
+    return out[
+        [
+            "build",
+            "method",
+            "dataset",
+            "type",
+            *[c for c in out.columns if c not in ("build", "method", "dataset", "type")],
+        ]
+    ]
+
+
 def kind_summary(by_kind: Mapping[tuple[int, str, str], pd.DataFrame]) -> pd.DataFrame:
     """Mean and standard deviation over seeds of detection per kind of event, per method and data set.
 
@@ -660,8 +685,8 @@ def save_tables(paper: Path, tables: Mapping[str, pd.DataFrame], parameters: dic
         "tab_detection_truth that tab_seeds_detection averages (in_summary = 1).",
         "seeds_detection": f"Detection against the injected events over seeds ({n}): mean and standard deviation "
         "(ddof 1) per synthetic world, detection method, threshold rule and data set.",
-        "seeds_attribution": f"Ground truth of the attributions over seeds ({n}), all event types: mean and standard "
-        "deviation (ddof 1) per build, attribution method and data set.",
+        "seeds_attribution": f"Ground truth of the attributions over seeds ({n}), all event types and per kind of "
+        "event (synoptic world): mean and standard deviation (ddof 1) per build, attribution method and data set.",
         "seeds_claims": f"The paper's claims over seeds ({n}): for how many seeds each claim holds, "
         "per CLV configuration.",
         "seeds_kinds": f"Detection per kind of injected event over seeds ({n}): mean and standard deviation (ddof 1) "
@@ -700,7 +725,7 @@ def aggregate(
         for key, table in (
             ("seeds_runs", runs),
             ("seeds_detection", detection_summary(runs)),
-            ("seeds_attribution", attribution_summary(found["attribution"])),
+            ("seeds_attribution", attribution_by_kind(found["attribution"])),
             ("seeds_claims", claims_summary(found["claims"])),
             ("seeds_kinds", kind_summary(found["by_kind"])),
         ):
