@@ -71,3 +71,12 @@ def test_baseline_scores_fit_on_the_training_steps_only(data):
     assert list(a) == list(BASELINES)
     for name in ("Mahalanobis", "PCA residual", "Isolation Forest"):
         np.testing.assert_allclose(a[name][is_train], b[name][is_train])
+
+
+def test_baselines_work_on_a_record_of_few_features(data):
+    """A user's point download may hold 2-7 variables: every baseline still scores every step."""
+    train, test = data
+    for n in (2, 3, 7):
+        x = np.hstack([train, train[:, :1] ** 2])[:, :n] if n == 7 else train[:, :n]
+        out = baseline_scores(x, np.arange(len(x)) < 2000)
+        assert all(np.isfinite(v).all() and len(v) == len(x) for v in out.values())

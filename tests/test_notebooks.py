@@ -107,11 +107,16 @@ def test_notebooks_01_to_06_quick(project_root, dataset, kernel):
         "CLV (best)",
         "unclustered VAE (paper)",
         "unclustered VAE (best)",
+        "Mahalanobis",
+        "PCA residual",
         "Isolation Forest",
         "max abs z",
         "mean z^2 (trivial)",
     } <= set(truth["method"])
-    assert truth["n_steps"].nunique() == 1
+    main = truth[truth["threshold"] == "pot"]  # every detector under the calibrated rule: every melt-season step
+    assert main["n_steps"].nunique() == 1 and truth["n_steps"].max() == main["n_steps"].iloc[0]
+    rules = pd.read_csv(project_root / "paper" / "tables" / f"tab_threshold_rules_{dataset}.csv").set_index("threshold")
+    assert rules.loc["pot", "n_undecided"] == 0 < rules.loc["pot_trailing", "n_undecided"]
     # a model that learnt something beats chance on the injected events
     clv = truth[(truth["method"] == "CLV (best)") & (truth["threshold"] == "pot")].iloc[0]
     assert clv["pr_auc"] > 2 * clv["n_true_steps"] / clv["n_steps"]

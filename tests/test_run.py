@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 from conftest import ROOT
 
+from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.pipeline.run import importance_table
 
@@ -48,7 +49,11 @@ def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp
     result = _make_run(data, out, "PROFILE=quick", "NAME=mine")
     assert result.returncode == 0, result.stdout + result.stderr
     scores = pd.read_csv(out / "scores.csv", parse_dates=["time"])
-    assert list(scores.columns) == ["time", "score", "threshold", "anomaly"]
+    assert list(scores.columns[:4]) == ["time", "score", "threshold", "anomaly"]
+    side = [c.removeprefix("score: ") for c in scores.columns[4:]]  # every detector's raw score, side by side
+    assert {"CLV (paper)", "CLV (best)", "Mahalanobis", "PCA residual", "mean z^2 (trivial)"} <= set(side)
+    np.testing.assert_allclose(scores["score: CLV (paper)"], scores["score"], rtol=1e-12)
+    assert scores["threshold"].notna().sum() == melt_season(pd.DatetimeIndex(scores["time"])).sum()  # all decided
     assert len(scores) == 16 * 73 and scores["time"].iloc[0] == pd.Timestamp("2006-01-01")
     assert set(scores["anomaly"]) <= {0, 1} and scores["anomaly"].sum() > 0
     flagged = scores[scores["anomaly"] == 1]

@@ -32,10 +32,15 @@ __all__ = [
     "IsolationForestScore",
     "MahalanobisScore",
     "PCAResidualScore",
+    "PCA_COMPONENTS",
     "baseline_scores",
     "max_abs_z",
     "mean_square_z",
+    "pca_components",
 ]
+
+#: Components of the PCA baseline, chosen on the tuning seeds for 13-15 features (``bench/baselines.py``).
+PCA_COMPONENTS = 7
 
 #: Names of the baselines of :func:`baseline_scores`, in table order.
 BASELINES: tuple[str, ...] = (
@@ -185,7 +190,7 @@ class PCAResidualScore:
     True
     """
 
-    n_components: int = 7
+    n_components: int = PCA_COMPONENTS
     random_state: int = 0
 
     def fit(self, values: np.ndarray) -> "PCAResidualScore":
@@ -211,6 +216,21 @@ class PCAResidualScore:
         return self.feature_contributions(values).sum(axis=1)
 
 
+def pca_components(n_features: int) -> int:
+    """Components of the PCA baseline for ``n_features`` features.
+
+    :data:`PCA_COMPONENTS` was chosen on records of 13 and 15 features; a user's record may hold
+    fewer (a point download of 7 variables, say), so at most half of the features are kept, and at
+    least one: the residual must keep room for the structure the components miss.
+
+    Examples
+    --------
+    >>> pca_components(15), pca_components(13), pca_components(7), pca_components(2)
+    (7, 6, 3, 1)
+    """
+    return max(1, min(PCA_COMPONENTS, n_features // 2))
+
+
 def baseline_scores(values: np.ndarray, is_train: np.ndarray, random_state: int = 0) -> dict[str, np.ndarray]:
     """Every baseline's score per step, fitted on the training steps, in the order of :data:`BASELINES`.
 
@@ -233,9 +253,10 @@ def baseline_scores(values: np.ndarray, is_train: np.ndarray, random_state: int 
     """
     values = np.asarray(values, dtype=float)
     train = values[np.asarray(is_train, bool)]
+    components = pca_components(values.shape[1])
     return {
         "Mahalanobis": MahalanobisScore().fit(train).decision_function(values),
-        "PCA residual": PCAResidualScore().fit(train).decision_function(values),
+        "PCA residual": PCAResidualScore(components).fit(train).decision_function(values),
         "Isolation Forest": IsolationForestScore(random_state=random_state).fit(train).decision_function(values),
         "max abs z": max_abs_z(values),
         "mean z^2 (trivial)": mean_square_z(values),
