@@ -112,7 +112,7 @@ def test_make_run_on_the_point_product(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     scores = (out / "scores.csv").read_text().splitlines()
-    assert scores[0] == "time,score,threshold,anomaly" and len(scores) == 1 + 9 * 73
+    assert scores[0].startswith("time,score,threshold,anomaly,score: CLV (original)") and len(scores) == 1 + 9 * 73
     assert (out / "report.html").exists() and (out / ".clvlib-run.json").exists()
 
 
