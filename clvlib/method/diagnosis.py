@@ -23,7 +23,12 @@ __all__ = ["shift_passthrough"]
 
 @torch.no_grad()
 def shift_passthrough(
-    model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, names: tuple[str, ...], shift: float = 3.0
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    steps: np.ndarray,
+    names: tuple[str, ...],
+    shift: float = 3.0,
+    length: int = 1,
 ) -> pd.DataFrame:
     """Share of a shift injected into one feature at one step that its reconstruction reproduces.
 
@@ -39,6 +44,9 @@ def shift_passthrough(
         Feature names.
     shift : float
         Size of the injected shift (in the input's standard deviations).
+    length : int
+        Consecutive steps shifted, from each step on (an injected event lasts 1-3 steps); the
+        pass-through is the mean over them.
 
     Returns
     -------
@@ -50,14 +58,17 @@ def shift_passthrough(
     w = model.config.window
     windows = sliding_windows(x, w)
     steps = np.asarray(steps, dtype=int)
+    if not 1 <= length <= w // 2 + 1:
+        raise ValueError(f"length={length}: expected 1 to {w // 2 + 1} steps for a window of {w}")
     start = np.clip(steps - w // 2, 0, len(windows) - 1)
-    pos = steps - start
+    pos = np.minimum(steps - start, w - length)
     n_feat = x.shape[1]
     base = torch.from_numpy(windows[start])  # (n_steps, w, n_feat)
     shifted = base[:, None].repeat(1, n_feat, 1, 1)  # (n_steps, n_feat, w, n_feat)
     rows = torch.arange(len(steps))
     for f in range(n_feat):
-        shifted[rows, f, torch.from_numpy(pos), f] += shift
+        for k in range(length):
+            shifted[rows, f, torch.from_numpy(pos + k), f] += shift
     model.net_.eval()
     device = model.torch_device()
 
@@ -67,9 +78,10 @@ def shift_passthrough(
 
     recon = reconstruct(base)  # (n_steps, w, n_feat)
     recon_shifted = reconstruct(shifted.reshape(-1, w, n_feat)).reshape(len(steps), n_feat, w, n_feat)
-    p = torch.from_numpy(pos)
-    share = np.empty((len(steps), n_feat))
-    for f in range(n_feat):
-        share[:, f] = ((recon_shifted[rows, f, p, f] - recon[rows, p, f]) / shift).numpy()
+    share = np.zeros((len(steps), n_feat))
+    for k in range(length):
+        p = torch.from_numpy(pos + k)
+        for f in range(n_feat):
+            share[:, f] += ((recon_shifted[rows, f, p, f] - recon[rows, p, f]) / shift).numpy() / length
     table = pd.DataFrame({"feature": list(names), "passthrough": share.mean(axis=0)})
     return pd.concat([table, pd.DataFrame({"feature": ["all"], "passthrough": [share.mean()]})], ignore_index=True)
