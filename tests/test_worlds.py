@@ -131,3 +131,18 @@ def test_melt_stays_physical(world, seed):
     climate = generate(seed, SyntheticConfig(world=world))
     assert float(climate.gemb["melt"].max()) < 160.0
     assert float(climate.era5["smlt"].max()) * 1000.0 < 160.0
+
+
+def test_the_synoptic_world_is_written_verified_and_read_as_notebook_01_reads_it(tmp_path):
+    """Notebook 01 verifies the synthetic folder without knowing the world; make seeds requires the one it wrote."""
+    from clvlib.errors import InputDataError
+    from clvlib.io.sources import find_source
+    from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
+
+    folder = tmp_path / "data" / "raw" / "synthetic" / "seed-0"
+    write_synthetic(folder, seed=0, config=SyntheticConfig(start="2015-01-01", world="synoptic"))
+    assert verify_synthetic(folder, 0)["config"]["world"] == "synoptic"
+    assert verify_synthetic(folder, 0, "synoptic")["seed"] == 0
+    with pytest.raises(InputDataError, match="world 'synoptic', expected 'default'"):
+        verify_synthetic(folder, 0, "default")
+    assert find_source(tmp_path, "era5", seed=0, environ={}).description.endswith("synoptic world")

@@ -62,8 +62,11 @@ def write_synthetic(folder: Path, seed: int = 0, config: SyntheticConfig = _DEFA
     return folder / MANIFEST
 
 
-def verify_synthetic(folder: Path, seed: int, world: str = "default") -> dict:
-    """Check that ``folder`` holds complete, unmodified embedded-default data for ``seed`` and ``world``.
+def verify_synthetic(folder: Path, seed: int, world: str | None = None) -> dict:
+    """Check that ``folder`` holds complete, unmodified embedded-default data for ``seed`` (and ``world``).
+
+    ``world`` None accepts the world the manifest records (notebook 01 reads whichever world
+    ``make synthetic WORLD=...`` wrote); a name requires that world.
 
     Returns
     -------
@@ -88,7 +91,7 @@ def verify_synthetic(folder: Path, seed: int, world: str = "default") -> dict:
             f"Run 'make synthetic SEED={seed}'."
         )
     found = manifest.get("config", {}).get("world", "default")
-    if found != world:
+    if world is not None and found != world:
         raise InputDataError(
             f"{path}: data are of the synthetic world {found!r}, expected {world!r}. "
             f"Run 'make synthetic SEED={seed} WORLD={world}'."
