@@ -147,29 +147,7 @@ display(summary)
 # %%
 normal = features.is_train & features.time.month.isin([5, 6, 7, 8, 9])
 probe = normal.nonzero()[0][::10]
-passthrough = (
-    pd.concat(
-        [
-            pd.concat(
-                [
-                    diagnosis.shift_passthrough(m, features.za, probe, features.names).set_index("feature")[
-                        "passthrough"
-                    ],
-                    pd.Series(
-                        diagnosis.shift_passthrough(m, features.za, probe, features.names, length=3)[
-                            "passthrough"
-                        ].iloc[-1],
-                        index=["all, 3 steps"],
-                    ),
-                ]
-            ).rename(n)
-            for n, m in models.items()
-        ],
-        axis=1,
-    )
-    .rename_axis("feature")
-    .reset_index()
-)
+passthrough = diagnosis.passthrough_table(models, features.za, probe, features.names)
 registry.table(
     passthrough.round(4),
     f"passthrough_{dataset}",

@@ -324,3 +324,15 @@ def test_shift_passthrough_equals_a_window_by_window_computation(fitted):
     np.testing.assert_allclose(table.loc[list("abcde"), "passthrough"].to_numpy(), expected, atol=1e-5)
     assert table.loc["all", "passthrough"] == pytest.approx(expected.mean(), abs=1e-5)
     assert (table["passthrough"].abs() < 1.5).all()
+
+
+def test_passthrough_table_puts_models_side_by_side(fitted):
+    from clvlib.method.diagnosis import passthrough_table, shift_passthrough
+
+    x = _series(2)
+    steps = np.array([50, 200, 400])
+    names = ("a", "b", "c", "d", "e")
+    table = passthrough_table({"m": fitted}, x, steps, names).set_index("feature")
+    assert list(table.index) == [*names, "all", "all, 3 steps"]
+    three = shift_passthrough(fitted, x, steps, names, length=3).set_index("feature").loc["all", "passthrough"]
+    assert table.loc["all, 3 steps", "m"] == pytest.approx(three)

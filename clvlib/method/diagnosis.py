@@ -12,13 +12,15 @@ latent mean is used (deterministic).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import torch
 
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
 
-__all__ = ["shift_passthrough"]
+__all__ = ["passthrough_table", "shift_passthrough"]
 
 
 @torch.no_grad()
@@ -85,3 +87,22 @@ def shift_passthrough(
             share[:, f] += ((recon_shifted[rows, f, p, f] - recon[rows, p, f]) / shift).numpy() / length
     table = pd.DataFrame({"feature": list(names), "passthrough": share.mean(axis=0)})
     return pd.concat([table, pd.DataFrame({"feature": ["all"], "passthrough": [share.mean()]})], ignore_index=True)
+
+
+def passthrough_table(
+    models: Mapping[str, ClusterLSTMVAE], values: np.ndarray, steps: np.ndarray, names: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`shift_passthrough` of several models side by side: one row per feature, ``all`` and ``all, 3 steps``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``feature``, then one column per model (its pass-through of a one-step shift per feature and over
+        all features, and of a three-step shift over all features).
+    """
+    columns = {}
+    for name, model in models.items():
+        one = shift_passthrough(model, values, steps, names).set_index("feature")["passthrough"]
+        three = shift_passthrough(model, values, steps, names, length=3)["passthrough"].iloc[-1]
+        columns[name] = pd.concat([one, pd.Series([three], index=["all, 3 steps"])])
+    return pd.DataFrame(columns).rename_axis("feature").reset_index()
