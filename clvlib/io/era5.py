@@ -665,9 +665,9 @@ def load_era5(paths: Sequence[Path], config: Era5Config = Era5Config()) -> xr.Da
         hourly = hourly.reindex(time=pd.date_range(t[0], t[-1], freq="h"))
     daily = hourly_to_daily(hourly[list(config.variables)])
     hours = pd.DatetimeIndex(hourly["time"].values)
-    step = pd.Timedelta(np.diff(hours.asi8).min(), "ns") if len(hours) > 1 else pd.Timedelta("1h")
+    step = (hours[1:] - hours[:-1]).min() if len(hours) > 1 else pd.Timedelta("1h")
+    source = str(paths[0] if len(paths) == 1 else Path(paths[0]).parent)
     for name in config.variables:
-        source = str(paths[0] if len(paths) == 1 else Path(paths[0]).parent)
         require_complete_day(hourly[name].values, daily[name].values, hours, step, name, source)
     daily.attrs = {
         "source": "ERA5 hourly single levels (Copernicus CDS), cos(latitude)-weighted regional mean",

@@ -130,14 +130,9 @@ def plot_trend(per_year: pd.Series, slope: float, intercept_year: int, p_value: 
     decade totals (a decade's bar says how many of its years were decided), never drawn as calm years.
     """
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.2, 2.8), gridspec_kw={"width_ratios": [2.2, 1]})
-    for year in per_year.index[per_year.isna()]:
-        ax.axvspan(
-            year - 0.5,
-            year + 0.5,
-            color="0.85",
-            lw=0,
-            label="no decision" if year == per_year.index[per_year.isna()][0] else None,
-        )
+    undecided = per_year.index[per_year.isna()]
+    for i, year in enumerate(undecided):
+        ax.axvspan(year - 0.5, year + 0.5, color="0.85", lw=0, label="no decision" if i == 0 else None)
     per_year = per_year.dropna()
     ax.bar(per_year.index, per_year.values, color="C0", width=0.8)
     years = per_year.index.to_numpy()
