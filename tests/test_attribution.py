@@ -451,3 +451,25 @@ def test_the_variants_use_the_models_standardized_score(model):
         scaled.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
         and result.score[0] < result.original[0]
     )
+
+
+def test_the_variants_and_the_counterfactual_use_the_models_gaussian_score(model):
+    gaussian = model.with_score("gaussian", _series()[: 73 * 6])
+    x, t = _planted_pair(), 450
+    base = baseline_values(x, _time(), "median")
+    steps, groups = np.array([t, 3, N - 1]), [[0, 1], [2, 3, 4]]
+    np.testing.assert_allclose(
+        attribute(gaussian, x, steps, base, chunk=50), attribute_looped(gaussian, x, steps, base), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        attribute_groups(gaussian, x, steps, base, groups),
+        attribute_looped(gaussian, x, steps, base, groups=groups),
+        atol=1e-5,
+    )
+    target = np.full(3, float(np.quantile(gaussian.decision_function(_series(2)), 0.9)))
+    result = attribute_counterfactual(gaussian, x, steps, target, CounterfactualConfig(iterations=40))
+    np.testing.assert_allclose(result.original, gaussian.decision_function(x)[steps], rtol=1e-9)
+    changed, w = x.copy(), model.config.window
+    changed[t - w + 1 : t + w] += result.segment[0]
+    assert gaussian.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
+    assert result.score[0] < result.original[0]

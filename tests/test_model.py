@@ -336,3 +336,71 @@ def test_passthrough_table_puts_models_side_by_side(fitted):
     assert list(table.index) == [*names, "all", "all, 3 steps"]
     three = shift_passthrough(fitted, x, steps, names, length=3).set_index("feature").loc["all", "passthrough"]
     assert table.loc["all, 3 steps", "m"] == pytest.approx(three)
+
+
+# --- the gaussian score (issue 24) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gaussian(fitted):
+    return fitted.with_score("gaussian", _series())
+
+
+def test_gaussian_score_equals_a_hand_computation_window_by_window(gaussian):
+    from sklearn.covariance import LedoitWolf
+
+    x, w = _series(), gaussian.config.window
+    with torch.no_grad():
+        residuals = [
+            (torch.as_tensor(x[j : j + w][None]) - gaussian.net_(torch.as_tensor(x[j : j + w][None]), sample=False)[0])[0]
+            .numpy()
+            .astype(np.float64)
+            for j in range(len(x) - w + 1)
+        ]
+    precision = LedoitWolf(assume_centered=True).fit(np.concatenate(residuals)).precision_
+    np.testing.assert_allclose(gaussian.error_precision_, precision, rtol=1e-5)
+    y = _series(8, 60)
+    by_hand = np.zeros(len(y))
+    with torch.no_grad():
+        for t in range(len(y)):
+            starts = range(max(0, t - w + 1), min(t, len(y) - w) + 1)
+            scores = []
+            for j in starts:
+                window = torch.as_tensor(y[j : j + w][None])
+                r = (window - gaussian.net_(window, sample=False)[0])[0, t - j].numpy().astype(np.float64)
+                scores.append(r @ gaussian.error_precision_ @ r / len(r))
+            by_hand[t] = np.mean(scores)
+    np.testing.assert_allclose(gaussian.decision_function(y), by_hand, rtol=1e-5)
+    np.testing.assert_allclose(gaussian.feature_contributions(y).sum(axis=1), gaussian.decision_function(y), rtol=1e-10)
+
+
+def test_gaussian_score_ranks_a_broken_coupling_above_the_same_error_along_the_pattern():
+    """Two features share their unpredictable part: an error against that pattern is rarer than one along it."""
+    rng = np.random.default_rng(3)
+    n, t = 600, 300
+    x = _series(0, n).astype(np.float64)
+    shared = 0.3 * rng.normal(size=n)
+    x[:, 0] += shared
+    x[:, 1] += shared + 0.02 * rng.normal(size=n)
+    x = x.astype(np.float32)
+    config = CLVConfig(window=15, epochs=10, batch_size=32, learning_rate=3e-3)
+    mse = ClusterLSTMVAE([[0, 1, 2], [3, 4]], config, random_state=0, progress=False).fit(x[:t])
+    gaussian = mse.with_score("gaussian", x[:t])
+    along, against = x.copy(), x.copy()
+    along[t, [0, 1]] += [0.6, 0.6]
+    against[t, [0, 1]] += [0.6, -0.6]
+    ratio = {m.config.score: m.decision_function(against)[t] / m.decision_function(along)[t] for m in (mse, gaussian)}
+    assert 0.5 < ratio["mse"] < 2.0 and ratio["gaussian"] > 3.0, ratio
+
+
+def test_gaussian_model_survives_save_and_load_and_refuses_a_description_without_its_precision(gaussian, tmp_path):
+    y = _series(9, 80)
+    gaussian.save(tmp_path)
+    loaded = ClusterLSTMVAE.load(tmp_path)
+    assert loaded.config.score == "gaussian"
+    np.testing.assert_array_equal(loaded.decision_function(y), gaussian.decision_function(y))
+    meta = json.loads((tmp_path / "clv.json").read_text())
+    del meta["error_precision"]
+    (tmp_path / "clv.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="error_precision"):
+        ClusterLSTMVAE.load(tmp_path)

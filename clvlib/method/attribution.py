@@ -33,7 +33,7 @@ together with its correlated partners a *negative* delta):
 * the literal counterfactual, the smallest change that brings a step under its threshold
   (:mod:`clvlib.method.counterfactual`).
 
-All scores are the model's (:func:`clvlib.method.model.anomaly_score`, averaged over the covering windows).
+All scores are the model's (:meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`, averaged over the covering windows).
 The truth of the embedded default is scored among candidate drivers (:func:`candidate_drivers`,
 :func:`candidate_driver_check`): the generator perturbs forcing variables, and fluxes, skin
 temperature, melt and albedo respond to them.
@@ -49,7 +49,7 @@ import torch
 from scipy.stats import kendalltau
 
 from clvlib.method.availability import NotAvailable
-from clvlib.method.model import ClusterLSTMVAE, anomaly_score, sliding_windows
+from clvlib.method.model import ClusterLSTMVAE, sliding_windows
 from clvlib.synthetic.generator import EVENT_TYPES
 from clvlib.variables import driver_name
 
@@ -221,9 +221,7 @@ def _row_errors(
         recon, _, _ = model.net_(batch.to(model.torch_device()), sample=False)
         mine = order[bounds[k] : bounds[k + 1]]
         u, p = torch.from_numpy(inverse[mine] - lo), torch.from_numpy(pos[mine])
-        errors[mine] = anomaly_score(
-            ((recon.cpu()[u, p] - batch[u, p]) ** 2).numpy().astype(np.float64), model.error_scale_
-        )
+        errors[mine] = model.residual_score(recon.cpu()[u, p] - batch[u, p]).numpy()
     return errors
 
 
@@ -235,7 +233,7 @@ def _variant_scores(
     The result has shape (len(steps), len(masks)).
 
     Every (step, mask, covering window) triple is one row (:func:`_row_errors`); a step's score is
-    the mean over its covering windows of :func:`clvlib.method.model.anomaly_score`.
+    the mean over its covering windows of :meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`.
     """
     x = np.asarray(values, dtype=np.float32)
     n, w = len(x), model.config.window

@@ -7,8 +7,8 @@ gradient descent on
     relu(score_t(x + d) - goal) / goal + penalty * |d|_1,    goal = (1 - margin) * target,
 
 where ``score_t`` is the model's score of step ``t``: the mean over the covering windows of
-:func:`clvlib.method.model.anomaly_score` of the reconstruction errors at ``t``. The relative hinge makes
-the penalty weight independent of the scale of the scores; the L1 penalty keeps the change on the
+:meth:`clvlib.method.model.ClusterLSTMVAE.residual_score` of the reconstruction errors at ``t``. The
+relative hinge makes the penalty weight independent of the scale of the scores; the L1 penalty keeps the change on the
 few features that matter (with ``norm="l2"``, the sum of squares instead). Adam starts from no
 change and runs a fixed number of iterations, its learning rate falling from ``learning_rate`` to
 zero on a cosine (so the L1 subgradient's oscillation of untouched inputs dies out); nothing is
@@ -143,21 +143,21 @@ def _padded_segments(values: np.ndarray, steps: np.ndarray, window: int) -> tupl
 
 
 def _segment_scores(
-    model: ClusterLSTMVAE, x: torch.Tensor, valid: torch.Tensor, centre: torch.Tensor, scale: torch.Tensor
+    model: ClusterLSTMVAE, x: torch.Tensor, valid: torch.Tensor, centre: torch.Tensor, dtype: torch.dtype
 ) -> torch.Tensor:
     """Score of step ``centre[i]`` of each segment ``x[i]`` (S, L, F): the mean over its windows of the anomaly score.
 
     ``valid`` (S, L - w + 1) says which windows (window ``j`` starts at row ``j``) exist; each must
-    cover the centre. The errors are computed in the dtype of ``scale``.
+    cover the centre. The scores are computed in ``dtype`` (:meth:`ClusterLSTMVAE.residual_score`).
     """
     w = model.config.window
     windows = x.unfold(1, w, 1).transpose(2, 3)[valid]  # (n_valid, w, F)
     recon, _, _ = model.net_(windows, sample=False)
     cell, j = torch.nonzero(valid, as_tuple=True)
     rows, pos = torch.arange(len(windows), device=x.device), centre[cell] - j
-    err = (((recon[rows, pos] - windows[rows, pos]) ** 2).to(scale.dtype) / scale).mean(dim=1)
-    per_window = torch.zeros(valid.shape, dtype=scale.dtype, device=x.device).masked_scatter(valid, err)  # no atomics
-    return per_window.sum(dim=1) / valid.sum(dim=1).to(scale.dtype)
+    err = model.residual_score(windows[rows, pos] - recon[rows, pos], dtype)
+    per_window = torch.zeros(valid.shape, dtype=dtype, device=x.device).masked_scatter(valid, err)  # no atomics
+    return per_window.sum(dim=1) / valid.sum(dim=1).to(dtype)
 
 
 def _size(change: torch.Tensor, norm: str) -> torch.Tensor:
@@ -176,14 +176,13 @@ def _descend(
     config: CounterfactualConfig,
 ) -> torch.Tensor:
     """Adam on the change of every segment; the smallest change that reaches ``goal`` (else the last iterate)."""
-    scale = torch.as_tensor(model.error_scale_, dtype=torch.float32, device=segment.device)
     change = torch.zeros_like(segment, requires_grad=True)
     optimizer = torch.optim.Adam([change], lr=config.learning_rate)
     best_size = torch.full((len(segment),), torch.inf, device=segment.device)
     best = torch.zeros_like(segment)
     for iteration in range(config.iterations + 1):
         d = change * inside[..., None]
-        score, size = _segment_scores(model, segment + d, valid, centre, scale), _size(d, config.norm)
+        score, size = _segment_scores(model, segment + d, valid, centre, torch.float32), _size(d, config.norm)
         better = (score.detach() <= goal) & (size.detach() < best_size)
         best[better] = d.detach()[better]
         best_size = torch.where(better, size.detach(), best_size)
@@ -234,9 +233,8 @@ def _solve(
     with torch.backends.cudnn.flags(enabled=False), _frozen(model.net_):
         change = _descend(model, seg, ins, val, mid, goal, config)
     with torch.no_grad():
-        scale = torch.as_tensor(model.error_scale_, dtype=torch.float64, device=dev)
         scores = [
-            _segment_scores(model, seg + c, val, mid, scale).cpu().numpy() for c in (change, torch.zeros_like(change))
+            _segment_scores(model, seg + c, val, mid, torch.float64).cpu().numpy() for c in (change, torch.zeros_like(change))
         ]
     return change.cpu().numpy(), scores[0], scores[1]
 

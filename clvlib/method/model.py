@@ -12,6 +12,10 @@ Fixes over the original code:
 * scoring uses the latent mean, so the same input gives the same score bit for bit;
 * every time step is scored: its error is the mean over all windows that cover it (the last
   ``window - 1`` steps included);
+* besides the paper's mean squared error, a step's residual can be scored by its Gaussian negative
+  log-likelihood (``score="gaussian"``: the squared Mahalanobis distance of the residual vector under
+  the covariance of the training residuals), so that errors that break the usual joint pattern of the
+  variables count more than errors along it (the LSTM-AD scoring of Malhotra et al., 2015);
 * everything is seeded (``random_state``), and weights are saved (atomically) as a ``state_dict`` plus a JSON
   config holding their sha256, and loaded with ``torch.load(..., weights_only=True)`` after the checksum matches.
 """
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.covariance import LedoitWolf
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -41,6 +46,7 @@ __all__ = [
     "SCORES",
     "UNCLUSTERED",
     "anomaly_score",
+    "error_precision",
     "error_scale",
     "loss_terms",
     "method_label",
@@ -54,7 +60,7 @@ __all__ = [
 UNCLUSTERED: tuple[str, ...] = tuple(f"unclustered-{name}" for name in CONFIGURATIONS)
 
 #: Anomaly scores a model can compute from its per-feature reconstruction errors (:class:`CLVConfig`).
-SCORES: tuple[str, ...] = ("mse", "standardized")
+SCORES: tuple[str, ...] = ("mse", "standardized", "gaussian")
 
 #: File names of a saved model (:meth:`ClusterLSTMVAE.save`).
 WEIGHTS, META = "clv.pt", "clv.json"
@@ -74,7 +80,11 @@ class CLVConfig:
         ``mse`` (the paper): the anomaly score of a step is the mean squared reconstruction error
         over features. ``standardized``: each feature's squared error is first divided by its mean
         over the training steps (:attr:`ClusterLSTMVAE.error_scale_`), so that a feature the model
-        reconstructs well counts as much as a noisy one.
+        reconstructs well counts as much as a noisy one. ``gaussian``: the residual vector of each
+        window at the step, ``r``, is scored by ``r' P r / n_features`` with ``P`` the Ledoit-Wolf
+        precision of the training residuals (:attr:`ClusterLSTMVAE.error_precision_`), i.e. its
+        Gaussian negative log-likelihood up to constants: a residual against the usual covariance of
+        the errors (a broken coupling between variables) counts more than one along it.
     train_months : tuple of int
         When not empty, only the windows whose centre step starts in one of these calendar months
         train and validate the model (the melt-season focus); empty: every window.
@@ -86,7 +96,7 @@ class CLVConfig:
     >>> CLVConfig(score="nll")
     Traceback (most recent call last):
     ...
-    ValueError: unknown score 'nll': expected one of ('mse', 'standardized')
+    ValueError: unknown score 'nll': expected one of ('mse', 'standardized', 'gaussian')
     """
 
     window: int = 15
@@ -399,6 +409,22 @@ def anomaly_score(errors: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return (np.asarray(errors, dtype=float) / np.asarray(scale, dtype=float)).mean(axis=1)
 
 
+def error_precision(residuals: np.ndarray) -> np.ndarray:
+    """Precision matrix of residual vectors (n, n_features) about zero: the ``gaussian`` score's ``P``.
+
+    scikit-learn's Ledoit-Wolf estimator (``assume_centered=True``: a reconstruction that is biased
+    counts its bias as error), so the matrix is well conditioned even for few or collinear residuals.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> r = rng.normal(size=(20000, 2)) * [1.0, 2.0]
+    >>> np.round(np.diag(error_precision(r)), 1).tolist()
+    [1.0, 0.2]
+    """
+    return LedoitWolf(assume_centered=True).fit(np.asarray(residuals, dtype=np.float64)).precision_
+
+
 def loss_terms(
     recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -436,6 +462,10 @@ class ClusterLSTMVAE:
     error_scale_ : ndarray, shape (n_features,)
         Divisor of each feature's squared error in the score: its mean over the training steps
         when ``config.score == "standardized"``, else ones (the paper's plain MSE).
+    error_precision_ : ndarray, shape (n_features, n_features)
+        ``P`` of the score ``r' P r / n_features`` of a residual vector ``r``: the precision of the
+        training residuals when ``config.score == "gaussian"`` (:func:`error_precision`), else
+        ``diag(1 / error_scale_)`` (the same score as the mean of the scaled squared errors).
     """
 
     clusters: list[list[int]]
@@ -453,6 +483,7 @@ class ClusterLSTMVAE:
         torch.manual_seed(self.random_state)
         self.n_features_in_ = n_features
         self.error_scale_ = np.ones(n_features)
+        self.error_precision_ = np.eye(n_features)
         self.net_ = CLVNet(self.clusters, n_features, self.config).to(self.torch_device())
 
     def fit(self, values: np.ndarray, time: pd.DatetimeIndex | None = None) -> ClusterLSTMVAE:
@@ -504,9 +535,49 @@ class ClusterLSTMVAE:
         self.history_ = pd.DataFrame(rows, columns=["train_loss", "train_mse", "train_kl", "val_loss"]).rename_axis(
             "epoch"
         )
-        if cfg.score == "standardized":
-            self.error_scale_ = error_scale(self.feature_errors(values)[in_scope])
+        self._fit_error_model(values, in_scope)
         return self
+
+    def _fit_error_model(self, values: np.ndarray, in_scope: np.ndarray) -> None:
+        """Set :attr:`error_scale_` and :attr:`error_precision_` for the score, from the training steps in scope."""
+        n = self.n_features_in_
+        self.error_scale_, self.error_precision_ = np.ones(n), np.eye(n)
+        if self.config.score == "standardized":
+            self.error_scale_ = error_scale(self.feature_errors(values)[in_scope])
+            self.error_precision_ = np.diag(1.0 / self.error_scale_)
+        elif self.config.score == "gaussian":
+            residuals = self.window_residuals(values)
+            w = self.config.window
+            steps = np.arange(len(residuals))[:, None] + np.arange(w)[None, :]
+            self.error_precision_ = error_precision(residuals[in_scope[steps]])
+
+    @torch.no_grad()
+    def window_residuals(self, values: np.ndarray) -> np.ndarray:
+        """Residual ``x - reconstruction`` of every window of ``values``, shape (n_windows, window, n_features).
+
+        Window ``j`` covers steps ``j`` to ``j + window - 1`` (:func:`sliding_windows`); float32.
+        """
+        self.net_.eval()
+        windows = torch.as_tensor(sliding_windows(np.asarray(values, dtype=np.float32), self.config.window))
+        parts = [
+            (chunk - self.net_(chunk.to(self.torch_device()), sample=False)[0].cpu()).numpy()
+            for chunk in windows.split(4096)
+        ]
+        return np.concatenate(parts)
+
+    def residual_score(self, residual: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Score of residual vectors (..., n_features) in ``dtype``: ``r' P r / n_features`` (differentiable).
+
+        For the ``mse`` and ``standardized`` scores this is computed as the mean of the squared errors
+        divided by :attr:`error_scale_` (the same arithmetic as :func:`anomaly_score`); for ``gaussian``
+        with :attr:`error_precision_`.
+        """
+        if self.config.score == "gaussian":
+            r = residual.to(dtype)
+            precision = torch.as_tensor(self.error_precision_, dtype=dtype, device=r.device)
+            return ((r @ precision) * r).sum(dim=-1) / r.shape[-1]
+        scale = torch.as_tensor(self.error_scale_, dtype=dtype, device=residual.device)
+        return ((residual**2).to(dtype) / scale).mean(dim=-1)
 
     def _scope(self, time: pd.DatetimeIndex | None, n: int) -> np.ndarray:
         """Steps whose windows train the model (all, or those starting in ``config.train_months``)."""
@@ -565,24 +636,34 @@ class ClusterLSTMVAE:
             self.clusters, replace(self.config, score=score), self.random_state, self.device, self.progress
         )
         twin.n_features_in_, twin.net_, twin.history_ = self.n_features_in_, self.net_, self.history_
-        twin.error_scale_ = np.ones(self.n_features_in_)
-        if score == "standardized":
-            twin.error_scale_ = error_scale(self.feature_errors(values)[twin._scope(time, len(values))])
+        twin._fit_error_model(np.asarray(values, dtype=np.float32), twin._scope(time, len(values)))
         return twin
 
     def decision_function(self, values: np.ndarray) -> np.ndarray:
-        """Anomaly score per time step (higher = more anomalous): see :func:`anomaly_score`."""
+        """Anomaly score per time step (higher = more anomalous), the mean over the windows covering it.
+
+        ``mse`` and ``standardized``: :func:`anomaly_score` of :meth:`feature_errors`; ``gaussian``: the
+        sum of :meth:`feature_contributions`.
+        """
+        if self.config.score == "gaussian":
+            return self.feature_contributions(values).sum(axis=1)
         return anomaly_score(self.feature_errors(values), self.error_scale_)
 
     def feature_contributions(self, values: np.ndarray) -> np.ndarray:
         """Exact split of :meth:`decision_function` over features, shape (n_time, n_features).
 
-        The score is the mean over features of ``errors / error_scale_``, so feature f's share is
-        its own (scaled) reconstruction error divided by the number of features; the shares are
-        non-negative and sum to the score.
+        The score of a window's residual ``r`` at a step is ``r' P r / n_features``
+        (:meth:`residual_score`), so feature f's share is ``r_f (P r)_f / n_features``, averaged over
+        the covering windows; the shares sum to the score. For ``mse`` and ``standardized`` (diagonal
+        ``P``) a share is the feature's own scaled squared error and never negative; for ``gaussian``
+        a share can be negative (a feature whose error cancels part of another's).
         """
-        errors = self.feature_errors(values) / np.asarray(self.error_scale_, dtype=float)
-        return errors / errors.shape[1]
+        if self.config.score != "gaussian":
+            errors = self.feature_errors(values) / np.asarray(self.error_scale_, dtype=float)
+            return errors / errors.shape[1]
+        residuals = self.window_residuals(values).astype(np.float64)
+        shares = residuals * (residuals @ self.error_precision_) / residuals.shape[2]
+        return _covering_mean(shares, len(values))
 
     def save(self, folder: Path) -> None:
         """Write ``clv.pt`` (state_dict) and ``clv.json`` (clusters, config, seed, n_features, sha256 of clv.pt).
@@ -600,6 +681,7 @@ class ClusterLSTMVAE:
             "random_state": self.random_state,
             "n_features": self.n_features_in_,
             "error_scale": [float(v) for v in self.error_scale_],
+            "error_precision": [[float(v) for v in row] for row in self.error_precision_],
             "sha256": sha256(folder / WEIGHTS),
         }
         atomic_write(folder / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
@@ -633,6 +715,12 @@ class ClusterLSTMVAE:
         )
         model.build_network(meta["n_features"])
         model.error_scale_ = np.asarray(meta["error_scale"], dtype=float)
+        if "error_precision" in meta:
+            model.error_precision_ = np.asarray(meta["error_precision"], dtype=float)
+        elif model.config.score == "gaussian":
+            raise ModelFileError(f"{folder / META}: a gaussian-score model without its error_precision. {_RETRAIN}")
+        else:
+            model.error_precision_ = np.diag(1.0 / model.error_scale_)
         try:
             state = torch.load(weights, map_location=model.torch_device(), weights_only=True)
             model.net_.load_state_dict(state)
@@ -685,6 +773,15 @@ def train_configurations(
             print(f"training {name}")
             models[name] = ClusterLSTMVAE(clusters, config, random_state=random_state).fit(values, time)
     return models
+
+
+def _covering_mean(per_window: np.ndarray, n: int) -> np.ndarray:
+    """Mean over the covering windows of per-window values (n_windows, window, k): shape (n, k)."""
+    n_windows, w, k = per_window.shape
+    rows = (np.arange(n_windows)[:, None] + np.arange(w)[None, :]).ravel()
+    total = np.zeros((n, k))
+    np.add.at(total, rows, per_window.reshape(-1, k))
+    return total / np.bincount(rows, minlength=n)[:, None]
 
 
 def _read_meta(path: Path) -> dict:
