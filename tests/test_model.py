@@ -351,12 +351,8 @@ def test_gaussian_score_equals_a_hand_computation_window_by_window(gaussian):
 
     x, w = _series(), gaussian.config.window
     with torch.no_grad():
-        residuals = [
-            (torch.as_tensor(x[j : j + w][None]) - gaussian.net_(torch.as_tensor(x[j : j + w][None]), sample=False)[0])[0]
-            .numpy()
-            .astype(np.float64)
-            for j in range(len(x) - w + 1)
-        ]
+        windows = [torch.as_tensor(x[j : j + w][None]) for j in range(len(x) - w + 1)]
+        residuals = [(v - gaussian.net_(v, sample=False)[0])[0].numpy().astype(np.float64) for v in windows]
     precision = LedoitWolf(assume_centered=True).fit(np.concatenate(residuals)).precision_
     np.testing.assert_allclose(gaussian.error_precision_, precision, rtol=1e-5)
     y = _series(8, 60)

@@ -33,7 +33,8 @@ together with its correlated partners a *negative* delta):
 * the literal counterfactual, the smallest change that brings a step under its threshold
   (:mod:`clvlib.method.counterfactual`).
 
-All scores are the model's (:meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`, averaged over the covering windows).
+All scores are the model's (:meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`, averaged over the
+covering windows).
 The truth of the embedded default is scored among candidate drivers (:func:`candidate_drivers`,
 :func:`candidate_driver_check`): the generator perturbs forcing variables, and fluxes, skin
 temperature, melt and albedo respond to them.

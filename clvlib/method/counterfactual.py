@@ -234,7 +234,8 @@ def _solve(
         change = _descend(model, seg, ins, val, mid, goal, config)
     with torch.no_grad():
         scores = [
-            _segment_scores(model, seg + c, val, mid, torch.float64).cpu().numpy() for c in (change, torch.zeros_like(change))
+            _segment_scores(model, seg + c, val, mid, torch.float64).cpu().numpy()
+            for c in (change, torch.zeros_like(change))
         ]
     return change.cpu().numpy(), scores[0], scores[1]
 
