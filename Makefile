@@ -1,7 +1,7 @@
 # The only entry point. `make` alone prints this help.
 #   make paper   create the environment if missing, then regenerate every table and figure
 #   make test    create the environment if missing, then run the test suite (notebooks included)
-#   make data    download the real ERA5 and MEaSUREs inputs into data/raw (credentials: README, 'Real data')
+#   make data    download the real ERA5 and MEaSUREs inputs into data/raw (credentials: docs/data.md, 'Real data')
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DELETE_ON_ERROR:
@@ -55,7 +55,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 DATASETS := era5 gemb
 
-# Real inputs (README, 'Real data'): notebook 01 reads them instead of the synthetic default when
+# Real inputs (docs/data.md, 'Real data'): notebook 01 reads them instead of the synthetic default when
 # present (clvlib/io/sources.py). GEMB_OUTPUT names a GEMB output file; REGION=lat_min,lat_max,lon_min,lon_max
 # replaces the southwest Greenland box (ERA5 requests and regional means, NSIDC-0533 melt extent).
 export REGION GEMB_OUTPUT
@@ -181,7 +181,7 @@ notebooks: $(NOTEBOOKS)
 
 run: $(STAMP) ## notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...|file]
 	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
-	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in README.md, 'Your own data'" >&2; exit 2; }
+	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in docs/your-data.md" >&2; exit 2; }
 	@exec $(PY) -m clvlib.pipeline.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
 	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
 
@@ -216,7 +216,7 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 	  > $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-# Several seeds (README, 'Several seeds'): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
+# Several seeds (docs/seeds.md): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
 seeds: $(STAMP) ## several seeds and both synthetic worlds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,6 (never the tuning seeds 1-3) WORLDS=default,synoptic PROFILE=full|quick]

@@ -16,9 +16,13 @@
 #
 # The anomaly score of a 5-day step is the Cluster-LSTM-VAE's reconstruction error (mean
 # squared error over features, averaged over all 15-step windows that cover the step,
-# `clvlib.method.model.anomaly_score`). The `best` configuration has the same score; its model was
-# trained on melt-season windows only (notebook 03). The model
-# was trained on the training years (notebook 03); the held-out year 2021 is scored with it.
+# `clvlib.method.model.anomaly_score`). The `best` configuration (chosen on tuning seeds, notebook 03)
+# may score the same residuals differently: `standardized` divides each feature's squared error by its
+# training mean; `gaussian` scores each window's residual vector at the step by its squared Mahalanobis
+# distance under the covariance of the training residuals (its Gaussian negative log-likelihood up to
+# constants), so an error that breaks the usual joint pattern of the variables counts more than one
+# along it. The models were trained on the training years (notebook 03); the held-out year 2021 is
+# scored with them.
 #
 # **Threshold.** Melt anomalies are looked for in the melt season (steps starting May to
 # September). A peaks-over-threshold rule (`scipy.stats.genpareto`) flags a step whose tail

@@ -314,7 +314,7 @@ def load_canonical(path: Path) -> CanonicalData:
     path = Path(path)
     if path.is_dir():
         raise InputDataError(
-            f"{path}: is a folder; a canonical file is one netCDF file (one dimension 'time', see README, "
+            f"{path}: is a folder; a canonical file is one netCDF file (one dimension 'time', see docs/your-data.md, "
             "'Your own data'); a folder of raw ERA5 downloads is read by clvlib.io.sources.load_user_data."
         )
     return canonical_daily(open_netcdf(path), str(path))

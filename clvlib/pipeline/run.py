@@ -73,7 +73,7 @@ __all__ = [
 STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset)
 #: Stages that take the ``method`` parameter (the configuration whose detections they report).
 METHOD_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and s.takes_method)
-#: Configuration ``make run`` reports unless METHOD= says otherwise (see the seeds table, README).
+#: Configuration ``make run`` reports unless METHOD= says otherwise (see the seeds table, docs/seeds.md).
 DEFAULT_METHOD = "paper"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 EVENT_COLUMNS = ["event_id", "start", "end", "peak_time", "peak_score"]
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data",
         type=Path,
         required=True,
-        help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (see README)",
+        help="canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (see docs/your-data.md)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--profile", default="full", choices=PROFILES)
