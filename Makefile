@@ -187,7 +187,7 @@ run: $(STAMP) ## notebooks 01-06 on your data: make run DATA=<file or folder> OU
 
 check: $(STAMP) ## load and check an input as make run would, without training: make check DATA=<file or folder> [PROFILE=full|quick REGION=...|file]
 	@test -n $(call q,$(DATA)) || { echo "usage: make check DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output> [REGION=...|file]" >&2; exit 2; }
-	@exec $(PY) -m clvlib.io.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
+	@exec $(PY) -m clvlib.pipeline.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 __all__ = [
+    "CANDIDATE_DRIVERS",
     "ERA5_TO_GEMB",
     "ERA5_VARIABLES",
     "GEMB_FORCING",
@@ -34,6 +35,12 @@ __all__ = [
 ]
 
 SECONDS_PER_DAY = 86400.0
+
+#: The forcing variables (ERA5 names) that the synthetic events perturb directly, in the order the
+#: default world's event types first name them: the candidate drivers of an attribution check. Fluxes,
+#: skin temperature and melt respond to them. The generator's event types of every world name only these
+#: (``tests/test_worlds.py``), so the method can score attributions without importing the generator.
+CANDIDATE_DRIVERS: tuple[str, ...] = ("t2m", "d2m", "strd", "ssrd", "tcc", "u10", "sshf", "tp", "fal")
 
 
 class Kind(str, Enum):

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.io import raw_input
+from clvlib.pipeline import raw_input
 from clvlib.method import preprocess
 from clvlib.pipeline import stages
 from clvlib.publish import outputs, plots

@@ -13,10 +13,11 @@ import pytest
 import xarray as xr
 from test_canonical import _file
 
+from clvlib.config import PreprocessConfig
 from clvlib.errors import InputDataError
 from clvlib.io.canonical import MIN_YEARS
 from clvlib.io.sources import load_user_data
-from clvlib.method.preprocess import PreprocessConfig, preprocess
+from clvlib.method.preprocess import preprocess
 
 
 def _write(ds: xr.Dataset, path, **kwargs):

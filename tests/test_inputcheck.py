@@ -13,8 +13,8 @@ from test_sources import write_cds_years, write_gemb_years
 
 import clvlib.testing.fixtures as fx
 from clvlib.errors import InputDataError
-from clvlib.io.inputcheck import check_input
 from clvlib.io.region import Region
+from clvlib.pipeline.inputcheck import check_input
 
 POINT_VARIABLES = ("t2m", "ssrd", "strd", "tp", "tcc", "sp", "u10")
 

@@ -100,3 +100,68 @@ def test_the_method_does_not_import_the_publishing_or_the_pipeline():
     for path in (PACKAGE / "method").glob("*.py"):
         for node in _clvlib_imports(path):
             assert not node.module.startswith(("clvlib.pipeline", "clvlib.publish")), (path.name, node.module)
+
+
+# --- layers (issue 27) -----------------------------------------------------------------------------------
+
+#: Layers from the bottom up: a module imports only from its own subpackage and from lower layers;
+#: ``method`` and ``io`` share a layer and import neither each other; ``testing`` may import anything.
+LAYERS: dict[str, int] = {
+    "config": 0,
+    "errors": 0,
+    "files": 0,
+    "variables": 0,
+    "method": 1,
+    "io": 1,
+    "synthetic": 2,
+    "publish": 3,
+    "pipeline": 4,
+    "testing": 5,
+}
+
+
+def layer_violations(files: dict[str, str]) -> list[str]:
+    """Imports against :data:`LAYERS` in ``{dotted module name: source}``, as "importer -> imported"."""
+    found = []
+    for name, source in files.items():
+        own = name.split(".")[1]
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("clvlib.")):
+                continue
+            other = node.module.split(".")[1]
+            if own == other or own == "testing":
+                continue
+            if LAYERS[other] > LAYERS[own] or (LAYERS[other] == LAYERS[own] and LAYERS[own] > 0):
+                found.append(f"{name} -> {node.module}")
+    return found
+
+
+def test_every_module_imports_only_its_own_subpackage_and_the_layers_below():
+    assert set(LAYERS) == TOP_LEVEL | SUBPACKAGES
+    assert layer_violations({_dotted(p): p.read_text() for p in MODULES}) == []
+
+
+def test_the_layer_check_catches_a_planted_wrong_way_import():
+    planted = {
+        "clvlib.method.fake": "from clvlib.synthetic.generator import EVENT_TYPES\n",
+        "clvlib.io.fake": "from clvlib.method.preprocess import preprocess\n",
+        "clvlib.publish.fake": "from clvlib.method.model import CLVConfig\n",  # allowed: publish is above method
+    }
+    assert layer_violations(planted) == [
+        "clvlib.method.fake -> clvlib.synthetic.generator",
+        "clvlib.io.fake -> clvlib.method.preprocess",
+    ]
+
+
+def test_every_name_imported_from_a_clvlib_module_is_in_its_public_names():
+    root = PACKAGE.parent
+    files = [*MODULES, *root.glob("notebooks/*.py"), *root.glob("tests/*.py"), *root.glob("bench/*.py")]
+    wrong = []
+    for f in files:
+        for node in _clvlib_imports(f):
+            module = importlib.import_module(node.module)
+            public = getattr(module, "__all__", None)
+            if public is None:  # a package: names imported from it are its modules
+                continue
+            wrong += [f"{f.relative_to(root)}: {node.module}.{a.name}" for a in node.names if a.name not in public]
+    assert wrong == []

@@ -17,9 +17,9 @@ from conftest import SHARED
 
 from clvlib.errors import InputDataError
 from clvlib.io.era5 import Era5Config, load_era5
-from clvlib.io.inputcheck import check_input
 from clvlib.io.region import Region
 from clvlib.io.sources import era5_variables
+from clvlib.pipeline.inputcheck import check_input
 
 FOLDER = SHARED / "data" / "real" / "era5"
 FILES = (

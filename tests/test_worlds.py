@@ -12,12 +12,13 @@ from clvlib.method.preprocess import preprocess
 from clvlib.synthetic.generator import (
     EVENT_KINDS,
     EVENT_TYPES,
+    WORLDS,
     SyntheticConfig,
     driver_shifts,
     event_types,
     generate,
 )
-from clvlib.variables import dataset_variables
+from clvlib.variables import CANDIDATE_DRIVERS, dataset_variables
 
 SYNOPTIC = SyntheticConfig(world="synoptic")
 
@@ -146,3 +147,11 @@ def test_the_synoptic_world_is_written_verified_and_read_as_notebook_01_reads_it
     with pytest.raises(InputDataError, match="world 'synoptic', expected 'default'"):
         verify_synthetic(folder, 0, "default")
     assert find_source(tmp_path, "era5", seed=0, environ={}).description.endswith("synoptic world")
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_every_event_type_names_only_the_candidate_drivers(world):
+    named = tuple(dict.fromkeys(d for event in event_types(world) for d in event.drivers))
+    assert set(named) == set(CANDIDATE_DRIVERS)
+    if world == "default":
+        assert named == CANDIDATE_DRIVERS  # the order the attribution tables list them in

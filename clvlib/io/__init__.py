@@ -5,8 +5,8 @@
 - :mod:`~clvlib.io.region`: the study region and its cos(latitude)-weighted mean.
 - :mod:`~clvlib.io.canonical`: the canonical netCDF contract of ``make run``.
 - :mod:`~clvlib.io.sources`: which input a run reads (real files, a user's file or the synthetic default).
-- :mod:`~clvlib.io.checks`, :mod:`~clvlib.io.inputcheck`: checks of input data and ``make check``.
-- :mod:`~clvlib.io.raw_input`: notebook 01's input, whatever its source, as one typed object.
+- :mod:`~clvlib.io.checks`: checks of input data (``make check`` itself, which preprocesses, is
+  :mod:`clvlib.pipeline.inputcheck`).
 - :mod:`~clvlib.io.download`, :mod:`~clvlib.io.scheduler`: ``make data`` and where dask work runs.
 
 This file imports nothing, so that importing one loader does not import them all.

@@ -46,9 +46,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from clvlib.errors import CredentialsError
-from clvlib.files import atomic_write
+from clvlib.files import atomic_write, sha256
 from clvlib.io.region import Region
-from clvlib.synthetic.rawdata import sha256
 from clvlib.variables import ERA5_VARIABLES, Kind
 
 __all__ = [

@@ -26,7 +26,15 @@ from clvlib.errors import InputDataError
 from clvlib.io.checks import check_netcdf_complete
 from clvlib.io.region import Region
 
-__all__ = ["COLUMNS", "ease2_north_forward", "ease2_north_inverse", "load_melt_area_csv", "load_nsidc0533"]
+__all__ = [
+    "COLUMNS",
+    "MELT",
+    "NO_MELT",
+    "ease2_north_forward",
+    "ease2_north_inverse",
+    "load_melt_area_csv",
+    "load_nsidc0533",
+]
 
 NO_MELT, MELT = 50, 51
 COLUMNS = ["date", "melt area", "interpolated"]

@@ -51,8 +51,7 @@ from scipy.stats import kendalltau
 
 from clvlib.method.availability import NotAvailable
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
-from clvlib.synthetic.generator import EVENT_TYPES
-from clvlib.variables import driver_name
+from clvlib.variables import CANDIDATE_DRIVERS, driver_name
 
 __all__ = [
     "held_out_consistency",
@@ -813,7 +812,7 @@ def driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
 def candidate_drivers(dataset: str, names: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
     """Variables the generator perturbs directly: the drivers of every event type, under the names of ``dataset``.
 
-    The synthetic events (:data:`clvlib.synthetic.generator.EVENT_TYPES`) shift forcing variables; fluxes,
+    The synthetic events (:data:`clvlib.variables.CANDIDATE_DRIVERS`) shift forcing variables; fluxes,
     skin temperature, melt and albedo respond to them (except the dark-surface event, which sets the
     albedo itself). ``fal`` is ``albedo`` and ``sshf`` is ``shf`` in GEMB (:func:`clvlib.variables.driver_name`).
 
@@ -831,7 +830,7 @@ def candidate_drivers(dataset: str, names: tuple[str, ...] | list[str] | None = 
     >>> candidate_drivers("gemb", ("melt", "albedo", "t2m", "shf", "netSW"))
     ('albedo', 't2m', 'shf')
     """
-    union = tuple(dict.fromkeys(driver_name(d, dataset) for event in EVENT_TYPES for d in event.drivers))
+    union = tuple(driver_name(d, dataset) for d in CANDIDATE_DRIVERS)
     return union if names is None else tuple(n for n in names if n in union)
 
 

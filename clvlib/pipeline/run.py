@@ -9,7 +9,7 @@ Command line (what ``make run DATA=... OUT=...`` calls)::
 reduced by :func:`clvlib.io.era5.load_era5`, with ``era5_invariant.nc`` in the folder as the mask) or
 GEMB output (MATLAB v7.3 ``.mat`` or netCDF; :func:`clvlib.io.gemb.load_gemb`). It is loaded and
 checked against the contract of :mod:`clvlib.io.canonical` and preprocessed as notebook 01 will
-(:func:`clvlib.io.inputcheck.check_input`, what ``make check`` runs) before anything else, so a
+(:func:`clvlib.pipeline.inputcheck.check_input`, what ``make check`` runs) before anything else, so a
 non-conforming input fails with a message, never after training. ``DIR`` then receives:
 
 * ``scores.csv``: time, score, threshold, anomaly (one row per 5-day step; threshold empty
@@ -48,9 +48,9 @@ import pandas as pd
 from clvlib.config import CONFIGURATIONS, PROFILES, Paths
 from clvlib.errors import InputDataError, RunTerminated
 from clvlib.files import atomic_write
-from clvlib.io.inputcheck import check_input
 from clvlib.method.scores import read_scores
 from clvlib.pipeline import stages as stage_table
+from clvlib.pipeline.inputcheck import check_input
 from clvlib.pipeline.notebooks import NotebookKernel, failure_message, run_notebook
 from clvlib.pipeline.signals import stop_children_on_signal
 

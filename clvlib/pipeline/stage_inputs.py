@@ -1,6 +1,6 @@
 """What a notebook's first cell loads: a stage's inputs as one small typed object.
 
-Notebook 01 reads its input with :func:`clvlib.io.raw_input.load_input`; the later stages call
+Notebook 01 reads its input with :func:`clvlib.pipeline.raw_input.load_input`; the later stages call
 :func:`load_features` and :func:`load_reference`.
 
 A stage reads ``features.nc`` (notebook 01) and, on the embedded default, the injected events

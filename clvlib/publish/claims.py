@@ -37,9 +37,12 @@ from clvlib.publish.registry import read_manifest
 from clvlib.synthetic.generator import WORLDS
 
 __all__ = [
+    "FAILS",
+    "HOLDS",
     "METHODS",
     "RULES",
     "SEEDS_CLAIMS",
+    "UNTESTABLE",
     "Verdict",
     "all_at_least",
     "compare_methods",

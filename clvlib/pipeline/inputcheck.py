@@ -2,7 +2,7 @@
 
 Command line (what ``make check DATA=... [REGION=...|file]`` calls)::
 
-    python -m clvlib.io.inputcheck PATH [--profile full|quick] [--name custom]
+    python -m clvlib.pipeline.inputcheck PATH [--profile full|quick] [--name custom]
 
 ``PATH`` is anything ``make run`` accepts (:func:`clvlib.io.sources.load_user_data`). It is loaded and
 checked against the contract of :mod:`clvlib.io.canonical`, then aggregated to five-day steps,

@@ -15,8 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from clvlib.config import PreprocessConfig, get_profile
-from clvlib.io.inputcheck import user_config
 from clvlib.io.sources import Source, find_source, load_raw, region_from_env, user_source
+from clvlib.pipeline.inputcheck import user_config
 from clvlib.synthetic.rawdata import load_daily, load_truth, verify_synthetic
 from clvlib.variables import dataset_variables, melt_variable
 
