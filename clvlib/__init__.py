@@ -14,7 +14,8 @@ A map of the package (the paper's method apart from what surrounds it):
 - :mod:`clvlib.testing`: helpers for the tests and benchmarks only.
 - At the top: :mod:`clvlib.config` (frozen settings), :mod:`clvlib.variables` (the variable
   catalogue), :mod:`clvlib.files` (atomic writes and checksums), :mod:`clvlib.errors` (every error
-  class, under one base :class:`clvlib.errors.ClvlibError`).
+  class, under one base :class:`clvlib.errors.ClvlibError`) and :mod:`clvlib.availability` (the "not
+  available on this data" result that every layer may return).
 
 Import modules, not the package: ``from clvlib.method import detection``. This file and the
 subpackages' ``__init__`` files import nothing, so that ``make`` reruns only the notebooks that

@@ -51,9 +51,8 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from clvlib.pipeline import raw_input
 from clvlib.method import preprocess
-from clvlib.pipeline import stages
+from clvlib.pipeline import raw_input, stages
 from clvlib.publish import outputs, plots
 from clvlib.publish.registry import Registry
 

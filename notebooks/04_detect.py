@@ -79,7 +79,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.method import availability, baselines, detection, model, trend
+from clvlib import availability
+from clvlib.method import baselines, detection, model, trend
 from clvlib.method import scores as score_files
 from clvlib.pipeline import stage_inputs, stages
 from clvlib.publish import detector_plots, outputs

@@ -36,9 +36,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
-from clvlib.method import compare, model
+from clvlib.method import model
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import outputs
+from clvlib.publish import compare, outputs
 from clvlib.publish.registry import Registry
 
 outputs.set_style()

@@ -92,7 +92,7 @@ def _chain(dataset: str, first: int) -> set[str]:
     ("edited", "expected"),
     [
         ("clvlib/method/surrogate.py", {"06_validate_era5", "06_validate_gemb", "07_compare"}),
-        ("clvlib/method/compare.py", {"07_compare"}),
+        ("clvlib/publish/compare.py", {"07_compare"}),
         ("clvlib/method/model.py", _chain("era5", 3) | _chain("gemb", 3) | {"07_compare"}),
         ("clvlib/method/threshold.py", _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}),
         ("notebooks/04_detect.py", _chain("era5", 4) | _chain("gemb", 4) | {"07_compare"}),

@@ -13,11 +13,12 @@ import pytest
 import xarray as xr
 from conftest import five_day_time
 
-from clvlib.method import attribution, attribution_compare, compare, detection
-from clvlib.method.availability import NotAvailable
+from clvlib.availability import NotAvailable
+from clvlib.method import attribution, attribution_compare, detection
 from clvlib.method.evaluation import melt_season
 from clvlib.method.preprocess import write_features
 from clvlib.pipeline import raw_input, stage_inputs
+from clvlib.publish import compare
 from clvlib.publish.registry import Registry, read_manifest
 from clvlib.synthetic.rawdata import load_truth
 

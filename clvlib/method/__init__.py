@@ -14,9 +14,7 @@ In the order of the pipeline:
   :mod:`~clvlib.method.attribution_compare`: the paper's occlusion attribution, the literal
   counterfactual and the comparison of attributions against known drivers (05).
 - :mod:`~clvlib.method.surrogate`: XGBoost, SHAP and Random Forest checks of the attribution (06).
-- :mod:`~clvlib.method.compare`: the two data sets side by side (07).
 - :mod:`~clvlib.method.selected`: the committed choice of the ``best`` configuration.
-- :mod:`~clvlib.method.availability`: the "not available on this data" result of a missing reference.
 
 This file imports nothing: a re-export would make every notebook depend on every module here
 (``make`` reruns a notebook when a module it imports changes).

@@ -49,7 +49,7 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau
 
-from clvlib.method.availability import NotAvailable
+from clvlib.availability import NotAvailable
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
 from clvlib.variables import CANDIDATE_DRIVERS, driver_name
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from clvlib.availability import NotAvailable
 from clvlib.method.attribution import (
     attribute,
     attribute_shapley,
@@ -45,7 +46,6 @@ from clvlib.method.attribution import (
     shapley_from_coalitions,
     tidy,
 )
-from clvlib.method.availability import NotAvailable
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE
 

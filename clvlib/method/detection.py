@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from clvlib.method.availability import NotAvailable
+from clvlib.availability import NotAvailable
 from clvlib.method.evaluation import (
     MELT_SEASON_MONTHS,
     evaluate,
@@ -232,7 +232,7 @@ def match_events(detected: pd.DataFrame, reference: pd.DataFrame | NotAvailable,
     """Detected events with the reference events they overlap (ids and types joined by ``;``).
 
     A detected event covers its steps' days: ``start`` to ``end + step_days - 1``. Without
-    reference events (:class:`~clvlib.method.availability.NotAvailable`) the events are returned as they are.
+    reference events (:class:`~clvlib.availability.NotAvailable`) the events are returned as they are.
     """
     if isinstance(reference, NotAvailable):
         return detected

@@ -7,7 +7,7 @@ A stage reads ``features.nc`` (notebook 01) and, on the embedded default, the in
 whose dates and drivers are known and the MEaSUREs-like melt record; on real data the real
 MEaSUREs record when ``data/raw/measures`` holds one. :func:`load_features` unpacks the features
 once, :func:`load_reference` finds what the detections can be checked against, and
-:class:`Reference` answers with a :class:`~clvlib.method.availability.NotAvailable` result when a
+:class:`Reference` answers with a :class:`~clvlib.availability.NotAvailable` result when a
 reference is absent, so the notebooks show the same cells on every kind of data.
 
 Paths come from the stage table (:mod:`clvlib.pipeline.stages`).
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from clvlib.availability import NotAvailable
 from clvlib.io.sources import Source, find_measures, load_measures_source, recorded_kind
-from clvlib.method.availability import NotAvailable
 from clvlib.method.preprocess import read_features
 from clvlib.pipeline.stages import FEATURES, RAW, path
 from clvlib.synthetic.rawdata import load_measures, load_truth

@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 from sklearn.metrics import precision_recall_curve
 
-from clvlib.method.availability import NotAvailable
+from clvlib.availability import NotAvailable
 from clvlib.publish.plots import EVENT_COLOUR
 
 __all__ = ["plot_correlation", "plot_losses", "plot_pr_curves", "plot_scores", "plot_silhouette", "plot_trend"]

@@ -21,8 +21,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from clvlib.availability import NotAvailable
 from clvlib.files import atomic_write, sha256
-from clvlib.method.availability import NotAvailable
 from clvlib.publish.outputs import save_figure, save_table
 
 __all__ = ["PACKAGES", "Registry", "check_manifest", "git_commit", "package_versions", "read_manifest"]
@@ -128,7 +128,7 @@ class Registry:
     def figure(self, fig: plt.Figure | NotAvailable, artefact_id: str, caption: str) -> list[Path]:
         """Save ``fig`` as ``fig_<id>.png`` and ``.pdf`` and record it (the notebook still shows it).
 
-        A :class:`~clvlib.method.availability.NotAvailable` result is printed and nothing is saved.
+        A :class:`~clvlib.availability.NotAvailable` result is printed and nothing is saved.
         """
         if isinstance(fig, NotAvailable):
             print(f"fig_{artefact_id}: {fig!r}")
@@ -147,7 +147,7 @@ class Registry:
     ) -> list[Path]:
         """Save ``table`` as ``tab_<id>`` in ``formats`` and record it.
 
-        A :class:`~clvlib.method.availability.NotAvailable` result is printed and nothing is saved.
+        A :class:`~clvlib.availability.NotAvailable` result is printed and nothing is saved.
         """
         if isinstance(table, NotAvailable):
             print(f"tab_{artefact_id}: {table!r}")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from clvlib.method.availability import NotAvailable
+from clvlib.availability import NotAvailable
 from clvlib.variables import ERA5_TO_GEMB
 
 __all__ = ["stack_validation", "GEMB_TO_ERA5", "plot_side_by_side", "side_by_side", "stack"]
