@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from clvlib.config import get_profile  # noqa: E402
-from clvlib.method import clustering, model  # noqa: E402
+from clvlib.method import clustering, model, training  # noqa: E402
 from clvlib.pipeline import stage_inputs, stages  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def fit_times(root: str, dataset: str, profile: str = "full", seed: int = 0) -> 
     clusters = clustering.load_clusters(stages.path("data/models/{ds}/clusters.json", root, dataset), features.names)
     epochs = get_profile(profile).epochs
     rows = []
-    for name, config in model.stage_configurations(len(clusters), max_epochs=epochs).items():
+    for name, config in training.stage_configurations(len(clusters), max_epochs=epochs).items():
         groups = [list(range(len(features.names)))] if name.startswith("unclustered") else clusters
         start = time.perf_counter()
         fitted = model.ClusterLSTMVAE(groups, config, random_state=seed, progress=False).fit(train, train_time)

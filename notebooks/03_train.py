@@ -52,7 +52,7 @@ import torch
 from IPython.display import display
 
 from clvlib.config import get_profile
-from clvlib.method import clustering, diagnosis, model, selected
+from clvlib.method import clustering, diagnosis, selected, training
 from clvlib.pipeline import stage_inputs, stages
 from clvlib.publish import detector_plots, outputs
 from clvlib.publish.registry import Registry
@@ -71,7 +71,7 @@ train, train_time = features.za[features.is_train], features.time[features.is_tr
 clusters = clustering.load_clusters(clusters_file, features.names)
 epochs = get_profile(profile).epochs
 # the configurations, then the unclustered ablation of each: one cluster of all features, the same total latent size
-configs = model.stage_configurations(len(clusters), max_epochs=epochs)
+configs = training.stage_configurations(len(clusters), max_epochs=epochs)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 print(
     f"{dataset}: {train.shape[0]} training steps x {len(features.names)} features, {len(clusters)} clusters; "
@@ -86,8 +86,8 @@ pd.DataFrame({name: asdict(c) for name, c in configs.items()})
 clustered = {name: c for name, c in configs.items() if not name.startswith("unclustered")}
 unclustered = {name: c for name, c in configs.items() if name.startswith("unclustered")}
 models = {
-    **model.train_configurations(clusters, clustered, train, train_time, seed),
-    **model.train_configurations([list(range(len(features.names)))], unclustered, train, train_time, seed),
+    **training.train_configurations(clusters, clustered, train, train_time, seed),
+    **training.train_configurations([list(range(len(features.names)))], unclustered, train, train_time, seed),
 }
 for name, clv in models.items():
     clv.save(stages.path(f"data/models/{{ds}}/{name}", root, dataset))
@@ -126,7 +126,7 @@ registry.figure(
 )
 
 # %%
-summary = pd.DataFrame([model.training_summary(name, m) for name, m in models.items()])
+summary = pd.DataFrame([training.training_summary(name, m) for name, m in models.items()])
 registry.table(
     summary,
     f"training_{dataset}",

@@ -15,7 +15,8 @@ import torch
 
 import clvlib.method.model
 from clvlib.errors import InputDataError, ModelFileError
-from clvlib.method.model import ClusterLSTMVAE, CLVConfig, CLVNet
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.method.network import CLVNet
 from clvlib.testing.model_reference import (
     LoopedClusterLSTMVAE,
     LoopedCLVNet,

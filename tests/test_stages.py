@@ -8,7 +8,7 @@ import re
 from conftest import ROOT
 
 from clvlib.config import CONFIGURATIONS
-from clvlib.method.model import UNCLUSTERED
+from clvlib.method.training import UNCLUSTERED
 from clvlib.pipeline import integrity, run, seeds, stages
 
 

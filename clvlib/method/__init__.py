@@ -5,7 +5,9 @@ In the order of the pipeline:
 - :mod:`~clvlib.method.aggregate`, :mod:`~clvlib.method.preprocess`: daily data to 5-day features,
   gap check, IQR rule, scaling on the training years (notebook 01).
 - :mod:`~clvlib.method.clustering`: correlation clusters of the features (02).
-- :mod:`~clvlib.method.model`: the Cluster-LSTM-VAE and its three named configurations (03).
+- :mod:`~clvlib.method.model`: the Cluster-LSTM-VAE estimator, its configurations and scores;
+  :mod:`~clvlib.method.network`: its torch layers; :mod:`~clvlib.method.training`: the models notebook
+  03 trains; :mod:`~clvlib.method.diagnosis`: does a model copy anomalies (03).
 - :mod:`~clvlib.method.threshold`, :mod:`~clvlib.method.detection`, :mod:`~clvlib.method.scores`:
   dynamic threshold, flagged steps and events, the detector's output files (04).
 - :mod:`~clvlib.method.evaluation`, :mod:`~clvlib.method.baselines`, :mod:`~clvlib.method.trend`:

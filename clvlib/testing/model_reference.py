@@ -1,6 +1,6 @@
 """The looped reference of the CLV encoders, and the copy of weights between the two layouts.
 
-:class:`clvlib.method.model.CLVNet` runs the encoders of all clusters as one batched computation.
+:class:`clvlib.method.network.CLVNet` runs the encoders of all clusters as one batched computation.
 This module keeps the straightforward form, one :class:`torch.nn.Module` per cluster run one
 after another in a Python loop (the original code's structure), for the equivalence tests and
 the benchmarks (``bench/training.py``):
@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from clvlib.method.model import Attention, ClusterLSTMVAE, CLVConfig, Decoder
+from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.method.network import Attention, Decoder
 
 __all__ = ["LoopedCLVNet", "LoopedClusterLSTMVAE", "to_batched_state", "to_looped_state"]
 
@@ -93,7 +94,7 @@ def _pairs(n_clusters: int) -> list[tuple[str, str, int | None]]:
 
 
 def to_batched_state(looped: dict[str, torch.Tensor], n_clusters: int) -> dict[str, torch.Tensor]:
-    """``state_dict`` of :class:`LoopedCLVNet` in the layout of :class:`clvlib.method.model.CLVNet`.
+    """``state_dict`` of :class:`LoopedCLVNet` in the layout of :class:`clvlib.method.network.CLVNet`.
 
     Per-cluster tensors are stacked along a new first (cluster) dimension; the batch norms'
     six-wide channels are concatenated in cluster order.
