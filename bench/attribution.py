@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvlib.method.attribution import attribute, attribute_looped, baseline_values
+from clvlib.method.attribution import attribute, baseline_values
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.testing.attribution_reference import attribute_looped
 from clvlib.testing.benchmark import figure, format_table, seasonal_series, timed, torch_threads
 
 CLUSTERS = [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9, 10], [11, 12, 13], [14, 15], [16]]

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.method import attribution, attribution_compare, selected
+from clvlib.method import attribution, attribution_compare, attribution_truth, selected
 from clvlib.method import scores as score_files
 from clvlib.method.model import ClusterLSTMVAE
 from clvlib.pipeline import stage_inputs, stages
@@ -277,7 +277,7 @@ registry.table(
     "highest-ranked candidate driver is a true driver (top-1), with a true driver among the top 3 candidates, and "
     "whose ranking puts a response variable above every true driver; per event type and method.",
 )
-check = attribution.driver_check(attribution.event_ranking(table), events, truth, dataset=dataset)
+check = attribution_truth.driver_check(attribution.event_ranking(table), events, truth, dataset=dataset)
 registry.table(
     check,
     f"attribution_truth_events_{dataset}",

@@ -10,23 +10,23 @@ from conftest import five_day_time, two_cluster_series
 from clvlib.method.attribution import (
     attribute,
     attribute_groups,
-    attribute_hierarchical,
-    attribute_looped,
-    attribute_shapley,
-    attribute_shapley_groups,
     baseline_values,
-    candidate_driver_accuracy,
-    candidate_driver_check,
-    candidate_drivers,
     event_ranking,
     overall_ranking,
-    shapley_from_coalitions,
-    spread_groups,
     tidy,
     top_k_stability,
 )
-from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual, attribute_counterfactual_looped
+from clvlib.method.attribution_alternatives import (
+    attribute_hierarchical,
+    attribute_shapley,
+    attribute_shapley_groups,
+    shapley_from_coalitions,
+    spread_groups,
+)
+from clvlib.method.attribution_truth import candidate_driver_accuracy, candidate_driver_check, candidate_drivers
+from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.testing.attribution_reference import attribute_counterfactual_looped, attribute_looped
 
 N = 73 * 8
 
@@ -141,7 +141,7 @@ def test_rankings_and_stability():
 
 
 def test_shapley_values_add_up_and_find_the_planted_driver(model):
-    from clvlib.method.attribution import attribute_shapley
+    from clvlib.method.attribution_alternatives import attribute_shapley
 
     x = _series(2)
     t = 73 * 7 + 40
@@ -160,7 +160,7 @@ def test_shapley_values_add_up_and_find_the_planted_driver(model):
 
 
 def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
-    from clvlib.method.attribution import driver_accuracy, driver_check
+    from clvlib.method.attribution_truth import driver_accuracy, driver_check
 
     ranking = pd.DataFrame(
         {
@@ -279,7 +279,7 @@ def test_a_cluster_anomalous_together_loses_more_as_a_group_than_its_features_on
 
 
 def test_hierarchical_scores_rank_the_top_group_first_then_by_group():
-    from clvlib.method.attribution import hierarchical_scores
+    from clvlib.method.attribution_alternatives import hierarchical_scores
 
     groups = [[0, 3], [1], [2, 4]]
     scores = hierarchical_scores(np.array([[0.1, 0.5, 2.0]]), np.array([[9.0, 1.0, -1.0, 0.0, 0.5]]), groups)

@@ -87,8 +87,8 @@ def test_unknown_method_is_refused():
 
 
 def test_cluster_methods_from_one_coalition_pass_equal_the_separate_functions(setup):
-    from clvlib.method.attribution import (
-        attribute_groups,
+    from clvlib.method.attribution import attribute_groups
+    from clvlib.method.attribution_alternatives import (
         attribute_hierarchical,
         attribute_shapley_groups,
         hierarchical_scores,

@@ -14,7 +14,7 @@ import xarray as xr
 from conftest import five_day_time
 
 from clvlib.availability import NotAvailable
-from clvlib.method import attribution, attribution_compare, detection
+from clvlib.method import attribution_compare, attribution_truth, detection
 from clvlib.method.evaluation import melt_season
 from clvlib.method.preprocess import write_features
 from clvlib.pipeline import raw_input, stage_inputs
@@ -63,7 +63,7 @@ def test_the_registry_prints_a_result_that_is_not_available_and_saves_nothing(tm
 
 def test_attribution_truth_and_driver_check_are_not_available_without_truth():
     assert attribution_compare.attribution_truth({}, pd.DataFrame(), MISSING, ("a",), "era5") is MISSING
-    assert attribution.driver_check(pd.DataFrame(), pd.DataFrame(), MISSING) is MISSING
+    assert attribution_truth.driver_check(pd.DataFrame(), pd.DataFrame(), MISSING) is MISSING
     assert (
         attribution_compare.top1_by_type(MISSING) is MISSING
         and attribution_compare.overall_accuracy(MISSING) is MISSING

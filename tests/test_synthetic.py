@@ -8,7 +8,8 @@ import pytest
 
 from clvlib.synthetic.generator import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
 from clvlib.synthetic.physics import daily_insolation
-from clvlib.synthetic.snowpack import ColumnParams, run_column, run_column_reference
+from clvlib.synthetic.snowpack import ColumnParams, run_column
+from clvlib.testing.snowpack_reference import run_column_reference
 
 SHORT = SyntheticConfig(start="2000-01-01", end="2003-12-31")
 

@@ -13,8 +13,10 @@ In the order of the pipeline:
 - :mod:`~clvlib.method.evaluation`, :mod:`~clvlib.method.baselines`, :mod:`~clvlib.method.trend`:
   detection quality against a reference, the baselines the CLV must beat, decadal trends (04).
 - :mod:`~clvlib.method.attribution`, :mod:`~clvlib.method.counterfactual`,
-  :mod:`~clvlib.method.attribution_compare`: the paper's occlusion attribution, the literal
-  counterfactual and the comparison of attributions against known drivers (05).
+  :mod:`~clvlib.method.attribution_alternatives`, :mod:`~clvlib.method.attribution_truth`,
+  :mod:`~clvlib.method.attribution_compare`: the paper's occlusion attribution and its rankings, the
+  literal counterfactual, the Shapley and cluster-first alternatives, the checks against the injected
+  drivers and the comparison of all of them (05).
 - :mod:`~clvlib.method.surrogate`: XGBoost, SHAP and Random Forest checks of the attribution (06).
 - :mod:`~clvlib.method.selected`: the committed choice of the ``best`` configuration.
 

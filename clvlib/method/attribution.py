@@ -18,71 +18,55 @@ Baselines (:func:`baseline_values`):
   was smoothed).
 
 :func:`attribute` runs every (step, feature, window) triple through the model as batched
-tensors; :func:`attribute_looped` is the plain reference (one forward pass per pair) kept for
-the tests and the benchmark. :func:`attribute_shapley` is an alternative that shares the effect of
-correlated drivers (permutation-sampled Shapley values of the same score drop), reported next to
-the paper's method.
+tensors (:func:`clvlib.testing.attribution_reference.attribute_looped` is the plain reference, for
+the tests and the benchmark); :func:`attribute_groups` replaces whole groups of features at once.
+This module also ranks the deltas (:func:`tidy`, :func:`event_ranking`, :func:`overall_ranking`) and
+measures how stable the rankings are (:func:`baseline_stability`, :func:`held_out_consistency`,
+:func:`top_k_stability`, :func:`ranking_agreement`).
 
-Variants for correlated drivers (single-feature occlusion can give a feature that is anomalous
-together with its correlated partners a *negative* delta):
-
-* ranking by ``|delta|`` (``by="abs"`` in :func:`tidy` and :func:`event_ranking`);
-* occlusion of whole groups of features, e.g. the model's correlation clusters
-  (:func:`attribute_groups`), and the feature ranking it implies (:func:`attribute_hierarchical`);
-* exact Shapley values over groups (:func:`attribute_shapley_groups`, all ``2**C`` coalitions);
-* the literal counterfactual, the smallest change that brings a step under its threshold
-  (:mod:`clvlib.method.counterfactual`).
+Alternatives for correlated drivers (single-feature occlusion can give a feature that is anomalous
+together with its correlated partners a *negative* delta): ranking by ``|delta|`` (``by="abs"`` in
+:func:`tidy` and :func:`event_ranking`), and the Shapley and cluster-first attributions of
+:mod:`clvlib.method.attribution_alternatives`; the literal counterfactual, the smallest change that
+brings a step under its threshold, is :mod:`clvlib.method.counterfactual`. The checks against the
+injected drivers of the embedded default are :mod:`clvlib.method.attribution_truth`.
 
 All scores are the model's (:meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`, averaged over the
 covering windows).
-The truth of the embedded default is scored among candidate drivers (:func:`candidate_drivers`,
-:func:`candidate_driver_check`): the generator perturbs forcing variables, and fluxes, skin
-temperature, melt and albedo respond to them.
 """
 
 from __future__ import annotations
-
-from math import factorial
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy.stats import kendalltau
 
-from clvlib.availability import NotAvailable
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
-from clvlib.variables import CANDIDATE_DRIVERS, driver_name
 
 __all__ = [
-    "held_out_consistency",
-    "BASELINES",
-    "BASELINE_TEXT",
-    "RANK_BY",
     "attribute",
     "attribute_groups",
-    "attribute_hierarchical",
-    "attribute_looped",
-    "attribute_shapley",
-    "attribute_shapley_groups",
     "baseline_stability",
+    "BASELINE_TEXT",
     "baseline_values",
-    "candidate_driver_accuracy",
-    "candidate_driver_check",
-    "candidate_drivers",
+    "BASELINES",
     "coalition_masks",
     "counterfactual_scores",
-    "driver_accuracy",
-    "driver_check",
+    "covering_starts",
     "event_ranking",
     "group_masks",
-    "hierarchical_scores",
+    "held_out_consistency",
     "occlusion_scores",
     "overall_ranking",
+    "partition",
+    "RANK_BY",
+    "rank_key",
     "ranking_agreement",
-    "shapley_from_coalitions",
-    "spread_groups",
+    "row_scores",
     "tidy",
     "top_k_stability",
+    "variant_scores",
 ]
 
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
@@ -139,7 +123,7 @@ def baseline_values(
     raise ValueError(f"unknown baseline {kind!r}: expected one of {BASELINES}")
 
 
-def _covering_starts(t: int, n: int, window: int) -> np.ndarray:
+def covering_starts(t: int, n: int, window: int) -> np.ndarray:
     """Start indices of all windows of length ``window`` that cover step ``t`` in a series of ``n``."""
     return np.arange(max(0, t - window + 1), min(t, n - window) + 1)
 
@@ -161,7 +145,7 @@ def group_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
     return masks
 
 
-def _partition(groups: list[list[int]], n_features: int) -> np.ndarray:
+def partition(groups: list[list[int]], n_features: int) -> np.ndarray:
     """:func:`group_masks` of groups that hold every feature exactly once (else a ValueError)."""
     masks = group_masks(groups, n_features)
     if not (masks.sum(axis=0) == 1).all():
@@ -173,7 +157,7 @@ def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[
     """One row per (step, variant, covering window): its (step, variant) cell, variant, window start, step position."""
     cell, var, start, pos = [], [], [], []
     for i, t in enumerate(steps):
-        starts = _covering_starts(int(t), n, window)
+        starts = covering_starts(int(t), n, window)
         variants = np.repeat(np.arange(n_var), starts.size)
         cell.append(i * n_var + variants)
         var.append(variants)
@@ -183,7 +167,7 @@ def _covering_rows(steps: np.ndarray, n: int, window: int, n_var: int) -> tuple[
 
 
 @torch.no_grad()
-def _row_errors(
+def row_scores(
     model: ClusterLSTMVAE,
     win: np.ndarray,
     base_win: np.ndarray,
@@ -225,14 +209,14 @@ def _row_errors(
     return errors
 
 
-def _variant_scores(
+def variant_scores(
     model: ClusterLSTMVAE, values: np.ndarray, steps: np.ndarray, baseline: np.ndarray, masks: np.ndarray, chunk: int
 ) -> np.ndarray:
     """Score of each step with each mask's features at baseline over its covering windows.
 
     The result has shape (len(steps), len(masks)).
 
-    Every (step, mask, covering window) triple is one row (:func:`_row_errors`); a step's score is
+    Every (step, mask, covering window) triple is one row (:func:`row_scores`); a step's score is
     the mean over its covering windows of :meth:`clvlib.method.model.ClusterLSTMVAE.residual_score`.
     """
     x = np.asarray(values, dtype=np.float32)
@@ -240,7 +224,7 @@ def _variant_scores(
     win, base_win = sliding_windows(x, w), sliding_windows(np.asarray(baseline, dtype=np.float32), w)
     steps = np.asarray(steps, dtype=int)
     cell, var, start, pos = _covering_rows(steps, n, w, len(masks))
-    errors = _row_errors(model, win, base_win, masks, (var, start, pos), chunk)
+    errors = row_scores(model, win, base_win, masks, (var, start, pos), chunk)
     size = len(steps) * len(masks)
     return (np.bincount(cell, weights=errors, minlength=size) / np.bincount(cell, minlength=size)).reshape(
         len(steps), -1
@@ -261,7 +245,7 @@ def occlusion_scores(
     all-False row gives the original score. One batched pass for any set of occlusions (the
     building block of :func:`attribute`, :func:`attribute_groups` and :func:`attribute_shapley_groups`).
     """
-    return _variant_scores(model, values, steps, baseline, masks, chunk)
+    return variant_scores(model, values, steps, baseline, masks, chunk)
 
 
 def coalition_masks(groups: list[list[int]], n_features: int) -> np.ndarray:
@@ -307,7 +291,7 @@ def attribute(
     """
     n_feat = np.shape(values)[1]
     masks = np.vstack([np.eye(n_feat, dtype=bool), np.zeros((1, n_feat), dtype=bool)])  # last: the original
-    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
+    scores = variant_scores(model, values, steps, baseline, masks, chunk)
     return scores[:, [n_feat]] - scores[:, :n_feat]
 
 
@@ -340,283 +324,8 @@ def attribute_groups(
     """
     masks = group_masks(groups, np.shape(values)[1])
     masks = np.vstack([masks, np.zeros((1, masks.shape[1]), dtype=bool)])
-    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
+    scores = variant_scores(model, values, steps, baseline, masks, chunk)
     return scores[:, [len(groups)]] - scores[:, : len(groups)]
-
-
-def hierarchical_scores(
-    group_deltas: np.ndarray, feature_deltas: np.ndarray, groups: list[list[int]], by: str = "delta"
-) -> np.ndarray:
-    """Feature scores (higher = ranked higher) of a two-level ranking: groups first, then features in a group.
-
-    At each step the groups are ordered by their delta (largest first), and the features of each
-    group by their single-feature delta (``by="delta"``) or its absolute value (``by="abs"``);
-    ties keep the index order. The feature in position ``r`` (0 = first) of this order scores
-    ``n_features - r``, so :func:`tidy` ranks the top group's features first.
-
-    Parameters
-    ----------
-    group_deltas : ndarray, shape (n_steps, len(groups))
-        :func:`attribute_groups` output.
-    feature_deltas : ndarray, shape (n_steps, n_features)
-        :func:`attribute` output.
-    groups : list of list of int
-        Groups holding every feature exactly once.
-    by : {"delta", "abs"}
-        Order inside a group.
-
-    Examples
-    --------
-    >>> hierarchical_scores(np.array([[1.0, 2.0]]), np.array([[0.5, -0.9, 0.2]]), [[0, 1], [2]]).tolist()
-    [[2.0, 1.0, 3.0]]
-    >>> hierarchical_scores(np.array([[1.0, 2.0]]), np.array([[0.5, -0.9, 0.2]]), [[0, 1], [2]], by="abs").tolist()
-    [[1.0, 2.0, 3.0]]
-    """
-    feature_deltas = np.asarray(feature_deltas, dtype=float)
-    n_steps, n_feat = feature_deltas.shape
-    group_of = np.argmax(_partition(groups, n_feat), axis=0)
-    group_rank = np.argsort(np.argsort(-np.asarray(group_deltas, dtype=float), axis=1, kind="stable"), axis=1)
-    inner = _rank_key(feature_deltas, by)
-    out = np.empty((n_steps, n_feat))
-    for i in range(n_steps):
-        order = np.lexsort((np.arange(n_feat), -inner[i], group_rank[i, group_of]))
-        out[i, order] = n_feat - np.arange(n_feat)
-    return out
-
-
-def attribute_hierarchical(
-    model: ClusterLSTMVAE,
-    values: np.ndarray,
-    steps: np.ndarray,
-    baseline: np.ndarray,
-    groups: list[list[int]] | None = None,
-    by: str = "delta",
-    chunk: int = 1024,
-) -> np.ndarray:
-    """Two-level feature ranking: group occlusion picks the group, single-feature occlusion orders its features.
-
-    Group and single-feature deltas come from one batched pass (as :func:`attribute_groups` and
-    :func:`attribute`); :func:`hierarchical_scores` combines them.
-
-    Parameters
-    ----------
-    model, values, steps, baseline, chunk
-        As in :func:`attribute`.
-    groups : list of list of int, optional
-        Groups holding every feature exactly once; default ``model.clusters``.
-    by : {"delta", "abs"}
-        Order of the features inside a group.
-
-    Returns
-    -------
-    ndarray, shape (len(steps), n_features)
-        Scores for :func:`tidy` (higher = ranked higher): ``n_features`` for the first feature down to 1.
-    """
-    groups = model.clusters if groups is None else groups
-    n_feat = np.shape(values)[1]
-    masks = np.vstack([np.eye(n_feat, dtype=bool), _partition(groups, n_feat), np.zeros((1, n_feat), dtype=bool)])
-    scores = _variant_scores(model, values, steps, baseline, masks, chunk)
-    deltas = scores[:, [-1]] - scores[:, :-1]
-    return hierarchical_scores(deltas[:, n_feat:], deltas[:, :n_feat], groups, by)
-
-
-@torch.no_grad()
-def attribute_looped(
-    model: ClusterLSTMVAE,
-    values: np.ndarray,
-    steps: np.ndarray,
-    baseline: np.ndarray,
-    local: bool = False,
-    groups: list[list[int]] | None = None,
-) -> np.ndarray:
-    """Reference implementation of :func:`attribute` (and of :func:`attribute_groups`): a Python loop over pairs.
-
-    For each (step, feature) pair the counterfactual series is built and rescored with
-    :meth:`ClusterLSTMVAE.decision_function`: the whole series (``local=False``, the plain
-    approach), or only the steps whose windows can cover the explained step (``local=True``).
-    With ``groups``, each group of features is replaced at once instead of each feature
-    (output shape (len(steps), len(groups))).
-    """
-    x = np.asarray(values, dtype=np.float32)
-    n, n_feat = x.shape
-    w = model.config.window
-    members = [[f] for f in range(n_feat)] if groups is None else groups
-    out = np.zeros((len(steps), len(members)))
-    for i, t in enumerate(np.asarray(steps, dtype=int)):
-        lo, hi = (max(0, t - w + 1), min(n, t + w)) if local else (0, n)
-        segment = x[lo:hi]
-        original = model.decision_function(segment)[t - lo]
-        for c, group in enumerate(members):
-            cf = segment.copy()
-            cf[max(0, t - w + 1) - lo : min(n, t + w) - lo, group] = baseline[max(0, t - w + 1) : min(n, t + w)][
-                :, group
-            ]
-            out[i, c] = original - model.decision_function(cf)[t - lo]
-    return out
-
-
-@torch.no_grad()
-def attribute_shapley(
-    model: ClusterLSTMVAE,
-    values: np.ndarray,
-    steps: np.ndarray,
-    baseline: np.ndarray,
-    n_permutations: int = 8,
-    random_state: int = 0,
-    chunk: int = 1024,
-) -> np.ndarray:
-    """Shapley values of the score drop, estimated by permutation sampling (an alternative to occlusion).
-
-    Single-feature occlusion (:func:`attribute`) can give a *negative* delta to a feature that is
-    anomalous together with correlated features: replacing it alone makes the input inconsistent
-    and the error grows. Shapley values average a feature's marginal score drop over random orders
-    in which the features are replaced by their baselines, so correlated drivers share their joint
-    effect. Every prefix of ``n_permutations`` random orders of every step is scored, all steps
-    batched together (:func:`_row_errors`; the orders are drawn step after step from one generator
-    seeded by ``random_state``). The values of a step add up exactly to
-    ``score(original) - score(all features at baseline)``.
-
-    Returns
-    -------
-    ndarray, shape (len(steps), n_features)
-    """
-    x = np.asarray(values, dtype=np.float32)
-    (n, n_feat), w = x.shape, model.config.window
-    steps = np.asarray(steps, dtype=int)
-    win, base_win = sliding_windows(x, w), sliding_windows(np.asarray(baseline, dtype=np.float32), w)
-    rng = np.random.default_rng(random_state)
-    prefix = np.tril(np.ones((n_feat + 1, n_feat), dtype=bool), k=-1)  # row k: the first k features replaced
-    perms = np.zeros((len(steps), n_permutations, n_feat), dtype=int)
-    masks = np.zeros((len(steps), n_permutations, n_feat + 1, n_feat), dtype=bool)
-    for i in range(len(steps)):
-        perms[i] = [rng.permutation(n_feat) for _ in range(n_permutations)]
-        for p, perm in enumerate(perms[i]):
-            masks[i, p][:, perm] = prefix
-    out = np.zeros((len(steps), n_feat))
-    if not len(steps):
-        return out
-    # the same mask recurs (none and all features replaced, in every order), each is run once per window
-    distinct, mask_of = np.unique(masks.reshape(-1, n_feat), axis=0, return_inverse=True)
-    mask_of = mask_of.reshape(len(steps), -1)
-    starts = [_covering_starts(int(t), n, w) for t in steps]
-    rows: tuple[list, list, list] = ([], [], [])  # per step: mask-major, then the covering windows
-    for m, s, t in zip(mask_of, starts, steps, strict=True):
-        for part, a in zip(rows, (np.repeat(m, len(s)), np.tile(s, len(m)), np.tile(t - s, len(m))), strict=True):
-            part.append(a)
-    errors = _row_errors(model, win, base_win, distinct, tuple(np.concatenate(r) for r in rows), chunk)
-    bounds = np.cumsum([0] + [mask_of.shape[1] * len(s) for s in starts])
-    for i, s in enumerate(starts):
-        scores = errors[bounds[i] : bounds[i + 1]].reshape(mask_of.shape[1], len(s)).mean(axis=1)
-        scores = scores.reshape(n_permutations, n_feat + 1)
-        drops = scores[:, :-1] - scores[:, 1:]  # drop when the k-th feature of the order is replaced
-        np.add.at(out[i], perms[i].ravel(), drops.ravel())
-    return out / n_permutations
-
-
-def shapley_from_coalitions(scores: np.ndarray) -> np.ndarray:
-    """Exact Shapley values of the score drop from the scores of all ``2**C`` coalitions.
-
-    Parameters
-    ----------
-    scores : ndarray, shape (n_steps, 2**C)
-        Column ``k`` is the score with the players whose bits are set in ``k`` at baseline
-        (column 0: the original, the last column: all players at baseline).
-
-    Returns
-    -------
-    ndarray, shape (n_steps, C)
-        ``phi[c]``: the mean over coalitions ``S`` without ``c`` (Shapley weights
-        ``|S|! (C - |S| - 1)! / C!``) of ``score(S) - score(S + c)``; a row adds up to
-        ``score(original) - score(all at baseline)``.
-
-    Examples
-    --------
-    >>> shapley_from_coalitions(np.array([[3.0, 2.0, 0.0, -1.0]])).tolist()
-    [[1.0, 3.0]]
-    """
-    scores = np.asarray(scores, dtype=float)
-    n_players = int(np.log2(scores.shape[1]))
-    if 2**n_players != scores.shape[1]:
-        raise ValueError(f"expected 2**C coalition scores per step, got {scores.shape[1]}")
-    coalitions = np.arange(2**n_players)
-    size = np.array([bin(k).count("1") for k in coalitions])
-    weight = np.array([factorial(m) * factorial(n_players - m - 1) / factorial(n_players) for m in range(n_players)])
-    phi = np.zeros((scores.shape[0], n_players))
-    for c in range(n_players):
-        without = coalitions[(coalitions >> c) & 1 == 0]
-        phi[:, c] = (scores[:, without] - scores[:, without | (1 << c)]) @ weight[size[without]]
-    return phi
-
-
-def attribute_shapley_groups(
-    model: ClusterLSTMVAE,
-    values: np.ndarray,
-    steps: np.ndarray,
-    baseline: np.ndarray,
-    groups: list[list[int]] | None = None,
-    chunk: int = 1024,
-    max_groups: int = 8,
-) -> np.ndarray:
-    """Exact Shapley values over groups of features (default the model's clusters) of the score drop.
-
-    Every one of the ``2**C`` coalitions of groups is put at baseline over the covering windows of
-    every step, batched like :func:`attribute` (``2**C * window`` windows per step), and
-    :func:`shapley_from_coalitions` combines the scores. Unlike :func:`attribute_shapley`, no
-    sampling: the values are exact and the same on every run.
-
-    Parameters
-    ----------
-    model, values, steps, baseline, chunk
-        As in :func:`attribute`.
-    groups : list of list of int, optional
-        The players; default ``model.clusters``.
-    max_groups : int
-        Largest number of groups accepted (the cost doubles with each group).
-
-    Returns
-    -------
-    ndarray, shape (len(steps), len(groups))
-        A row adds up to ``score(original) - score(all groups at baseline)``.
-    """
-    groups = model.clusters if groups is None else groups
-    if len(groups) > max_groups:
-        raise ValueError(
-            f"{len(groups)} groups need 2**{len(groups)} coalitions per step; at most {max_groups} "
-            "are allowed (raise max_groups, or merge groups)"
-        )
-    masks = coalition_masks(groups, np.shape(values)[1])  # coalition k: the union of its groups
-    return shapley_from_coalitions(_variant_scores(model, values, steps, baseline, masks, chunk))
-
-
-def spread_groups(
-    group_values: np.ndarray, groups: list[list[int]], n_features: int, within: np.ndarray | None = None
-) -> np.ndarray:
-    """Spread per-group values (e.g. group Shapley values) over the groups' features (each in exactly one group).
-
-    Without ``within`` every feature gets its group's value (the features of a group tie; for a
-    ranking of features by group). With ``within`` (e.g. single-feature deltas, shape
-    (n_steps, n_features)) a group's value is split among its features in proportion to
-    ``|within|`` (equal shares where all are zero), so a step's feature values add up to the sum
-    of its group values.
-
-    Examples
-    --------
-    >>> spread_groups(np.array([[2.0, 1.0]]), [[0, 2], [1]], 3).tolist()
-    [[2.0, 1.0, 2.0]]
-    >>> spread_groups(np.array([[2.0, 1.0]]), [[0, 2], [1]], 3, within=np.array([[-3.0, 5.0, 1.0]])).tolist()
-    [[1.5, 1.0, 0.5]]
-    """
-    masks = _partition(groups, n_features)
-    group_of = np.argmax(masks, axis=0)
-    values = np.asarray(group_values, dtype=float)[:, group_of]
-    if within is None:
-        return values
-    weight = np.abs(np.asarray(within, dtype=float))
-    total = weight @ masks.T.astype(float)  # (n_steps, n_groups)
-    share = np.where(
-        total[:, group_of] > 0, weight / np.where(total > 0, total, 1.0)[:, group_of], 1.0 / masks.sum(axis=1)[group_of]
-    )
-    return values * share
 
 
 def _check_by(by: str) -> str:
@@ -626,7 +335,7 @@ def _check_by(by: str) -> str:
     return by
 
 
-def _rank_key(deltas: np.ndarray, by: str) -> np.ndarray:
+def rank_key(deltas: np.ndarray, by: str) -> np.ndarray:
     """What a ranking sorts by (largest first): the deltas or their absolute values."""
     return np.abs(deltas) if _check_by(by) == "abs" else deltas
 
@@ -650,7 +359,7 @@ def tidy(
     [['a', -0.7, 1], ['b', 0.5, 2]]
     """
     n_steps, n_feat = deltas.shape
-    order = np.argsort(-_rank_key(deltas, by), axis=1, kind="stable")
+    order = np.argsort(-rank_key(deltas, by), axis=1, kind="stable")
     ranks = np.empty_like(order)
     ranks[np.arange(n_steps)[:, None], order] = np.arange(1, n_feat + 1)
     table = pd.DataFrame(
@@ -727,195 +436,6 @@ def top_k_stability(a: pd.DataFrame, b: pd.DataFrame, k: int = 3) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows)
-
-
-def _matched_truth(
-    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame
-) -> list[tuple[int, int, pd.Series]]:
-    """(detected id, injected id, truth row) of each ranked detected event overlapping an injected one (the first)."""
-    drivers = truth.set_index("event_id")
-    ranked = set(ranking["event_id"])
-    out = []
-    for ev in events.itertuples():
-        ids = [int(i) for i in str(ev.reference_ids).split(";") if i not in ("", "nan")]
-        if ids and ev.event_id in ranked:
-            out.append((ev.event_id, ids[0], drivers.loc[ids[0]]))
-    return out
-
-
-def _true_drivers(row: pd.Series, dataset: str) -> set[str]:
-    """The injected event's drivers under the names of ``dataset``."""
-    return {driver_name(d, dataset) for d in str(row["drivers"]).split(";")}
-
-
-def driver_check(
-    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame | NotAvailable, k: int = 3, dataset: str = "era5"
-) -> pd.DataFrame | NotAvailable:
-    """Compare each detected event's attributed ranking with the true drivers of the injected event it overlaps.
-
-    Parameters
-    ----------
-    ranking : pandas.DataFrame
-        :func:`event_ranking` output.
-    events : pandas.DataFrame
-        Detected events with ``reference_ids`` (see :func:`clvlib.method.detection.match_events`).
-    truth : pandas.DataFrame
-        Injected events with ``event_id``, ``type`` and ``drivers`` (``;``-separated ERA5 names).
-    k : int
-        Size of the top set.
-    dataset : str
-        Data set of the ranking; drivers are renamed to its variables
-        (:func:`clvlib.variables.driver_name`, e.g. ``fal`` is ``albedo`` in GEMB).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per detected event that overlaps an injected one (the first, if several): event_id,
-        truth_id, type, drivers, top1, top_k, top1_is_driver, driver_in_top_k.
-    """
-    if isinstance(truth, NotAvailable):
-        return truth
-    rows = []
-    for event_id, truth_id, true in _matched_truth(ranking, events, truth):
-        true_set = _true_drivers(true, dataset)
-        top = ranking[ranking["event_id"] == event_id].nsmallest(k, "rank")["feature"].tolist()
-        rows.append(
-            {
-                "event_id": event_id,
-                "truth_id": truth_id,
-                "type": true["type"],
-                "drivers": ";".join(sorted(true_set)),
-                "top1": top[0],
-                f"top{k}": ";".join(top),
-                "top1_is_driver": top[0] in true_set,
-                f"driver_in_top{k}": bool(true_set & set(top)),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """Top-1 and top-``k`` driver accuracy per event type and overall (row ``all``)."""
-
-    def summary(group: pd.DataFrame, name: str) -> dict:
-        return {
-            "type": name,
-            "n_events": len(group),
-            "top1_accuracy": float(group["top1_is_driver"].mean()),
-            f"top{k}_accuracy": float(group[f"driver_in_top{k}"].mean()),
-        }
-
-    rows = [summary(g, str(t)) for t, g in check.groupby("type")] + [summary(check, "all")]
-    return pd.DataFrame(rows)
-
-
-def candidate_drivers(dataset: str, names: tuple[str, ...] | list[str] | None = None) -> tuple[str, ...]:
-    """Variables the generator perturbs directly: the drivers of every event type, under the names of ``dataset``.
-
-    The synthetic events (:data:`clvlib.variables.CANDIDATE_DRIVERS`) shift forcing variables; fluxes,
-    skin temperature, melt and albedo respond to them (except the dark-surface event, which sets the
-    albedo itself). ``fal`` is ``albedo`` and ``sshf`` is ``shf`` in GEMB (:func:`clvlib.variables.driver_name`).
-
-    Parameters
-    ----------
-    dataset : str
-        Data set whose variable names are used.
-    names : sequence of str, optional
-        The features at hand: only the candidates among them are returned, in their order.
-
-    Examples
-    --------
-    >>> candidate_drivers("era5")
-    ('t2m', 'd2m', 'strd', 'ssrd', 'tcc', 'u10', 'sshf', 'tp', 'fal')
-    >>> candidate_drivers("gemb", ("melt", "albedo", "t2m", "shf", "netSW"))
-    ('albedo', 't2m', 'shf')
-    """
-    union = tuple(driver_name(d, dataset) for d in CANDIDATE_DRIVERS)
-    return union if names is None else tuple(n for n in names if n in union)
-
-
-def _candidate_row(order: list[str], true_set: set[str], candidates: set[str], k: int) -> dict:
-    """Top-1/top-``k`` among ``candidates`` of one event's feature ``order`` (best first).
-
-    The row also says whether a response leads.
-    """
-    among = [f for f in order if f in candidates][:k]
-    first_driver = min((i for i, f in enumerate(order) if f in true_set), default=len(order))
-    first_response = min((i for i, f in enumerate(order) if f not in candidates), default=len(order))
-    return {
-        "top1": among[0] if among else "",
-        f"top{k}": ";".join(among),
-        "top1_is_driver": bool(among) and among[0] in true_set,
-        f"driver_in_top{k}": bool(true_set & set(among)),
-        "driver_rank": first_driver + 1 if first_driver < len(order) else np.nan,
-        "response_first": first_response < first_driver,
-    }
-
-
-def candidate_driver_check(
-    ranking: pd.DataFrame, events: pd.DataFrame, truth: pd.DataFrame, names: tuple[str, ...], dataset: str, k: int = 3
-) -> pd.DataFrame:
-    """:func:`driver_check` with the ranking restricted to candidate drivers, and whether a response variable leads.
-
-    A response variable is a ranked feature that is not a candidate driver (:func:`candidate_drivers`
-    of ``names``): a flux, skin temperature, melt or albedo that moves *because* of the forcing.
-    Ranking one first is not wrong about the model, but it does not name the cause, so the top-1
-    and top-``k`` are taken among candidates only, and ``response_first`` says whether a response
-    variable outranks every true driver in the full ranking.
-
-    Parameters
-    ----------
-    ranking, events, truth, k
-        As in :func:`driver_check`.
-    names : tuple of str
-        The data set's features.
-    dataset : str
-        Data set of the ranking (names of the drivers).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per detected event that overlaps an injected one: event_id, truth_id, type, drivers,
-        top1 and top_k (among candidates), top1_is_driver, driver_in_top_k, driver_rank (rank of the
-        best true driver in the full ranking, NaN if none is ranked) and response_first.
-    """
-    candidates = set(candidate_drivers(dataset, names))
-    rows = []
-    for event_id, truth_id, true in _matched_truth(ranking, events, truth):
-        true_set = _true_drivers(true, dataset)
-        order = ranking[ranking["event_id"] == event_id].sort_values("rank", kind="stable")["feature"].tolist()
-        rows.append(
-            {
-                "event_id": event_id,
-                "truth_id": truth_id,
-                "type": true["type"],
-                "drivers": ";".join(sorted(true_set)),
-                **_candidate_row(order, true_set, candidates, k),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def candidate_driver_accuracy(check: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """Accuracy among candidates per event type and overall (row ``all``).
-
-    Columns: n_events, top-1/top-``k`` accuracy among candidates, response_first_share.
-    """
-    columns = {
-        "top1_accuracy": "top1_is_driver",
-        f"top{k}_accuracy": f"driver_in_top{k}",
-        "response_first_share": "response_first",
-    }
-
-    def summary(group: pd.DataFrame, name: str) -> dict:
-        return {
-            "type": name,
-            "n_events": len(group),
-            **{out: float(group[col].astype(float).mean()) if len(group) else np.nan for out, col in columns.items()},
-        }
-
-    rows = [summary(g, str(t)) for t, g in check.groupby("type")] if len(check) else []
-    return pd.DataFrame(rows + [summary(check, "all")])
 
 
 def ranking_agreement(a: pd.Series, b: pd.Series, ks: tuple[int, ...] = (3, 5)) -> dict:

@@ -11,9 +11,9 @@ Every method explains the same anomalous steps of the same model and ranks the f
   makes the window *less* consistent is also one the anomaly is about);
 * ``cluster occlusion, then |delta|``: whole correlation clusters replaced together; the cluster
   with the largest drop comes first and its features are ordered by |delta|
-  (:func:`clvlib.method.attribution.attribute_hierarchical`);
+  (:func:`clvlib.method.attribution_alternatives.attribute_hierarchical`);
 * ``cluster Shapley, then |delta|``: the same two-level ranking with the clusters ordered by their
-  exact Shapley values (:func:`clvlib.method.attribution.attribute_shapley_groups`);
+  exact Shapley values (:func:`clvlib.method.attribution_alternatives.attribute_shapley_groups`);
 * ``Shapley (features)``: permutation-sampled Shapley values over features;
 * ``counterfactual``: the smallest change to the window that brings the step under its threshold
   (:mod:`clvlib.method.counterfactual`), features ranked by the size of their change; computed at the
@@ -33,19 +33,9 @@ import numpy as np
 import pandas as pd
 
 from clvlib.availability import NotAvailable
-from clvlib.method.attribution import (
-    attribute,
-    attribute_shapley,
-    candidate_driver_accuracy,
-    candidate_driver_check,
-    coalition_masks,
-    event_ranking,
-    hierarchical_scores,
-    occlusion_scores,
-    overall_ranking,
-    shapley_from_coalitions,
-    tidy,
-)
+from clvlib.method.attribution import attribute, coalition_masks, event_ranking, occlusion_scores, overall_ranking, tidy
+from clvlib.method.attribution_alternatives import attribute_shapley, hierarchical_scores, shapley_from_coalitions
+from clvlib.method.attribution_truth import candidate_driver_accuracy, candidate_driver_check
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE
 
@@ -256,7 +246,7 @@ def attribution_truth(
     -------
     pandas.DataFrame or NotAvailable
         Columns method, type, n_events, top1_accuracy, top{k}_accuracy, response_first_share
-        (:func:`clvlib.method.attribution.candidate_driver_accuracy`), one block of rows per method;
+        (:func:`clvlib.method.attribution_truth.candidate_driver_accuracy`), one block of rows per method;
         when the truth has several kinds of event, rows ``kind: <kind>`` follow each method's types;
         ``truth`` itself when the injected events are not available. Rounded to ``decimals`` when given.
     """

@@ -45,7 +45,9 @@ __all__ = [
     "Counterfactual",
     "CounterfactualConfig",
     "attribute_counterfactual",
-    "attribute_counterfactual_looped",
+    "check_steps",
+    "solve_segments",
+    "as_counterfactual",
 ]
 
 #: Penalties on the change: the sum of absolute values or of squares.
@@ -210,7 +212,7 @@ def _frozen(net: torch.nn.Module) -> Iterator[None]:
             p.requires_grad_(True)
 
 
-def _solve(
+def solve_segments(
     model: ClusterLSTMVAE,
     segment: np.ndarray,
     inside: np.ndarray,
@@ -240,7 +242,9 @@ def _solve(
     return change.cpu().numpy(), scores[0], scores[1]
 
 
-def _result(change: np.ndarray, score: np.ndarray, original: np.ndarray, target: np.ndarray) -> Counterfactual:
+def as_counterfactual(
+    change: np.ndarray, score: np.ndarray, original: np.ndarray, target: np.ndarray
+) -> Counterfactual:
     """Bundle a solution as a :class:`Counterfactual`."""
     return Counterfactual(
         change=np.abs(change).sum(axis=1).astype(np.float64),
@@ -251,7 +255,9 @@ def _result(change: np.ndarray, score: np.ndarray, original: np.ndarray, target:
     )
 
 
-def _check(values: np.ndarray, steps: np.ndarray, target: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+def check_steps(
+    values: np.ndarray, steps: np.ndarray, target: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps (int) and targets (float64) after checking them against the series, else a ValueError."""
     steps, target, n = np.asarray(steps, dtype=int).ravel(), np.asarray(target, dtype=np.float64).ravel(), len(values)
     if target.shape != steps.shape:
@@ -296,46 +302,14 @@ def attribute_counterfactual(
         ``change`` ranks the features (e.g. with :func:`clvlib.method.attribution.tidy`); ``reached``
         says where the threshold was met.
     """
-    steps, target = _check(values, steps, target, model.config.window)
+    steps, target = check_steps(values, steps, target, model.config.window)
     w = model.config.window
     if stack < 1:
         raise ValueError(f"stack must be a positive number of steps, got {stack}")
     segment, inside, valid = _padded_segments(values, steps, w)
     centre = np.full(len(steps), w - 1)
     parts = [
-        _solve(model, segment[sl], inside[sl], valid[sl], centre[sl], target[sl], config)
+        solve_segments(model, segment[sl], inside[sl], valid[sl], centre[sl], target[sl], config)
         for sl in (slice(lo, lo + stack) for lo in range(0, max(len(steps), 1), stack))
     ]
-    return _result(*(np.concatenate(a) for a in zip(*parts, strict=True)), target)
-
-
-def attribute_counterfactual_looped(
-    model: ClusterLSTMVAE,
-    values: np.ndarray,
-    steps: np.ndarray,
-    target: np.ndarray,
-    config: CounterfactualConfig = CounterfactualConfig(),
-) -> Counterfactual:
-    """Reference for :func:`attribute_counterfactual`: one step at a time.
-
-    Each step is solved on its segment cut from the series (unpadded).
-    """
-    x, w = np.asarray(values, dtype=np.float32), model.config.window
-    steps, target = _check(x, steps, target, w)
-    out = []
-    for t, goal in zip(steps, target, strict=True):
-        lo, hi = max(0, t - w + 1), min(len(x), t + w)  # every window inside [lo, hi) covers t
-        change, score, original = _solve(
-            model,
-            x[None, lo:hi],
-            np.ones((1, hi - lo), dtype=bool),
-            np.ones((1, hi - lo - w + 1), dtype=bool),
-            np.array([t - lo]),
-            goal[None],
-            config,
-        )
-        padded = np.zeros((2 * w - 1, x.shape[1]), dtype=np.float32)
-        padded[lo - (t - w + 1) : hi - (t - w + 1)] = change[0]
-        out.append((padded, score[0], original[0]))
-    change, score, original = (np.array(a) for a in zip(*out, strict=True))
-    return _result(change, score, original, target)
+    return as_counterfactual(*(np.concatenate(a) for a in zip(*parts, strict=True)), target)
