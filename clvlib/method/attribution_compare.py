@@ -18,9 +18,10 @@ Every method explains the same anomalous steps of the same model and ranks the f
 * ``counterfactual``: the smallest change to the window that brings the step under its threshold
   (:mod:`clvlib.method.counterfactual`), features ranked by the size of their change; computed at the
   peak step of each event only (it costs a gradient descent per step);
-* ``score decomposition``: the exact split of the model's score over features (the score is a mean
-  of per-feature reconstruction errors, so each feature's share of it, with no occlusion at all;
-  :meth:`clvlib.method.model.ClusterLSTMVAE.feature_contributions`);
+* ``score decomposition``: the exact split of the model's score over features, with no occlusion at
+  all (:meth:`clvlib.method.model.ClusterLSTMVAE.feature_contributions`): each feature's own scaled
+  squared error for the ``mse`` and ``standardized`` scores, ``r_f (P r)_f`` for the ``gaussian``
+  score (a feature's error times its part of the whitened error, which can be negative);
 * ``|za| (baseline)``: no model: features ranked by their distance from the seasonal normal, |za|,
   averaged over the event's steps. An attribution that cannot beat it has not used the model.
 """
