@@ -34,7 +34,7 @@ import xarray as xr
 from clvlib.errors import InputDataError
 from clvlib.io.canonical import CanonicalData, canonical_daily, load_canonical
 from clvlib.io.checks import check_netcdf_complete, file_head
-from clvlib.io.era5 import is_point_series
+from clvlib.io.era5_files import is_point_series
 from clvlib.io.region import Region
 from clvlib.variables import ERA5_VARIABLES
 
@@ -420,7 +420,7 @@ def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
     InputDataError
         When no file holds any ERA5 catalogue variable.
     """
-    from clvlib.io.era5 import expanded, sniff
+    from clvlib.io.era5_files import expanded, sniff
     from clvlib.variables import ERA5_VARIABLES
 
     names: set[str] = set()
@@ -449,7 +449,7 @@ def era5_variables(paths: tuple[Path, ...]) -> tuple[str, ...]:
 
 def _time_description(paths: tuple[Path, ...]) -> str:
     """``"; its times are monthly means (...)"`` for the first plain netCDF file with a time axis, else ``""``."""
-    from clvlib.io.era5 import describe_step, sniff
+    from clvlib.io.era5_files import describe_step, sniff
 
     for path in paths:
         if sniff(path) != "netcdf":
