@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from conftest import ROOT
 from test_run import _canonical
 
 from clvlib.errors import InputDataError
-from clvlib.pipeline.run import RUN_MARKER, check_out, publish_run
+from clvlib.pipeline.run import RUN_MARKER, check_out, out_lock, publish_run, run_own_data
 
 
 def _make(*args: str, cwd: Path = ROOT, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -225,3 +226,33 @@ def test_terminating_make_stops_the_run_and_its_kernel(canonical_file, tmp_path)
     time.sleep(2)
     assert not (_ipykernels() & kernels), "the kernel outlived make"
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no staging folder, no OUT
+
+
+def test_a_second_run_into_the_same_out_is_refused_naming_the_first(tmp_path):
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from clvlib.pipeline.run import out_lock\n"
+            "with out_lock(Path(sys.argv[1])):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(60)\n",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(InputDataError, match=rf"another `make run` \(pid {holder.pid}\) is writing"):
+            run_own_data(tmp_path / "missing.nc", out)
+    finally:
+        holder.kill()
+        holder.wait()
+    with out_lock(out):  # the lock dies with its process
+        assert (tmp_path / ".out.lock.pid").read_text().strip() == str(os.getpid())
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

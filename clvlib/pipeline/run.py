@@ -41,9 +41,12 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from clvlib.config import CONFIGURATIONS, PROFILES, Paths
 from clvlib.errors import InputDataError, RunTerminated
@@ -64,6 +67,7 @@ __all__ = [
     "export_tables",
     "importance_table",
     "main",
+    "out_lock",
     "publish_run",
     "run_own_data",
     "staging_folder",
@@ -271,6 +275,45 @@ def run_own_data(
         raise ValueError(f"unknown method {method!r}: expected one of {CONFIGURATIONS}")
     data, out = Path(data).resolve(), Path(out).resolve()
     check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out_lock(out):
+        return _run_locked(data, out, profile, seed, dataset, progress, method)
+
+
+@contextmanager
+def out_lock(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock for a whole run: a second run into the same folder is refused at once, naming the first.
+
+    The lock is ``.<name>.lock`` beside ``out`` (``filelock``: released by the operating system when
+    the process ends, however it ends), and ``.<name>.lock.pid`` holds the pid of the run that has it;
+    both are removed when the run ends.
+
+    Raises
+    ------
+    clvlib.errors.InputDataError
+        When another process holds the lock.
+    """
+    lock, pid_file = (out.parent / f".{out.name}.{suffix}" for suffix in ("lock", "lock.pid"))
+    held = FileLock(lock, timeout=0)
+    try:
+        held.acquire()
+    except Timeout:
+        holder = pid_file.read_text().strip() if pid_file.is_file() else "unknown"
+        raise InputDataError(
+            f"{out}: another `make run` (pid {holder}) is writing its results there; wait for it to finish "
+            "or choose another OUT"
+        ) from None
+    try:
+        pid_file.write_text(f"{os.getpid()}\n")
+        yield
+    finally:
+        pid_file.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # while still held: nothing is left beside OUT
+        held.release()
+
+
+def _run_locked(data: Path, out: Path, profile: str, seed: int, dataset: str, progress: bool, method: str) -> Path:
+    """:func:`run_own_data` once ``out`` is locked: check, run the stages in a staging folder, publish."""
     check = check_input(data, profile, dataset)  # every check of notebook 01 (make check), before any training
     source, checked, c = check.source, check.data, check.config
     print(
@@ -280,7 +323,6 @@ def run_own_data(
     )
     from papermill.exceptions import PapermillExecutionError  # after the checks: a refused input answers at once
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_stagings(out)
     staging = staging_folder(out)
     try:

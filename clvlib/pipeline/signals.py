@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
+
+import psutil
 
 from clvlib.errors import RunTerminated
 
@@ -27,18 +28,21 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP, signa
 def child_pids(pid: int | None = None) -> list[int]:
     """Process ids of the direct children of ``pid`` (default: this process).
 
+    psutil reads the process table portably (``/proc`` on Linux, ``sysctl`` on macOS); a process
+    that is gone has no children.
+
     Examples
     --------
-    >>> import sys
+    >>> import subprocess, sys
     >>> proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     >>> proc.pid in child_pids()
     True
     >>> proc.kill(); _ = proc.wait()
     """
-    pid = os.getpid() if pid is None else pid
-    out = subprocess.run(["ps", "-A", "-o", "pid=,ppid="], capture_output=True, text=True, check=False).stdout
-    rows = (line.split() for line in out.splitlines())
-    return [int(row[0]) for row in rows if len(row) == 2 and int(row[1]) == pid]
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def stop_children(sig: int = signal.SIGTERM) -> list[int]:

@@ -10,7 +10,6 @@ or whose hash does not match.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import subprocess
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from filelock import FileLock
 
 from clvlib.availability import NotAvailable
 from clvlib.files import atomic_write, sha256
@@ -65,14 +65,10 @@ def git_commit(root: Path) -> str:
 
 @contextmanager
 def _locked(path: Path):
-    """Exclusive lock on ``path`` (created if needed) for the duration of the block."""
+    """Exclusive lock on ``path`` (created if needed) for the duration of the block (``filelock``, any OS)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(path):
+        yield
 
 
 def read_manifest(paper: Path) -> dict:
