@@ -210,11 +210,12 @@ lint: $(STAMP) ## check formatting and lint (ruff) of the code and the notebooks
 	$(VENV)/bin/ruff format $(if $(FIX),,--check --diff) .
 	$(VENV)/bin/ruff check $(if $(FIX),--fix) .
 
-lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
+lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext) [LAB_PORT=8890: that port, no browser]
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
 	  > $(VENV)/share/jupyter/lab/settings/overrides.json
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  $(if $(LAB_PORT),--no-browser --port=$(call q,$(LAB_PORT)))
 
 # Several seeds (docs/seeds.md): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
