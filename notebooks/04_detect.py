@@ -80,7 +80,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from clvlib import availability
-from clvlib.method import baselines, detection, model, trend
+from clvlib.method import baselines, detection, model, trend, validation
 from clvlib.method import scores as score_files
 from clvlib.pipeline import stage_inputs, stages
 from clvlib.publish import detector_plots, outputs
@@ -169,56 +169,83 @@ event_table.tail(10)
 # ## Validation against the injected events
 # Every detector is evaluated on the same melt-season steps under the pipeline's threshold (all of
 # them decided); the CLV's rows under the comparison rules are on the steps where those rules have
-# enough history (`n_steps`), and `threshold_rules` compares all four rules on common steps, with how
-# many steps each leaves undecided and how often it flags steps outside the injected events (nominal:
-# `alpha`); `clvlib.method.detection.validation_tables` computes them. The held-out year
-# (2021 for the default data) was never seen by the models; its melt-season steps are scored and
-# thresholded like any other.
+# enough history (`n_steps`). One function of `clvlib.method.validation` per table.
 
 # %%
-validation = detection.validation_tables(
-    scores,
-    flagged,
-    events,
-    time,
-    features.n_days,
-    reference.truth_or_reason,
-    config,
-    features.test_year,
-    detector=detector,
+truth, n_days = reference.truth_or_reason, features.n_days
+detection_truth = validation.detection_truth(scores, time, n_days, truth, config, detector)
+registry.table(
+    detection_truth,
+    f"detection_truth_{dataset}",
+    f"Detection against the injected events ({dataset}, melt season, alpha {alpha}): point-wise precision, recall "
+    "and F1 (not point-adjusted), event recall and precision, PR-AUC of the three CLV configurations, the baselines "
+    "and other threshold rules on the same steps.",
 )
-captions = {
-    "detection_truth": f"Detection against the injected events ({dataset}, melt season, alpha {alpha}): point-wise "
-    "precision, recall and F1 (not point-adjusted), event recall and precision, PR-AUC of the three CLV "
-    "configurations, the baselines and other threshold rules on the same steps.",
-    "recall_by_type": f"Event recall of {detector} per injected event type ({dataset}, alpha {alpha}).",
-    "detection_by_kind": f"Every detector per kind of injected event ({dataset}, melt season, alpha {alpha}): "
-    "amplitude events (large drivers), coupling breaks (moderate drivers against their usual partners) and context "
-    "events (normal values after an opposite state); a kind's PR-AUC leaves the other kinds' steps out.",
-    "alpha_sensitivity": f"Effect of the tail probability alpha of the threshold on the detection of {detector} "
-    f"({dataset}).",
-    "threshold_rules": f"{detector} under every threshold rule ({dataset}, alpha {alpha}): melt-season steps without "
-    "a decision, share of steps outside the injected events that are flagged (nominal alpha), and the metrics on the "
-    "steps where every rule decides.",
-    "scope_effect": f"{detector} detection thresholded over the melt season against the whole year ({dataset}, "
-    f"alpha {alpha}).",
-    "detection_test_year": f"Detection in the held-out year {features.test_year}, scored by models trained on the "
-    f"training years ({dataset}, alpha {alpha}).",
-}
-for key in detection.VALIDATION_TABLES:
-    registry.table(validation[key], f"{key}_{dataset}", captions[key])
-display(validation["detection_truth"], Markdown(str(detection.detection_summary(validation, detector))))
+display(detection_truth, Markdown(str(validation.detection_summary(detection_truth, detector))))
 
 # %% [markdown]
-# Event recall per type of injected event (events after the threshold has its first history),
-# every detector per kind of event (on the `synoptic` world the kinds differ: a coupling break is
-# invisible to the size of each variable), the effect of `alpha` on the CLV, and the effect of the
-# melt-season scope (the same CLV score
-# thresholded over the whole year, every month in scope, evaluated on all steps):
+# Event recall per type of injected event (the events after the threshold has its first history):
 
 # %%
-for key in ("recall_by_type", "detection_by_kind", "threshold_rules", "alpha_sensitivity", "scope_effect"):
-    display(Markdown(f"**{key.replace('_', ' ')}**"), validation[key])
+recall_by_type = validation.recall_per_type(truth, events, flagged)
+registry.table(
+    recall_by_type,
+    f"recall_by_type_{dataset}",
+    f"Event recall of {detector} per injected event type ({dataset}, alpha {alpha}).",
+)
+recall_by_type
+
+# %% [markdown]
+# Every detector per kind of event: on the `synoptic` world the kinds differ, and a coupling break is
+# invisible to the size of each variable.
+
+# %%
+by_kind = validation.detection_per_kind(scores, time, n_days, truth, config)
+registry.table(
+    by_kind,
+    f"detection_by_kind_{dataset}",
+    f"Every detector per kind of injected event ({dataset}, melt season, alpha {alpha}): amplitude events (large "
+    "drivers), coupling breaks (moderate drivers against their usual partners) and context events (normal values "
+    "after an opposite state); a kind's PR-AUC leaves the other kinds' steps out.",
+)
+by_kind
+
+# %% [markdown]
+# The four threshold rules on common steps: how many steps each leaves undecided and how often it
+# flags steps outside the injected events (nominal: `alpha`).
+
+# %%
+rules = validation.rules_compared(scores[detector], time, n_days, truth, config)
+registry.table(
+    rules,
+    f"threshold_rules_{dataset}",
+    f"{detector} under every threshold rule ({dataset}, alpha {alpha}): melt-season steps without a decision, share "
+    "of steps outside the injected events that are flagged (nominal alpha), and the metrics on the steps where every "
+    "rule decides.",
+)
+rules
+
+# %%
+sensitivity = validation.alpha_sensitivity(scores[detector], time, n_days, truth, config)
+registry.table(
+    sensitivity,
+    f"alpha_sensitivity_{dataset}",
+    f"Effect of the tail probability alpha of the threshold on the detection of {detector} ({dataset}).",
+)
+sensitivity
+
+# %% [markdown]
+# The melt-season scope: the same score thresholded over the whole year, every month in scope,
+# evaluated on all steps.
+
+# %%
+scope = validation.scope_effect(scores[detector], time, n_days, truth, config)
+registry.table(
+    scope,
+    f"scope_effect_{dataset}",
+    f"{detector} detection thresholded over the melt season against the whole year ({dataset}, alpha {alpha}).",
+)
+scope
 
 # %%
 scoped = detection.scoped_labels(flagged, time, features.n_days, reference.truth_or_reason, config)
@@ -230,9 +257,17 @@ registry.figure(
 
 # %% [markdown]
 # ## The held-out year
+# Never seen by the models; its melt-season steps are scored and thresholded like any other.
 
 # %%
-validation["detection_test_year"]
+held_out = validation.held_out_detection(scores, time, n_days, truth, config, features.test_year)
+registry.table(
+    held_out,
+    f"detection_test_year_{dataset}",
+    f"Detection in the held-out year {features.test_year}, scored by models trained on the training years "
+    f"({dataset}, alpha {alpha}).",
+)
+held_out
 
 # %% [markdown]
 # ## Validation against the MEaSUREs melt record

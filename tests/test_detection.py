@@ -19,11 +19,11 @@ from clvlib.method.detection import (
     match_events,
     recall_by_type,
     threshold,
-    validation_tables,
 )
 from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.method.scores import read_scores, write_scores
+from clvlib.method.validation import VALIDATION_TABLES, validation_tables
 
 
 def _time(years: int = 12) -> pd.DatetimeIndex:
@@ -178,15 +178,7 @@ def test_validation_tables_find_planted_events_on_shared_steps():
     events = match_events(detected_events(detection, cfg), truth)
     scores = {"CLV": s, "noise": np.random.default_rng(5).gamma(2.0, 1.0, len(time))}
     tables = validation_tables(scores, detection, events, time, np.full(len(time), 5), truth, cfg, test_year=2011)
-    assert set(tables) == {
-        "detection_truth",
-        "recall_by_type",
-        "detection_by_kind",
-        "threshold_rules",
-        "alpha_sensitivity",
-        "scope_effect",
-        "detection_test_year",
-    }
+    assert tuple(tables) == VALIDATION_TABLES
     truth_table = tables["detection_truth"].set_index(["method", "threshold"])
     assert len(truth_table) == 5  # both methods under pot, the CLV under the three comparison rules
     steps = truth_table["n_steps"]

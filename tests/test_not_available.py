@@ -14,7 +14,7 @@ import xarray as xr
 from conftest import five_day_time
 
 from clvlib.availability import NotAvailable
-from clvlib.method import attribution_compare, attribution_truth, detection
+from clvlib.method import attribution_compare, attribution_truth, detection, validation
 from clvlib.method.evaluation import melt_season
 from clvlib.method.preprocess import write_features
 from clvlib.pipeline import raw_input, stage_inputs
@@ -36,9 +36,9 @@ def _detection(years: int = 12):
 def test_every_validation_table_is_not_available_without_reference_events():
     time, scores, flagged, events, config = _detection()
     n_days = np.full(len(time), 5)
-    tables = detection.validation_tables(scores, flagged, events, time, n_days, MISSING, config, 2011)
-    assert list(tables) == list(detection.VALIDATION_TABLES) and all(t is MISSING for t in tables.values())
-    assert detection.detection_summary(tables, "CLV") is MISSING
+    tables = validation.validation_tables(scores, flagged, events, time, n_days, MISSING, config, 2011)
+    assert list(tables) == list(validation.VALIDATION_TABLES) and all(t is MISSING for t in tables.values())
+    assert validation.detection_summary(tables["detection_truth"], "CLV") is MISSING
     assert detection.match_events(events, MISSING) is events
     assert detection.scoped_labels(flagged, time, n_days, MISSING, config) is MISSING
     assert detection.measures_table(scores, time, n_days, MISSING, config) is MISSING

@@ -10,8 +10,9 @@ In the order of the pipeline:
   03 trains; :mod:`~clvlib.method.diagnosis`: does a model copy anomalies (03).
 - :mod:`~clvlib.method.threshold`, :mod:`~clvlib.method.detection`, :mod:`~clvlib.method.scores`:
   dynamic threshold, flagged steps and events, the detector's output files (04).
-- :mod:`~clvlib.method.evaluation`, :mod:`~clvlib.method.baselines`, :mod:`~clvlib.method.trend`:
-  detection quality against a reference, the baselines the CLV must beat, decadal trends (04).
+- :mod:`~clvlib.method.evaluation`, :mod:`~clvlib.method.validation`, :mod:`~clvlib.method.baselines`,
+  :mod:`~clvlib.method.trend`: detection quality against a reference and notebook 04's tables of it,
+  the baselines the CLV must beat, decadal trends (04).
 - :mod:`~clvlib.method.attribution`, :mod:`~clvlib.method.counterfactual`,
   :mod:`~clvlib.method.attribution_alternatives`, :mod:`~clvlib.method.attribution_truth`,
   :mod:`~clvlib.method.attribution_compare`: the paper's occlusion attribution and its rankings, the

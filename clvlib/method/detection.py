@@ -32,8 +32,6 @@ from clvlib.method.evaluation import (
 from clvlib.method.threshold import PotConfig, scoped_threshold, sigma_threshold, to_events
 
 __all__ = [
-    "VALIDATION_TABLES",
-    "detection_summary",
     "measures_table",
     "scoped_labels",
     "ALPHAS",
@@ -49,7 +47,6 @@ __all__ = [
     "THRESHOLD_RULES",
     "threshold",
     "threshold_rules",
-    "validation_tables",
 ]
 
 DEFAULT_POT = PotConfig(window=620, block=31, quantile=0.8, alpha=0.1, min_history=93)
@@ -349,143 +346,6 @@ def extremes_row(events: pd.DataFrame, first_year: int, last_year: int) -> dict:
 
 #: Tail probabilities of the alpha-sensitivity table.
 ALPHAS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.15)
-
-
-def validation_tables(
-    scores: dict[str, np.ndarray],
-    detection: pd.DataFrame,
-    events: pd.DataFrame,
-    time: pd.DatetimeIndex,
-    n_days: np.ndarray,
-    truth: pd.DataFrame | NotAvailable,
-    config: DetectConfig,
-    test_year: int,
-    alphas: tuple[float, ...] = ALPHAS,
-    detector: str = "CLV",
-) -> dict[str, pd.DataFrame | NotAvailable]:
-    """Notebook 04's tables against known reference events (the injected events of the default data).
-
-    Parameters
-    ----------
-    scores : dict of str to ndarray
-        Score per method; ``detector`` names the detector, the others are compared with it.
-    detection : pandas.DataFrame
-        :func:`detect` of the CLV score (for the first step with a threshold).
-    events : pandas.DataFrame
-        :func:`detected_events` of that detection.
-    time, n_days : steps and their lengths in days.
-    truth : pandas.DataFrame or NotAvailable
-        Reference events (start, end, type, event_id); when not available, every table is.
-    config : DetectConfig
-        Scope and threshold settings.
-    test_year : int
-        The held-out year.
-    alphas : tuple of float
-        Tail probabilities for the sensitivity table.
-    detector : str
-        Key of ``scores`` whose detection the per-detector tables describe.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        ``detection_truth`` (every method under the pipeline's rule ``pot`` on the same steps, then the
-        CLV under the trailing, centred and mean + k sigma rules on the steps where those three decide;
-        ``n_steps`` says how many), ``recall_by_type``, ``detection_by_kind`` (every method per kind of
-        event, :func:`detection_by_kind`), ``threshold_rules`` (the CLV under every rule on common
-        steps, with undecided steps and flag rate, :func:`threshold_rules`), ``alpha_sensitivity``,
-        ``scope_effect`` (melt season against the whole year) and ``detection_test_year``; values
-        rounded to 4 decimals (the keys of :data:`VALIDATION_TABLES`).
-    """
-    if isinstance(truth, NotAvailable):
-        return dict.fromkeys(VALIDATION_TABLES, truth)
-    clv = {detector: scores[detector]}
-    table = pd.concat(
-        [
-            comparison_table(scores, time, n_days, truth, config),
-            comparison_table(clv, time, n_days, truth, config, rules=("pot_trailing", "pot_centred", "sigma")),
-        ],
-        ignore_index=True,
-    ).round(4)
-    first_scored = time[np.isfinite(detection["threshold"].to_numpy())][0]
-    sens = pd.concat(
-        [
-            comparison_table(clv, time, n_days, truth, replace(config, pot=replace(config.pot, alpha=a))).assign(
-                alpha=a
-            )
-            for a in alphas
-        ],
-        ignore_index=True,
-    )
-    whole_year = replace(config, months=tuple(range(1, 13)))
-    scope = pd.concat(
-        [
-            comparison_table(clv, time, n_days, truth, whole_year).assign(scope="whole year"),
-            table[(table["method"] == detector) & (table["threshold"] == "pot")].assign(scope="melt season"),
-        ],
-        ignore_index=True,
-    )
-    held_out = comparison_table(scores, time, n_days, truth, config, period=time.year == test_year)
-    return {
-        "detection_truth": table,
-        "recall_by_type": recall_by_type(truth[truth["end"] >= first_scored], events).round(4),
-        "detection_by_kind": detection_by_kind(scores, time, n_days, truth, config).round(4),
-        "threshold_rules": threshold_rules(scores[detector], time, n_days, truth, config).round(4),
-        "alpha_sensitivity": sens[
-            ["alpha", "precision", "recall", "f1", "event_recall", "event_precision", "n_detected_events"]
-        ].round(4),
-        "scope_effect": scope[
-            ["scope", "precision", "recall", "f1", "event_recall", "event_precision", "pr_auc", "n_steps"]
-        ].round(4),
-        "detection_test_year": held_out[
-            [
-                "method",
-                "precision",
-                "recall",
-                "f1",
-                "event_recall",
-                "event_precision",
-                "n_reference_events",
-                "n_detected_events",
-            ]
-        ].round(4),
-    }
-
-
-#: The tables of :func:`validation_tables`, in the order notebook 04 shows them.
-VALIDATION_TABLES: tuple[str, ...] = (
-    "detection_truth",
-    "recall_by_type",
-    "detection_by_kind",
-    "threshold_rules",
-    "alpha_sensitivity",
-    "scope_effect",
-    "detection_test_year",
-)
-
-
-def detection_summary(validation: dict[str, pd.DataFrame | NotAvailable], detector: str) -> str | NotAvailable:
-    """One sentence on the detector's event recall, precision and PR-AUC, and which score has the best PR-AUC.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"method": ["CLV", "mean z^2"], "threshold": ["pot", "pot"], "event_recall": [0.8, 0.7],
-    ...                       "event_precision": [0.9, 0.8], "pr_auc": [0.6, 0.7]})
-    >>> print(detection_summary({"detection_truth": table}, "CLV").replace(". ", ".\\n"))
-    CLV with the trailing threshold: event recall **0.80**, event precision **0.90**, PR-AUC 0.600.
-    Highest PR-AUC: **mean z^2** (0.700).
-    CLV does **not** beat every other score on PR-AUC.
-    """
-    table = validation["detection_truth"]
-    if isinstance(table, NotAvailable):
-        return table
-    best = table.loc[table["pr_auc"].idxmax(), "method"]
-    clv = table[(table["method"] == detector) & (table["threshold"] == "pot")].iloc[0]
-    text = (
-        f"{detector} with the trailing threshold: event recall **{clv.event_recall:.2f}**, event precision "
-        f"**{clv.event_precision:.2f}**, PR-AUC {clv.pr_auc:.3f}. "
-        f"Highest PR-AUC: **{best}** ({table['pr_auc'].max():.3f})."
-    )
-    return text + ("" if best == detector else f" {detector} does **not** beat every other score on PR-AUC.")
 
 
 def scoped_labels(
