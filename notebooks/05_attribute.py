@@ -157,11 +157,8 @@ registry.figure(
 # %%
 example = events.loc[events["peak_score"].idxmax()]
 top3 = ranking[ranking["event_id"] == example["event_id"]].nsmallest(3, "rank")["feature"].tolist()
-first, last = time.get_loc(example["start"]), time.get_loc(example["end"])
-w = clv.config.window
-lo, hi = max(0, first - w + 1), min(len(time), last + w)
-view = slice(max(0, first - 8), min(len(time), last + 9))
-cf = {f: attribution.counterfactual_scores(clv, za, lo, hi, names.index(f), bases[baseline])[view] for f in top3}
+event = (example["start"], example["end"])
+view, cf = attribution.event_counterfactuals(clv, za, time, event, top3, list(names), bases[baseline])
 fig = attribution_plots.plot_event_example(
     time[view], scores["score"].values[view], cf, scores["threshold"].values[view], example["start"], example["end"]
 )

@@ -11,6 +11,7 @@ from clvlib.method.attribution import (
     attribute,
     attribute_groups,
     baseline_values,
+    event_counterfactuals,
     event_ranking,
     overall_ranking,
     tidy,
@@ -473,3 +474,18 @@ def test_the_variants_and_the_counterfactual_use_the_models_gaussian_score(model
     changed[t - w + 1 : t + w] += result.segment[0]
     assert gaussian.decision_function(changed)[t] == pytest.approx(result.score[0], rel=1e-9)
     assert result.score[0] < result.original[0]
+
+
+def test_event_counterfactuals_replace_each_feature_over_the_windows_of_the_event(model):
+    x, time = _series(2), _time()
+    base = baseline_values(x, time, "median")
+    w = model.config.window
+    view, scores = event_counterfactuals(
+        model, x, time, (time[300], time[302]), ["b", "a"], ["a", "b", "c", "d", "e"], base
+    )
+    assert view == slice(292, 311) and list(scores) == ["b", "a"]
+    changed = x.copy()
+    changed[300 - w + 1 : 302 + w, 1] = base[300 - w + 1 : 302 + w, 1]
+    np.testing.assert_allclose(scores["b"], model.decision_function(changed)[view], rtol=1e-12)
+    edge, _ = event_counterfactuals(model, x, time, (time[2], time[2]), ["a"], ["a", "b", "c", "d", "e"], base)
+    assert edge == slice(0, 11)

@@ -54,6 +54,7 @@ __all__ = [
     "coalition_masks",
     "counterfactual_scores",
     "covering_starts",
+    "event_counterfactuals",
     "event_ranking",
     "group_masks",
     "held_out_consistency",
@@ -462,6 +463,35 @@ def counterfactual_scores(
     cf = np.asarray(values, dtype=np.float32).copy()
     cf[lo:hi, feature] = baseline[lo:hi, feature]
     return model.decision_function(cf)
+
+
+def event_counterfactuals(
+    model: ClusterLSTMVAE,
+    values: np.ndarray,
+    time: pd.DatetimeIndex,
+    event: tuple[pd.Timestamp, pd.Timestamp],
+    features: list[str],
+    names: list[str],
+    baseline: np.ndarray,
+    margin: int = 8,
+) -> tuple[slice, dict[str, np.ndarray]]:
+    """Scores around an event with each of ``features`` replaced by ``baseline`` (notebook 05's example figure).
+
+    Each feature is replaced over the event's steps and every window that covers one of them (from
+    ``window - 1`` steps before its start to ``window - 1`` after its end), one feature at a time.
+
+    Returns
+    -------
+    view : slice
+        The steps shown: the event and ``margin`` steps either side (cut at the ends of the series).
+    scores : dict of str to ndarray
+        Per feature, the score of the steps in ``view`` with that feature replaced.
+    """
+    first, last = time.get_loc(event[0]), time.get_loc(event[1])
+    w = model.config.window
+    lo, hi = max(0, first - w + 1), min(len(time), last + w)
+    view = slice(max(0, first - margin), min(len(time), last + margin + 1))
+    return view, {f: counterfactual_scores(model, values, lo, hi, names.index(f), baseline)[view] for f in features}
 
 
 def baseline_stability(
