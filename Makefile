@@ -10,6 +10,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 # `make` alone means `make help`: it reads and writes nothing.
 GOALS := $(or $(MAKECMDGOALS),help)
+# Goals that never build the paper: they skip the paper's parameters, its rules and its integrity check.
+NO_PAPER_GOALS := run check select bench test lint lab help env lock data seeds clean
 PROFILE ?= full
 SEED ?= 0
 # The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
@@ -83,7 +85,7 @@ FILTERED := > >($(NOISE)) 2>&1
 # build/sources-<dataset>.txt and build/sources-measures.txt list the real input files (and REGION, GEMB_OUTPUT)
 # the same way, so adding or removing real files under data/raw reruns that data set's chain from notebook 01
 # (from 04 for MEaSUREs files).
-ifeq ($(filter run check select bench test lint lab help env lock data seeds,$(GOALS)),)
+ifeq ($(filter $(NO_PAPER_GOALS),$(GOALS)),)
 $(shell mkdir -p build && printf '{"profile": "%s", "seed": %s}\n' $(call q,$(PROFILE)) $(call q,$(SEED)) > build/.params.new \
   && { cmp -s build/.params.new build/params.json || mv build/.params.new build/params.json; }; rm -f build/.params.new)
 write_list = $(shell printf '%s\n' $(call q,$(2)) $(foreach f,$(3),$(call q,$(f))) > build/.$(1).new && { cmp -s build/.$(1).new build/$(1).txt \
@@ -103,7 +105,7 @@ PARAMS := build/params.json
 DEPS := build/deps.mk
 $(DEPS): $(wildcard notebooks/[0-9]*.py) $(LIB)
 	@$(PYTHON) clvlib/pipeline/deps.py --notebooks notebooks --package clvlib --out $@
-ifeq ($(filter run check select bench test lint lab help env lock clean data,$(GOALS)),)
+ifeq ($(filter $(NO_PAPER_GOALS),$(GOALS)),)
 -include $(DEPS)
 # Before make looks at time stamps: a stage whose data outputs (checksum files) or registered
 # tables and figures (paper/manifest.json) are missing, truncated or edited loses its executed
@@ -115,14 +117,18 @@ endif
 
 .PHONY: help env lock synthetic data paper notebooks verify run check select bench test lint lab seeds clean
 
-help: ## show this help
+help: ## {development} show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
 	@echo "Usage: make <target> [OPTION=value ...]"
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { text = $$2; opts = ""; \
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## \{/ { text = $$2; group = substr(text, 2, index(text, "}") - 2); \
+	  text = substr(text, index(text, "}") + 2); opts = ""; \
 	  if (match(text, / \[[^]]*\]$$/)) { opts = substr(text, RSTART + 2, RLENGTH - 3); text = substr(text, 1, RSTART - 1) } \
-	  printf "  %-10s %s\n", $$1, text; if (opts != "") printf "  %-10s   options: %s\n", "", opts }' $(firstword $(MAKEFILE_LIST))
+	  lines[group] = lines[group] sprintf("  %-10s %s\n", $$1, text); \
+	  if (opts != "") lines[group] = lines[group] sprintf("  %-10s   options: %s\n", "", opts) } \
+	  END { n = split("build,your data,checks,development", order, ","); \
+	    for (i = 1; i <= n; i++) printf "\n%s:\n%s", order[i], lines[order[i]] }' $(firstword $(MAKEFILE_LIST))
 
-env: $(STAMP) ## create .venv from requirements.lock (every package, exact versions and hashes; redone when it changes)
+env: $(STAMP) ## {development} create .venv from requirements.lock (exact versions and hashes; redone when it changes)
 
 # requirements.lock pins the whole dependency tree with hashes (make lock writes it from pyproject.toml);
 # torch is the CPU build 2.13.0+cpu (off this machine: --extra-index-url https://download.pytorch.org/whl/cpu).
@@ -133,19 +139,19 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 # Needs the network (PyPI) and pip-tools, installed into build/pip-tools; about 5 minutes.
-lock: ## rewrite requirements.lock from pyproject.toml (every package of the tree, exact versions and hashes)
+lock: ## {development} rewrite requirements.lock from pyproject.toml (every package, versions and hashes)
 	test -x build/pip-tools/bin/pip-compile || { $(PYTHON) -m venv build/pip-tools && build/pip-tools/bin/pip install --quiet pip-tools==7.6.2; }
 	build/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --output-file=requirements.lock pyproject.toml
 
-synthetic: $(RAW) ## write the embedded synthetic default data under data/raw/synthetic/ [SEED=0 WORLD=default|synoptic]
+synthetic: $(RAW) ## {build} write the embedded synthetic default data under data/raw/synthetic/ [SEED=0 WORLD=default|synoptic]
 
 data/raw/synthetic/seed-%/manifest.json: $(SYNTH_LIB) $(STAMP) $(wildcard build/world.txt)
 	$(PY) -m clvlib.synthetic.rawdata --seed $* --world $(call q,$(WORLD)) --out $(@D)
 
 # Resumable: files whose SHA-256 matches data/raw/<set>/manifest.json are skipped. Missing credentials or
 # download clients end with a message saying what to do (clvlib/io/download.py), never a traceback.
-data: $(STAMP) ## download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=... or SITE=lat,lon for the point product]
+data: $(STAMP) ## {your data} download real ERA5 (CDS) and MEaSUREs (NASA Earthdata) into data/raw [YEARS=1951-2021 REGION=... or SITE=lat,lon for the point product]
 	@$(PY) -m clvlib.io.download --what all --years $(call q,$(YEARS)) --out data/raw $(if $(REGION),--region $(call q,$(REGION))) \
 	  $(if $(SITE),--site $(call q,$(SITE)))
 
@@ -160,14 +166,14 @@ $(NB)/%.ipynb: $(PARAMS) $(STAMP)
 	@stem=$*; exec $(RUN_NB) notebooks/$${stem%_*}.py $@ -p dataset $${stem##*_} -p profile $(PROFILE) \
 	  -p seed $(SEED) $(if $(filter $(addsuffix _%,$(METHOD_STAGES)),$*),-p method $(METHOD)) -p root $(call q,$(CURDIR)) $(FILTERED)
 
-paper: $(STAMP) $(RAW) ## regenerate every table and figure (paper/tables, paper/figures) [PROFILE=full|quick SEED=0 METHOD=paper|best|original WORLD=default|synoptic]
+paper: $(STAMP) $(RAW) ## {build} regenerate every table and figure (paper/tables, paper/figures, paper/report.html) [PROFILE=full|quick SEED=0 METHOD=paper|best|original WORLD=default|synoptic]
 	@$(MAKE) --no-print-directory --output-sync=target -j$(JOBS) notebooks
 	@$(MAKE) --no-print-directory paper/report.html
 	@echo "paper: tables in paper/tables, figures in paper/figures, claims in paper/claims.md, report in paper/report.html"
 
 VERIFY := $(PY) -m clvlib.publish.claims --paper paper --claims paper/claims.yaml --profile $(PROFILE) --seed $(SEED) --method $(METHOD)
 
-verify: $(STAMP) ## evaluate the paper's claims against the built tables (paper/claims.md) [STRICT=1: fail on a claim that does not hold]
+verify: $(STAMP) ## {build} evaluate the paper's claims against the built tables (paper/claims.md) [STRICT=1: fail on a claim that does not hold]
 	$(VERIFY) $(if $(STRICT),--strict)
 
 # make paper runs the same verification whenever a notebook, the claims or their rules changed.
@@ -179,38 +185,38 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/publish/report.py
 
 notebooks: $(NOTEBOOKS)
 
-run: $(STAMP) ## notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...|file]
+run: $(STAMP) ## {your data} notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...]
 	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in docs/your-data.md" >&2; exit 2; }
 	@exec $(PY) -m clvlib.pipeline.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
 	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
 
-check: $(STAMP) ## load and check an input as make run would, without training: make check DATA=<file or folder> [PROFILE=full|quick REGION=...|file]
+check: $(STAMP) ## {your data} load and check an input as make run would, without training: make check DATA=... [PROFILE=full|quick REGION=...|file]
 	@test -n $(call q,$(DATA)) || { echo "usage: make check DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output> [REGION=...|file]" >&2; exit 2; }
 	@exec $(PY) -m clvlib.pipeline.inputcheck $(call q,$(DATA)) --profile $(PROFILE) $(FILTERED)
 
 # The choice of the best configuration on tuning seeds 1-3 (never reported); its tables are committed
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
-select: $(STAMP) ## re-run the selection of the best CLV configuration on tuning seeds (about 1 h on 2 cores) [SELECT_SEEDS=1,2,3]
+select: $(STAMP) ## {development} re-run the selection of best on the tuning seeds of both worlds (about 1 h) [SELECT_SEEDS=1,2,3]
 	$(PY) -m clvlib.pipeline.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
 
-bench: $(STAMP) ## time and memory against references and targets, with the builds' quality; one table + bench/results.json (about 1 h) [FAST=1: a few]
+bench: $(STAMP) ## {checks} time and memory against references and targets; bench/results.json (about 1 h) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)
 
 # pytest-xdist runs the test files on JOBS workers (a file's tests stay together on one: the notebook tests
 # share their project folder), in collection order, which puts the longest files first (tests/conftest.py):
 # xdist's default reorders files by their number of tests, and the notebook file, five tests and four
 # minutes, then started last. pytest -m "not slow" skips the end-to-end runs for an edit loop of about a minute.
-test: $(STAMP) ## make lint, then the test suite, including a quick end-to-end run of the notebooks
+test: $(STAMP) ## {checks} make lint, then the test suite, with a quick end-to-end run of the notebooks
 	@$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 # ruff (pinned in pyproject.toml) over clvlib, the notebooks, the tests and the benchmarks; settings in pyproject.toml.
-lint: $(STAMP) ## check formatting and lint (ruff) of the code and the notebooks [FIX=1: reformat and apply the safe fixes]
+lint: $(STAMP) ## {checks} check formatting and lint (ruff) of the code and the notebooks [FIX=1: reformat and apply the safe fixes]
 	$(VENV)/bin/ruff format $(if $(FIX),,--check --diff) .
 	$(VENV)/bin/ruff check $(if $(FIX),--fix) .
 
-lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext) [LAB_PORT=8890: that port, no browser]
+lab: $(STAMP) ## {development} open JupyterLab; the .py notebooks open as notebooks (jupytext) [LAB_PORT=8890: that port, no browser]
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
 	  > $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -220,12 +226,12 @@ lab: $(STAMP) ## open JupyterLab; the .py notebooks open as notebooks (jupytext)
 # Several seeds (docs/seeds.md): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-seeds: $(STAMP) ## several seeds and both synthetic worlds, paper and best configurations: mean and spread in paper/tables/tab_seeds_* [SEEDS=0,4,6 (never the tuning seeds 1-3) WORLDS=default,synoptic PROFILE=full|quick]
+seeds: $(STAMP) ## {build} several seeds, both worlds, paper and best: mean and spread in tab_seeds_* [SEEDS=0,4,6 (not tuning seeds) WORLDS=default,synoptic PROFILE=full|quick]
 	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --worlds $(call q,$(WORLDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).
 paper/claims.md: $(wildcard paper/tables/tab_seeds_claims.csv)
 
-clean: ## remove generated files (never data/raw)
+clean: ## {development} remove generated files (never data/raw)
 	rm -rf build data/processed/* data/models/* paper/figures paper/tables paper/manifest.json paper/.manifest.lock paper/claims.md paper/report.html paper/notebooks
 	touch data/processed/.gitkeep data/models/.gitkeep

@@ -44,3 +44,17 @@ def test_relative_links_in_the_docs_point_at_files_that_exist():
     for doc in DOCS:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.relative_to(ROOT)}: link to missing {target}"
+
+
+def test_make_help_groups_every_target_and_fits_100_columns():
+    import subprocess
+
+    out = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "help"], capture_output=True, text=True)
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0 and all(len(line) <= 100 for line in lines)
+    groups = [line[:-1] for line in lines if line and not line.startswith(" ") and line.endswith(":")]
+    assert groups == ["build", "your data", "checks", "development"]
+    makefile = (ROOT / "Makefile").read_text()
+    documented = set(re.findall(r"^([a-z]+):[^\n#]*## \{", makefile, flags=re.M))
+    listed = {line.split()[0] for line in lines if line.startswith("  ") and not line.strip().startswith("options")}
+    assert documented == listed and {"paper", "test", "run", "seeds"} <= listed
