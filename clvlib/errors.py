@@ -27,6 +27,7 @@ __all__ = [
     "CredentialsError",
     "InputDataError",
     "ModelFileError",
+    "NoSpaceError",
     "RunTerminated",
     "SeedRunError",
     "StaleTableError",
@@ -55,6 +56,10 @@ class CredentialsError(ClvlibError, RuntimeError):
 
 class StaleTableError(ClvlibError, RuntimeError):
     """A table that a claim needs is missing, or differs from what the manifest recorded."""
+
+
+class NoSpaceError(ClvlibError, OSError):
+    """The disk that receives the results filled up; the message names the folder and the space needed."""
 
 
 class SeedRunError(ClvlibError, RuntimeError):

@@ -256,3 +256,29 @@ def test_a_second_run_into_the_same_out_is_refused_naming_the_first(tmp_path):
     with out_lock(out):  # the lock dies with its process
         assert (tmp_path / ".out.lock.pid").read_text().strip() == str(os.getpid())
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 5 MB filesystem (tmpfs), where the system lets this process mount one; else the test is skipped."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here (needs root or a user namespace)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_ends_in_one_line_naming_the_folder_and_leaves_nothing_half_written(canonical_file, tiny_disk):
+    out = tiny_disk / "out"
+    result = _make("run", f"DATA={canonical_file}", f"OUT={out}", "PROFILE=quick", timeout=600)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr  # make run sends its messages through one filter (Makefile, FILTERED)
+    errors = [line for line in output.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1 and f"{tiny_disk}: no space left on device" in errors[0] and "MB" in errors[0]
+    assert "Traceback" not in output
+    assert list(tiny_disk.iterdir()) == []  # no OUT, no staging folder, no lock

@@ -37,6 +37,7 @@ stops its notebook kernels (:mod:`clvlib.pipeline.signals`) and leaves no stagin
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -49,7 +50,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from clvlib.config import CONFIGURATIONS, PROFILES, Paths
-from clvlib.errors import InputDataError, RunTerminated
+from clvlib.errors import InputDataError, NoSpaceError, RunTerminated
 from clvlib.files import atomic_write
 from clvlib.method.scores import read_scores
 from clvlib.pipeline import stages as stage_table
@@ -335,7 +336,20 @@ def _run_locked(data: Path, out: Path, profile: str, seed: int, dataset: str, pr
             "method": method,
         }
         _run_stages(staging, data, settings, progress)
-    except PapermillExecutionError as err:
+    except (OSError, PapermillExecutionError) as err:
+        if _disk_full(err):
+            written = _size_mb(staging)
+            shutil.rmtree(staging, ignore_errors=True)
+            free = shutil.disk_usage(out.parent).free / 1e6
+            raise NoSpaceError(
+                errno.ENOSPC,
+                f"{out.parent}: no space left on device after the run had written {written:.0f} MB there "
+                f"({free:.0f} MB free once that was removed): it needs more than {written:.0f} MB; free space "
+                "or choose another OUT",
+            ) from None
+        if not isinstance(err, PapermillExecutionError):
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         failed = out.parent / f"{out.name}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         os.replace(staging, failed)
@@ -350,6 +364,18 @@ def _run_locked(data: Path, out: Path, profile: str, seed: int, dataset: str, pr
     index = out / "report.html"
     print(f"finished: results in {out}")
     return index
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether ``err`` says the disk is full: an OSError ENOSPC, or a notebook that raised one."""
+    if isinstance(err, OSError):
+        return err.errno == errno.ENOSPC
+    return getattr(err, "ename", "") in ("OSError", "NoSpaceError") and "No space left" in str(err.evalue)
+
+
+def _size_mb(folder: Path) -> float:
+    """Megabytes of the files under ``folder`` (0 when it is gone)."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
 
 
 def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
@@ -422,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputDataError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2
+    except NoSpaceError as err:
+        print(f"ERROR: {err.strerror}. {kept[0].upper() + kept[1:]}.", file=sys.stderr)
+        return 1
     except RunTerminated as err:
         print(f"\nmake run {err}: its notebook kernel was stopped and {kept}.", file=sys.stderr)
         return 128 + err.signum

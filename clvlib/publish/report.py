@@ -9,6 +9,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import errno
 import html
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from clvlib.errors import NoSpaceError
 from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
 
@@ -58,7 +60,13 @@ def render_notebooks(notebooks: Path, out: Path) -> list[Path]:
             str(out),
             *map(str, sources),
         ]
-        subprocess.run(cmd, check=True, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        )
+        if done.returncode != 0:
+            if "No space left on device" in done.stderr:
+                raise NoSpaceError(errno.ENOSPC, f"{out}: no space left on device while rendering the notebooks")
+            raise RuntimeError(f"nbconvert could not render the notebooks into {out}:\n{done.stderr[-3000:]}")
     return [out / f"{p.stem}.html" for p in sources]
 
 
