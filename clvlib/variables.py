@@ -26,6 +26,7 @@ __all__ = [
     "GEMB_NAMES",
     "GEMB_OUTPUT_VARIABLES",
     "Kind",
+    "RESPONSES",
     "SECONDS_PER_DAY",
     "Variable",
     "catalogue",
@@ -41,6 +42,14 @@ SECONDS_PER_DAY = 86400.0
 #: skin temperature and melt respond to them. The generator's event types of every world name only these
 #: (``tests/test_worlds.py``), so the method can score attributions without importing the generator.
 CANDIDATE_DRIVERS: tuple[str, ...] = ("t2m", "d2m", "strd", "ssrd", "tcc", "u10", "sshf", "tp", "fal")
+
+#: Variables of the catalogue that describe the surface's response (its temperature, net and turbulent
+#: fluxes, albedo, melt and the firn column) rather than the weather that forces it; a report ranks them
+#: apart from the forcing. ``sshf`` and ``fal`` are among the synthetic events' drivers too.
+RESPONSES: tuple[str, ...] = (
+    "skt", "ssr", "str", "sshf", "slhf", "smlt", "fal",
+    "melt", "runoff", "refreeze", "EC", "albedo", "netSW", "netLW", "shf", "lhf", "FAC",
+)  # fmt: skip
 
 
 class Kind(str, Enum):

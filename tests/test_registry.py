@@ -58,3 +58,39 @@ def test_a_caption_is_required_and_entries_accumulate(tmp_path):
         a.table(pd.DataFrame({"x": [1]}), "two_era5", " ")
     manifest = json.loads((tmp_path / "paper" / "manifest.json").read_text())
     assert list(manifest["artefacts"]) == ["tab_one_era5", "tab_one_gemb"]
+
+
+def test_a_run_summary_ranks_forcing_and_responses_apart_and_counts_from_the_files(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from clvlib.publish.summary import role, run_summary, summary_html
+
+    (tmp_path / "paper" / "tables").mkdir(parents=True)
+    time = pd.date_range("2001-05-01", periods=40, freq="5D")
+    score = np.linspace(0.0, 1.0, 40)
+    pd.DataFrame(
+        {
+            "time": time,
+            "score": score,
+            "threshold": 0.9,
+            "anomaly": (score > 0.9).astype(int),
+            "score: Mahalanobis": score,
+        }
+    ).to_csv(tmp_path / "scores.csv", index=False)
+    pd.DataFrame(
+        {"event_id": [1, 2], "start": time[[36, 38]], "end": time[[37, 39]], "peak_time": time[[37, 39]],
+         "peak_score": [0.95, 1.0], "extreme": [False, True]}
+    ).to_csv(tmp_path / "events.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {"event_id": [2] * 4 + [1] * 2, "feature": ["smlt", "sp", "my_index", "t2m", "t2m", "skt"],
+         "delta": [4.0, 3.0, 2.0, 1.0, 2.0, 1.0], "rank": [1, 2, 3, 4, 1, 2]}
+    ).to_csv(tmp_path / "paper" / "tables" / "tab_event_drivers_d.csv", index=False)  # fmt: skip
+    sentences = run_summary(tmp_path, "d", "best")
+    assert "It flags 4 anomalous steps in 2 events (1 extreme)." in sentences
+    strongest = next(s for s in sentences if s.startswith("Strongest"))
+    assert strongest.index("2001-11-07") < strongest.index("2001-10-28")  # by peak score
+    assert "forcing sp, my_index (own variable), t2m; response smlt" in strongest  # the melt is not a driver
+    assert "Mahalanobis 1.00" in sentences[-1]
+    assert "<code>best</code>" in summary_html(sentences)
+    assert [role(v) for v in ("tcc", "sshf", "FAC", "x")] == ["forcing", "response", "response", "own"]

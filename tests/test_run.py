@@ -75,6 +75,10 @@ def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp
         ).exists()
     report = (out / "paper" / "report.html").read_text()
     assert "mine.nc" in report and "fig_scores_mine" in report and "The paper's claims" not in report
+    # the summary comes first and its counts are the output files' own
+    n_events, n_steps = len(pd.read_csv(out / "events.csv")), int(pd.read_csv(out / "scores.csv")["anomaly"].sum())
+    assert report.index("id='summary'") < report.index("fig_scores_mine")
+    assert f"It flags {n_steps} anomalous steps in {n_events} events" in report
     assert (out / "report.html").exists()
     # the validation sections that need the synthetic truth were skipped, not run on someone else's truth
     assert not (out / "paper" / "tables" / "tab_detection_truth_mine.csv").exists()

@@ -393,10 +393,15 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
             notebook = out / "notebooks" / f"{stage}.ipynb"
             run_notebook(NOTEBOOKS / f"{stage}.py", notebook, params, progress=progress, kernel=kernel)
     from clvlib.publish.report import build_report  # matplotlib and seaborn: only once the notebooks have run
+    from clvlib.publish.summary import run_summary
 
     written = export_scores(paths, dataset, out) + export_tables(paths, dataset, out)
     report = build_report(
-        out / "paper", out / "notebooks", title=f"Melt anomalies and their attribution: {data.name}", claims=False
+        out / "paper",
+        out / "notebooks",
+        title=f"Melt anomalies and their attribution: {data.name}",
+        claims=False,
+        summary=run_summary(out, dataset, method),
     )
     index = out / "report.html"
     atomic_write(

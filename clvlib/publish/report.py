@@ -21,6 +21,7 @@ import pandas as pd
 from clvlib.errors import NoSpaceError
 from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
+from clvlib.publish.summary import summary_html
 
 __all__ = ["MAX_ROWS", "STYLE", "build_report", "claims_html", "main", "render_notebooks"]
 
@@ -121,6 +122,7 @@ def build_report(
     notebooks: Path,
     title: str = "Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)",
     claims: bool = True,
+    summary: list[str] | None = None,
 ) -> Path:
     """Write ``paper/report.html`` from the manifest, the claims and the executed notebooks.
 
@@ -134,6 +136,8 @@ def build_report(
         Heading of the page.
     claims : bool
         Include the table of the paper's claims (the default data); a user's run has none.
+    summary : list of str, optional
+        Sentences shown first, under the title (:func:`clvlib.publish.summary.run_summary` for a user's run).
 
     Returns
     -------
@@ -150,6 +154,7 @@ def build_report(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Arctic melt anomalies: report</title>"
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
+        summary_html(summary) if summary else "",
         "<nav>"
         + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
         + ("<a href='#claims'>claims</a>" if claims else "")
