@@ -154,6 +154,7 @@ def is_point_series(ds: xr.Dataset) -> bool:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> t = pd.date_range("2024-01-01", periods=3, freq="h")
     >>> point = xr.Dataset({"t2m": ("valid_time", [270.0, 271, 272])},
     ...                    coords={"valid_time": t, "latitude": 48.75, "longitude": 2.25})

@@ -74,6 +74,7 @@ def run_summary(out: Path, dataset: str, method: str, n_events: int = 3) -> list
     Examples
     --------
     >>> import tempfile
+    >>> import numpy as np
     >>> folder = Path(tempfile.mkdtemp())
     >>> (folder / "paper" / "tables").mkdir(parents=True)
     >>> time = pd.date_range("2001-01-01", periods=8, freq="5D")
