@@ -32,8 +32,8 @@
 # | `best` | from notebook 02 | chosen on tuning seeds that are never reported (`make select`, table below) |
 # | `unclustered-<name>` | one cluster of all features, same total latent size | as `<name>` (claim 7's ablation) |
 #
-# `best` was chosen by `clvlib.pipeline.selection` on seeds 1-3 of the embedded default (training-year melt
-# seasons only: neither the reported seeds 0 and 4 nor any held-out year were looked at). A
+# `best` was chosen by `clvlib.pipeline.selection` on seeds 1-3 of both synthetic worlds (training-year
+# melt seasons only: neither the reported seeds 0, 4 and 6 nor any held-out year were looked at). A
 # configuration that differs from another only in its anomaly score shares that one's training
 # (the score does not enter the loss), so it costs no second fit.
 
@@ -95,7 +95,8 @@ for name, clv in models.items():
 # %% [markdown]
 # ## How `best` was chosen
 # Every candidate tried, with its mean and standard deviation over the tuning seeds and both data
-# sets (PR-AUC, F1, event recall and precision on training-year melt-season steps), next to the
+# sets of both worlds (PR-AUC, F1, event recall and precision on training-year melt-season steps; the
+# mean PR-AUC of each world in its own column), next to the
 # baselines on the same steps; `chosen` marks the candidate whose settings `best` uses
 # (`paper/selection/selection.csv`, rebuilt by `make select`).
 
