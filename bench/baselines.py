@@ -25,7 +25,7 @@ from clvlib.method.baselines import MahalanobisScore, PCAResidualScore, mean_squ
 from clvlib.method.detection import DetectConfig, comparison_table
 from clvlib.method.evaluation import melt_season
 from clvlib.pipeline import selection
-from clvlib.synthetic.generator import WORLDS
+from clvlib.synthetic.events import WORLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS: tuple[int, ...] = tuple(range(1, 11))

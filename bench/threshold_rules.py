@@ -27,7 +27,7 @@ from clvlib.method.baselines import MahalanobisScore, mean_square_z
 from clvlib.method.detection import DetectConfig, detect, threshold_rules
 from clvlib.method.evaluation import evaluate, melt_season
 from clvlib.pipeline import selection
-from clvlib.synthetic.generator import WORLDS
+from clvlib.synthetic.events import WORLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ("pot", "pot_trailing")

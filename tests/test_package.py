@@ -144,12 +144,12 @@ def test_every_module_imports_only_its_own_subpackage_and_the_layers_below():
 
 def test_the_layer_check_catches_a_planted_wrong_way_import():
     planted = {
-        "clvlib.method.fake": "from clvlib.synthetic.generator import EVENT_TYPES\n",
+        "clvlib.method.fake": "from clvlib.synthetic.events import EVENT_TYPES\n",
         "clvlib.io.fake": "from clvlib.method.preprocess import preprocess\n",
         "clvlib.publish.fake": "from clvlib.method.model import CLVConfig\n",  # allowed: publish is above method
     }
     assert layer_violations(planted) == [
-        "clvlib.method.fake -> clvlib.synthetic.generator",
+        "clvlib.method.fake -> clvlib.synthetic.events",
         "clvlib.io.fake -> clvlib.method.preprocess",
     ]
 

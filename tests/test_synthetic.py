@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clvlib.synthetic.generator import EVENT_TYPES, SyntheticConfig, driver_shifts, generate
+from clvlib.synthetic.events import EVENT_TYPES, driver_shifts
+from clvlib.synthetic.generator import SyntheticConfig, generate
 from clvlib.synthetic.physics import daily_insolation
 from clvlib.synthetic.snowpack import ColumnParams, run_column
 from clvlib.testing.snowpack_reference import run_column_reference

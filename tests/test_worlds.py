@@ -9,15 +9,8 @@ import pytest
 from clvlib.config import PreprocessConfig
 from clvlib.method.baselines import MahalanobisScore, mean_square_z
 from clvlib.method.preprocess import preprocess
-from clvlib.synthetic.generator import (
-    EVENT_KINDS,
-    EVENT_TYPES,
-    WORLDS,
-    SyntheticConfig,
-    driver_shifts,
-    event_types,
-    generate,
-)
+from clvlib.synthetic.events import EVENT_KINDS, EVENT_TYPES, WORLDS, driver_shifts, event_types
+from clvlib.synthetic.generator import SyntheticConfig, generate
 from clvlib.variables import CANDIDATE_DRIVERS, dataset_variables
 
 SYNOPTIC = SyntheticConfig(world="synoptic")

@@ -1,6 +1,6 @@
 """``make seeds``: the whole pipeline for several seeds, both synthetic worlds and two CLV configurations.
 
-Every seed runs in each synthetic world (:data:`clvlib.synthetic.generator.WORLDS`: ``default`` under
+Every seed runs in each synthetic world (:data:`clvlib.synthetic.events.WORLDS`: ``default`` under
 ``<out>/seed-<s>/``, ``synoptic`` under ``<out>/synoptic/seed-<s>/``); every table below has a
 ``world`` column, so a conclusion can be read per world. For each seed the embedded default is
 written and notebooks 01-03 run once for both data sets in ``<out>/seed-<s>/base/``; that root's
@@ -60,7 +60,8 @@ from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, verify
 from clvlib.publish.claims import METHODS as CLV_METHODS
 from clvlib.publish.registry import Registry, git_commit
-from clvlib.synthetic.generator import WORLDS, SyntheticConfig
+from clvlib.synthetic.events import WORLDS
+from clvlib.synthetic.generator import SyntheticConfig
 from clvlib.synthetic.rawdata import verify_synthetic, write_synthetic
 
 __all__ = [
@@ -769,7 +770,7 @@ def run_seeds(
     jobs : int
         Data sets run side by side in this many processes.
     worlds : tuple of str
-        Synthetic worlds (:data:`clvlib.synthetic.generator.WORLDS`); every seed runs in each.
+        Synthetic worlds (:data:`clvlib.synthetic.events.WORLDS`); every seed runs in each.
 
     Returns
     -------

@@ -3,7 +3,7 @@
 The rule of the project: settings are selected on seeds of the embedded default whose numbers do
 not go into the paper's tables (the tuning seeds, 1-3 by default), never on the reported seeds
 (0, and 4 and 6, the other defaults of ``make seeds``) and never on the held-out year. For each synthetic
-world (:data:`clvlib.synthetic.generator.WORLDS`, both by default), tuning seed and data set, every
+world (:data:`clvlib.synthetic.events.WORLDS`, both by default), tuning seed and data set, every
 candidate configuration is trained on the training years and scored; the selection criterion is the
 mean PR-AUC over worlds, tuning seeds and data sets on the melt-season steps of the training years
 (the held-out year is excluded), with the same baselines computed on the same steps so the table
@@ -47,7 +47,8 @@ from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.method.preprocess import preprocess
 from clvlib.method.selected import SELECTION
-from clvlib.synthetic.generator import WORLDS, SyntheticConfig
+from clvlib.synthetic.events import WORLDS
+from clvlib.synthetic.generator import SyntheticConfig
 from clvlib.synthetic.rawdata import load_daily, load_truth, write_synthetic
 from clvlib.variables import dataset_variables
 
@@ -343,7 +344,7 @@ def tuning_sets(
 ) -> Iterator[tuple[int, str, xr.Dataset, pd.DataFrame]]:
     """For each tuning seed and data set: (seed, dataset, features, injected-event truth).
 
-    The synthetic data of ``world`` (:data:`clvlib.synthetic.generator.WORLDS`) for each seed are written
+    The synthetic data of ``world`` (:data:`clvlib.synthetic.events.WORLDS`) for each seed are written
     to a temporary folder (removed after its data sets) and preprocessed as notebook 01 does; ``desc``
     labels the progress bar over seeds.
     """

@@ -34,7 +34,7 @@ from scipy.stats import kendalltau
 from clvlib.errors import StaleTableError
 from clvlib.files import sha256
 from clvlib.publish.registry import read_manifest
-from clvlib.synthetic.generator import WORLDS
+from clvlib.synthetic.events import WORLDS
 
 __all__ = [
     "FAILS",

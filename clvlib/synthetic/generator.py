@@ -11,8 +11,9 @@ Pipeline of :func:`generate`:
 1. stochastic weather (AR(1) synoptic anomalies on seasonal cycles, a warming trend that
    accelerates after 1990) for temperature, dew-point depression, cloudiness, wind, pressure and
    precipitation;
-2. injected events of six physical types (:data:`EVENT_TYPES`), more frequent as it warms, each
-   perturbing a known set of drivers (the truth table);
+2. injected events (:mod:`clvlib.synthetic.events`: six physical types in the default world, three
+   kinds in the synoptic one), more frequent as it warms, each perturbing a known set of drivers (the
+   truth table);
 3. physics: radiation from insolation at ~67 N and cloud cover (cloud lowers shortwave and raises
    longwave), bulk turbulent fluxes, an ERA5-like surface (melt from the energy surplus of a
    melting surface) and a GEMB-like column (cold content, refreezing, firn, albedo) forced by
@@ -31,105 +32,16 @@ import xarray as xr
 from scipy.signal import lfilter
 
 from clvlib.synthetic import physics as ph
+from clvlib.synthetic.events import (
+    WORLDS,
+    driver_shifts,
+    event_types,
+    rank_drivers,
+)
 from clvlib.synthetic.snowpack import ColumnParams, run_column
 from clvlib.variables import GEMB_FORCING, SECONDS_PER_DAY, catalogue
 
-__all__ = [
-    "EVENT_KINDS",
-    "EVENT_TYPES",
-    "EventType",
-    "MIN_SHIFT_SD",
-    "SYNOPTIC_EVENT_TYPES",
-    "WORLDS",
-    "SyntheticClimate",
-    "SyntheticConfig",
-    "draw_events",
-    "driver_shifts",
-    "event_types",
-    "generate",
-    "warming",
-]
-
-
-@dataclass(frozen=True)
-class EventType:
-    """A physical type of injected melt event.
-
-    Attributes
-    ----------
-    name : str
-        Identifier used in the truth table.
-    drivers : tuple of str
-        ERA5 names of the variables the event perturbs directly.
-    months : tuple of int
-        Calendar months in which the event may start.
-    weight : float
-        Relative frequency.
-    kind : {"amplitude", "coupling", "context"}
-        What makes the event anomalous (:data:`EVENT_KINDS`).
-    min_shift : float
-        Smallest mean shift (standard deviations) of every driver for the event to be injected.
-    """
-
-    name: str
-    drivers: tuple[str, ...]
-    months: tuple[int, ...]
-    weight: float
-    kind: str = "amplitude"
-    min_shift: float = 2.0
-
-
-EVENT_TYPES: tuple[EventType, ...] = (
-    EventType("warm_advection", ("t2m", "d2m", "strd"), (5, 6, 7, 8, 9), 0.25),
-    EventType("clear_sky", ("ssrd", "tcc"), (5, 6, 7), 0.15),
-    EventType("cloudy_longwave", ("strd", "tcc"), (5, 6, 7, 8, 9), 0.15),
-    EventType("foehn", ("u10", "sshf", "t2m"), (5, 6, 7, 8, 9), 0.15),
-    EventType("rain_on_snow", ("tp", "t2m"), (6, 7, 8, 9), 0.15),
-    EventType("dark_surface", ("fal",), (6, 7, 8), 0.15),
-)
-
-
-#: Smallest shift (standard deviations of day-of-year anomalies) of every listed driver of an amplitude event.
-MIN_SHIFT_SD = 2.0
-
-#: What makes an event anomalous. ``amplitude``: its drivers are large, along their usual pattern.
-#: ``coupling``: each driver is moderate, but they move against their usual partners (warm without
-#: the humidity and cloud that come with warmth in this world, ...), visible to a covariance, not to
-#: the size of each variable. ``context``: every value is normal for the season, but not after the
-#: preceding days (the synoptic state reverses abruptly).
-EVENT_KINDS: tuple[str, ...] = ("amplitude", "coupling", "context")
-
-#: The events of the ``synoptic`` world: today's amplitude events, rarer, beside coupling breaks and
-#: context events (drivers within :data:`EVENT_TYPES`' variables, so the candidate drivers stay the same).
-SYNOPTIC_EVENT_TYPES: tuple[EventType, ...] = tuple(
-    EventType(e.name, e.drivers, e.months, e.weight * 0.4) for e in EVENT_TYPES
-) + (
-    EventType("dry_warm", ("t2m", "tcc"), (5, 6, 7, 8, 9), 0.12, "coupling", 1.0),
-    EventType("humid_clear", ("d2m", "tcc"), (5, 6, 7, 8, 9), 0.12, "coupling", 1.0),
-    EventType("windy_cold", ("u10", "t2m"), (5, 6, 7, 8, 9), 0.11, "coupling", 1.0),
-    EventType("synoptic_reversal", ("t2m", "d2m", "tcc"), (5, 6, 7, 8, 9), 0.25, "context", 1.5),
-)
-
-#: The synthetic worlds: ``default`` (independent AR(1) weather, amplitude events; the embedded default)
-#: and ``synoptic`` (weather driven by three shared synoptic factors, three kinds of events).
-WORLDS: tuple[str, ...] = ("default", "synoptic")
-
-
-def event_types(world: str = "default") -> tuple[EventType, ...]:
-    """The event types injected in ``world``.
-
-    Examples
-    --------
-    >>> sorted({e.kind for e in event_types("synoptic")})
-    ['amplitude', 'context', 'coupling']
-    >>> event_types("default") == EVENT_TYPES
-    True
-    """
-    if world == "default":
-        return EVENT_TYPES
-    if world == "synoptic":
-        return SYNOPTIC_EVENT_TYPES
-    raise ValueError(f"unknown synthetic world {world!r}: expected one of {WORLDS}")
+__all__ = ["SyntheticClimate", "SyntheticConfig", "draw_events", "generate", "warming"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +69,7 @@ class SyntheticConfig:
     measures_years : tuple of int
         First and last year of the MEaSUREs-like record.
     world : {"default", "synoptic"}
-        The family of weather and events (:data:`WORLDS`).
+        The family of weather and events (:data:`clvlib.synthetic.events.WORLDS`).
     """
 
     start: str = "1951-01-01"
@@ -562,51 +474,6 @@ def _measures_record(
     )
 
 
-def _anomaly_std_by_month(values: np.ndarray, time: pd.DatetimeIndex) -> np.ndarray:
-    """For each day, the standard deviation of the day-of-year anomalies in its calendar month."""
-    s = pd.Series(values, index=time)
-    anomaly = s - s.groupby(time.day_of_year).transform("mean")
-    return anomaly.groupby(time.month).transform("std").to_numpy()
-
-
-def driver_shifts(
-    baseline: dict[str, np.ndarray], perturbed: dict[str, np.ndarray], time: pd.DatetimeIndex, truth: pd.DataFrame
-) -> pd.DataFrame:
-    """Mean shift of every listed driver over each event, in standard deviations.
-
-    The shift of a day is (with events - without events) divided by the standard deviation of
-    the variable's day-of-year anomalies in that calendar month, in the run without events; an
-    event's shift is the mean over its days.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (event_id, driver) with column ``shift_sd``.
-    """
-    drivers = {e.name: e.drivers for world in WORLDS for e in event_types(world)}
-    names = sorted({d for ds in drivers.values() for d in ds})
-    scaled = {v: (perturbed[v] - baseline[v]) / _anomaly_std_by_month(baseline[v], time) for v in names}
-    index = pd.Series(np.arange(len(time)), index=time)
-    rows = []
-    for ev in truth.itertuples():
-        sl = slice(index[ev.start], index[ev.end] + 1)
-        for d in drivers[ev.type]:
-            rows.append((ev.event_id, d, float(np.mean(scaled[d][sl]))))
-    return pd.DataFrame(rows, columns=["event_id", "driver", "shift_sd"])
-
-
-def _rank_drivers(truth: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
-    """Add ``drivers`` (ranked by |shift|, ';'-separated) and ``shifts_sd`` to the truth table."""
-    ordered = shifts.assign(size=shifts["shift_sd"].abs()).sort_values(["event_id", "size"], ascending=[True, False])
-    grouped = ordered.groupby("event_id")
-    out = truth.copy()
-    out["drivers"] = grouped["driver"].agg(";".join).reindex(out["event_id"]).to_numpy()
-    out["shifts_sd"] = (
-        grouped["shift_sd"].agg(lambda x: ";".join(f"{v:.2f}" for v in x)).reindex(out["event_id"]).to_numpy()
-    )
-    return out
-
-
 def _to_dataset(values: dict[str, np.ndarray], time: pd.DatetimeIndex, title: str, seed: int) -> xr.Dataset:
     """Wrap daily arrays as a Dataset with CF-style attributes."""
     cat = catalogue()
@@ -658,7 +525,7 @@ def generate(
     weather = _inject(base, time, truth) if inject_events else base
     era5 = _era5_variables(weather, time, config)
     perturbed = era5 if inject_events else _era5_variables(_inject(base, time, truth), time, config)
-    truth = _rank_drivers(truth, driver_shifts(baseline, perturbed, time, truth))
+    truth = rank_drivers(truth, driver_shifts(baseline, perturbed, time, truth))
     kinds = {e.name: e.kind for e in event_types(config.world)}
     truth.insert(truth.columns.get_loc("type") + 1, "kind", truth["type"].map(kinds))
     gemb = {k: era5[k] for k in GEMB_FORCING} | _gemb_variables(weather, time, config)

@@ -22,7 +22,8 @@ import xarray as xr
 from clvlib.errors import InputDataError
 from clvlib.files import sha256
 from clvlib.io.checks import check_daily, open_netcdf
-from clvlib.synthetic.generator import WORLDS, SyntheticConfig, generate
+from clvlib.synthetic.events import WORLDS
+from clvlib.synthetic.generator import SyntheticConfig, generate
 from clvlib.variables import dataset_variables
 
 __all__ = ["MANIFEST", "load_daily", "load_measures", "load_truth", "main", "verify_synthetic", "write_synthetic"]
