@@ -6,6 +6,7 @@ Each data set's chain 01 -> 06 runs in one test, in order, in a throw-away proje
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -190,10 +191,13 @@ def test_07_compare_quick(project_root):
     assert result["data"].str.contains("not a finding about Greenland").all()
     assert (project_root / "paper" / "claims.md").read_text().count("| **") == 10
     # the report shows every artefact with its caption and links the rendered notebooks
+    shutil.copy(ROOT / "paper" / "claims.yaml", project_root / "paper" / "claims.yaml")
     report = build_report(project_root / "paper", project_root / "build").read_text()
     manifest = json.loads((project_root / "paper" / "manifest.json").read_text())["artefacts"]
     for key, entry in manifest.items():
         assert key in report and entry["caption"].split(" (")[0][:40] in report.replace("&#x27;", "'"), key
+        assert f"id='{key}'" in report, key  # every figure and table has an anchor
+    assert "<a href='#tab_detection_truth_era5'>" in report  # claim 7 links to the table it is computed from
     assert report.count("<img ") == sum(e["kind"] == "figure" for e in manifest.values())
     assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
     assert "notebooks/07_compare.html" in report

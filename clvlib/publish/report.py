@@ -23,7 +23,7 @@ from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
 from clvlib.publish.summary import summary_html
 
-__all__ = ["MAX_ROWS", "STYLE", "build_report", "claims_html", "main", "render_notebooks"]
+__all__ = ["MAX_ROWS", "STYLE", "build_report", "claim_tables", "claims_html", "main", "render_notebooks"]
 
 MAX_ROWS = 40
 STYLE = (
@@ -91,8 +91,35 @@ def _table_html(path: Path) -> str:
     return body + more
 
 
-def claims_html(claims: Path) -> str:
-    """The claims table of ``claims.md`` as HTML (with the column of support over seeds when it has one)."""
+def claim_tables(rules: Path, artefacts: set[str]) -> dict[str, list[str]]:
+    """Per claim number, the artefact ids of the tables it is computed from (``tables`` in ``claims.yaml``).
+
+    ``{dataset}`` stands for each data set; only tables that were built (in ``artefacts``) are listed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rules = Path(tempfile.mkdtemp()) / "claims.yaml"
+    >>> _ = rules.write_text("claims: [{id: 7, tables: ['detection_truth_{dataset}']}]")
+    >>> claim_tables(rules, {"tab_detection_truth_era5", "tab_trend_era5"})
+    {'7': ['tab_detection_truth_era5']}
+    """
+    import yaml
+
+    if not Path(rules).is_file():
+        return {}
+    out = {}
+    for claim in yaml.safe_load(Path(rules).read_text()).get("claims", []):
+        names = [t.format(dataset=d) for t in claim.get("tables", []) for d in ("era5", "gemb")]
+        out[str(claim["id"])] = [f"tab_{n}" for n in dict.fromkeys(names) if f"tab_{n}" in artefacts]
+    return out
+
+
+def claims_html(claims: Path, tables: dict[str, list[str]] | None = None) -> str:
+    """The claims table of ``claims.md`` as HTML (with the column of support over seeds when it has one).
+
+    With ``tables`` (:func:`claim_tables`), each claim links to the tables of the report it is computed from.
+    """
     if not claims.exists():
         return "<p>No <code>claims.md</code>: run <code>make verify</code>.</p>"
     lines = claims.read_text().splitlines()
@@ -102,12 +129,16 @@ def claims_html(claims: Path) -> str:
     out = [
         "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th>"
         + ("<th>over seeds</th>" if seeds else "")
+        + ("<th>computed from</th>" if tables else "")
         + "</tr>"
     ]
     for number, claim, verdict, measured, *support in cells:
         verdict = verdict.strip("*")
         cls = {"holds": "holds", "does not hold": "fails"}.get(verdict, "untestable")
         extra = "".join(f"<td style='text-align:left'>{html.escape(s)}</td>" for s in support[:1]) if seeds else ""
+        if tables:
+            links = ", ".join(f"<a href='#{t}'>{html.escape(t)}</a>" for t in tables.get(number, []))
+            extra += f"<td style='text-align:left'>{links}</td>"
         out.append(
             f"<tr><td>{number}</td><td style='text-align:left'>{html.escape(claim)}</td>"
             f"<td class='{cls}'>{html.escape(verdict)}</td><td style='text-align:left'>{html.escape(measured)}</td>"
@@ -159,7 +190,14 @@ def build_report(
         + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
         + ("<a href='#claims'>claims</a>" if claims else "")
         + "</nav>",
-        *(["<h2 id='claims'>The paper's claims</h2>", claims_html(paper / "claims.md")] if claims else []),
+        *(
+            [
+                "<h2 id='claims'>The paper's claims</h2>",
+                claims_html(paper / "claims.md", claim_tables(paper / "claims.yaml", set(manifest))),
+            ]
+            if claims
+            else []
+        ),
         "<h2>Executed notebooks</h2><ul>"
         + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered)
         + "</ul>",
@@ -172,13 +210,15 @@ def build_report(
             if entry["kind"] == "figure":
                 png = next(p for p in entry["outputs"] if p.endswith(".png"))
                 parts.append(
-                    f"<figure><img src='figures/{Path(png).name}' alt='{html.escape(entry['id'])}'>"
+                    f"<figure id='{html.escape(entry['id'])}'><img src='figures/{Path(png).name}' "
+                    f"alt='{html.escape(entry['id'])}'>"
                     f"<figcaption>{caption}</figcaption>{prov}</figure>"
                 )
             else:
                 csv = next(p for p in entry["outputs"] if p.endswith(".csv"))
                 parts.append(
-                    f"<div class='caption'>{caption}</div>{_table_html(paper / 'tables' / Path(csv).name)}{prov}"
+                    f"<div class='caption' id='{html.escape(entry['id'])}'>{caption}</div>"
+                    f"{_table_html(paper / 'tables' / Path(csv).name)}{prov}"
                 )
     parts.append("</body></html>")
     return atomic_write(paper / "report.html", lambda p: p.write_text("\n".join(parts)))
