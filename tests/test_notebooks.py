@@ -198,6 +198,8 @@ def test_07_compare_quick(project_root):
         assert key in report and entry["caption"].split(" (")[0][:40] in report.replace("&#x27;", "'"), key
         assert f"id='{key}'" in report, key  # every figure and table has an anchor
     assert "<a href='#tab_detection_truth_era5'>" in report  # claim 7 links to the table it is computed from
+    assert report.index("id='summary'") < report.index("id='claims'")  # the headline first, then the claims
+    assert "the best textbook statistic of the same input" in report and "not Greenland" in report
     assert report.count("<img ") == sum(e["kind"] == "figure" for e in manifest.values())
     assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
     assert "notebooks/07_compare.html" in report

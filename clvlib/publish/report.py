@@ -21,7 +21,7 @@ import pandas as pd
 from clvlib.errors import NoSpaceError
 from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
-from clvlib.publish.summary import summary_html
+from clvlib.publish.summary import paper_summary, summary_html
 
 __all__ = ["MAX_ROWS", "STYLE", "build_report", "claim_tables", "claims_html", "main", "render_notebooks"]
 
@@ -168,7 +168,8 @@ def build_report(
     claims : bool
         Include the table of the paper's claims (the default data); a user's run has none.
     summary : list of str, optional
-        Sentences shown first, under the title (:func:`clvlib.publish.summary.run_summary` for a user's run).
+        Sentences shown first, under the title: :func:`clvlib.publish.summary.run_summary` for a user's run;
+        by default, with ``claims``, :func:`clvlib.publish.summary.paper_summary` of the build.
 
     Returns
     -------
@@ -177,6 +178,8 @@ def build_report(
     """
     paper = Path(paper)
     manifest = read_manifest(paper)["artefacts"]
+    if summary is None and claims:
+        summary = paper_summary(paper)
     rendered = render_notebooks(notebooks, paper / "notebooks")
     by_notebook: dict[str, list[dict]] = {}
     for entry in manifest.values():
