@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from clvlib.errors import NoSpaceError
@@ -23,7 +24,16 @@ from clvlib.files import atomic_write
 from clvlib.publish.registry import read_manifest
 from clvlib.publish.summary import paper_summary, summary_html
 
-__all__ = ["MAX_ROWS", "STYLE", "build_report", "claim_tables", "claims_html", "main", "render_notebooks"]
+__all__ = [
+    "MAX_ROWS",
+    "STYLE",
+    "build_report",
+    "claim_tables",
+    "claims_html",
+    "column_format",
+    "main",
+    "render_notebooks",
+]
 
 MAX_ROWS = 40
 STYLE = (
@@ -36,7 +46,7 @@ STYLE = (
     "table { border-collapse: collapse; font-size: .8em; margin: .5em 0; }\n"
     "th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; } "
     "th { background: #f3f3f3; text-align: left; }\n"
-    "td:first-child, th:first-child { text-align: left; }\n"
+    "td:first-child, th:first-child, td.text { text-align: left; }\n"
     ".holds { color: #1a7f37; font-weight: bold; } .fails { color: #b3261e; font-weight: bold; } "
     ".untestable { color: #8a6d00; }\n"
     "nav a { margin-right: 1em; }\n"
@@ -79,9 +89,40 @@ def _provenance(entry: dict) -> str:
     )
 
 
+def column_format(values: pd.Series) -> str:
+    """One format for a whole numeric column: integers as such, else fixed decimals for 4 significant digits
+    of its largest value (never scientific notation, so a column reads as one scale).
+
+    Examples
+    --------
+    >>> column_format(pd.Series([1.0, 20.0])), column_format(pd.Series([0.0008557, 0.5])), column_format(
+    ...     pd.Series([85000.5, 3.2]))
+    ('{:,.0f}', '{:,.4f}', '{:,.0f}')
+    """
+    finite = values[np.isfinite(values)]
+    if finite.empty or (finite == finite.round()).all():
+        return "{:,.0f}"
+    largest = float(np.abs(finite).max())
+    decimals = 0 if largest >= 1000 else min(6, max(0, 3 - int(np.floor(np.log10(largest))))) if largest else 4
+    return f"{{:,.{decimals}f}}"
+
+
 def _table_html(path: Path) -> str:
     table = pd.read_csv(path)
-    body = table.head(MAX_ROWS).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0)
+    shown = table.head(MAX_ROWS)
+    numeric = {
+        c: pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns
+    }
+    formats = {c: column_format(table[c].astype(float)) for c in table.columns if numeric[c]}
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = []
+    for row in shown.itertuples(index=False):
+        cells = []
+        for column, value in zip(table.columns, row, strict=True):
+            text = "" if pd.isna(value) else formats[column].format(value) if numeric[column] else str(value)
+            cells.append(f"<td class='{'num' if numeric[column] else 'text'}'>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    body = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
     more = (
         f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows; "
         f"<a href='tables/{path.name}'>all rows (CSV)</a>.</p>"
