@@ -33,6 +33,7 @@ __all__ = [
     "dataset_variables",
     "driver_name",
     "melt_variable",
+    "variable_role",
 ]
 
 SECONDS_PER_DAY = 86400.0
@@ -218,3 +219,16 @@ def driver_name(era5_name: str, dataset: str) -> str:
     if dataset == "gemb":
         return ERA5_TO_GEMB.get(era5_name, era5_name)
     return era5_name
+
+
+def variable_role(name: str) -> str:
+    """``forcing``, ``response`` (:data:`RESPONSES`) or ``own`` (a variable the catalogue does not know).
+
+    Examples
+    --------
+    >>> variable_role("t2m"), variable_role("sp"), variable_role("albedo"), variable_role("nao_index")
+    ('forcing', 'forcing', 'response', 'own')
+    """
+    if name in RESPONSES:
+        return "response"
+    return "forcing" if name in catalogue() else "own"

@@ -150,6 +150,22 @@ registry.figure(
 )
 
 # %% [markdown]
+# ## The events, strongest first
+# One row per detected event: its dates, peak and size, its top three forcing drivers and its top
+# response, ranked apart (the surface's temperature, fluxes, albedo and melt respond to the weather:
+# `clvlib.variables.variable_role`).
+
+# %%
+event_rows = attribution.event_table(events, ranking)
+registry.table(
+    event_rows.round(4),
+    f"event_summary_{dataset}",
+    f"Detected events of CLV ({method}) strongest first ({dataset}, {baseline} baseline): dates, peak score, steps, "
+    "the top three forcing drivers and the top response of each, ranked apart.",
+)
+event_rows.head(10)
+
+# %% [markdown]
 # ## An example event
 # The detected event with the highest peak score: its score, and the score when each of its top
 # three drivers is replaced by its baseline over the event and the windows around it.

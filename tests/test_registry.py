@@ -64,7 +64,8 @@ def test_a_run_summary_ranks_forcing_and_responses_apart_and_counts_from_the_fil
     import numpy as np
     import pandas as pd
 
-    from clvlib.publish.summary import role, run_summary, summary_html
+    from clvlib.publish.summary import run_summary, summary_html
+    from clvlib.variables import variable_role
 
     (tmp_path / "paper" / "tables").mkdir(parents=True)
     time = pd.date_range("2001-05-01", periods=40, freq="5D")
@@ -93,4 +94,4 @@ def test_a_run_summary_ranks_forcing_and_responses_apart_and_counts_from_the_fil
     assert "forcing sp, my_index (own variable), t2m; response smlt" in strongest  # the melt is not a driver
     assert "Mahalanobis 1.00" in sentences[-1]
     assert "<code>best</code>" in summary_html(sentences)
-    assert [role(v) for v in ("tcc", "sshf", "FAC", "x")] == ["forcing", "response", "response", "own"]
+    assert [variable_role(v) for v in ("tcc", "sshf", "FAC", "x")] == ["forcing", "response", "response", "own"]

@@ -43,6 +43,7 @@ import torch
 from scipy.stats import kendalltau
 
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
+from clvlib.variables import variable_role
 
 __all__ = [
     "attribute",
@@ -56,6 +57,7 @@ __all__ = [
     "covering_starts",
     "event_counterfactuals",
     "event_ranking",
+    "event_table",
     "group_masks",
     "held_out_consistency",
     "occlusion_scores",
@@ -386,6 +388,34 @@ def event_ranking(table: pd.DataFrame, by: str = "delta") -> pd.DataFrame:
     ev = grouped[list(dict.fromkeys(["delta", key]))].mean().reset_index()
     ev["rank"] = ev.groupby("event_id")[key].rank(ascending=False, method="first").astype(int)
     return ev.sort_values(["event_id", "rank"]).reset_index(drop=True)
+
+
+def event_table(events: pd.DataFrame, ranking: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """One row per event, strongest first: dates, peak, size, its top ``k`` forcing drivers and its top response.
+
+    ``ranking`` is :func:`event_ranking`; forcing and responses are ranked apart
+    (:func:`clvlib.variables.variable_role`: the surface's temperature, fluxes, albedo and melt respond
+    to the weather, so they are not its drivers), a variable the catalogue does not know counts as forcing.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"event_id": [1, 2], "start": ["2001-06-01", "2001-07-01"],
+    ...                        "end": ["2001-06-05", "2001-07-10"], "peak_score": [3.0, 5.0], "n_steps": [1, 2]})
+    >>> ranking = pd.DataFrame({"event_id": [1, 1, 2, 2], "feature": ["smlt", "t2m", "tcc", "skt"],
+    ...                         "delta": [2.0, 1.0, 4.0, 3.0], "rank": [1, 2, 1, 2]})
+    >>> event_table(events, ranking, k=2)[["event_id", "forcing_1", "forcing_2", "top_response"]].values.tolist()
+    [[2, 'tcc', '', 'skt'], [1, 't2m', '', 'smlt']]
+    """
+    rows = []
+    for ev in events.itertuples(index=False):
+        ranked = ranking[ranking["event_id"] == ev.event_id].sort_values("rank")["feature"].tolist()
+        forcing = [f for f in ranked if variable_role(f) != "response"][:k]
+        responses = [f for f in ranked if variable_role(f) == "response"]
+        row = ev._asdict()
+        row.update({f"forcing_{i + 1}": (forcing[i] if i < len(forcing) else "") for i in range(k)})
+        row["top_response"] = responses[0] if responses else ""
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("peak_score", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def overall_ranking(

@@ -9,7 +9,8 @@ of the same input. Nothing in it is typed: every number comes from those files.
 Forcing and response are told apart by name: the surface's temperature, fluxes, albedo, melt and
 firn (:data:`clvlib.variables.RESPONSES`) are responses, the other variables of the catalogue
 (temperature, humidity, radiation, cloud, precipitation, pressure, wind) forcing, and a variable the
-catalogue does not know is ranked with the forcing and marked as the user's own.
+catalogue does not know is ranked with the forcing and marked as the user's own
+(:func:`clvlib.variables.variable_role`).
 """
 
 from __future__ import annotations
@@ -22,28 +23,15 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import spearmanr
 
-from clvlib.variables import RESPONSES, catalogue
+from clvlib.variables import variable_role
 
-__all__ = ["paper_summary", "role", "run_summary", "summary_html"]
-
-
-def role(name: str) -> str:
-    """``forcing``, ``response`` or ``own`` (a variable the catalogue does not know).
-
-    Examples
-    --------
-    >>> role("t2m"), role("sp"), role("albedo"), role("smlt"), role("nao_index")
-    ('forcing', 'forcing', 'response', 'response', 'own')
-    """
-    if name in RESPONSES:
-        return "response"
-    return "forcing" if name in catalogue() else "own"
+__all__ = ["paper_summary", "run_summary", "summary_html"]
 
 
 def _event_drivers(drivers: pd.DataFrame, event_id: int, k: int = 3) -> tuple[list[str], str | None]:
     """The event's top ``k`` forcing (or own) drivers and its top response, by rank."""
     rows = drivers[drivers["event_id"] == event_id].sort_values("rank")
-    roles = rows["feature"].map(role)
+    roles = rows["feature"].map(variable_role)
     forcing = [f if r == "forcing" else f"{f} (own variable)" for f, r in zip(rows["feature"], roles, strict=True)]
     forcing = [f for f, r in zip(forcing, roles, strict=True) if r != "response"][:k]
     responses = rows.loc[roles == "response", "feature"]
