@@ -16,6 +16,8 @@ PROFILE ?= full
 SEED ?= 0
 # The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
 METHOD ?= paper
+# make run reports clvlib.pipeline.run.DEFAULT_METHOD unless METHOD= is given (make paper reports the paper's)
+RUN_METHOD := $(if $(filter command line environment,$(origin METHOD)),--method $(METHOD))
 YEARS ?= 1951-2021
 REGION ?=
 SITE ?=
@@ -185,11 +187,11 @@ paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/publish/report.py
 
 notebooks: $(NOTEBOOKS)
 
-run: $(STAMP) ## {your data} notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=paper|best|original REGION=...]
+run: $(STAMP) ## {your data} notebooks 01-06 on your data: make run DATA=<file or folder> OUT=<folder> [PROFILE=full|quick SEED=0 NAME=custom METHOD=best|paper|original REGION=...]
 	@test -n $(call q,$(DATA)) -a -n $(call q,$(OUT)) || { echo "usage: make run DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output (.mat/.nc)> OUT=<output folder>" \
 	  "[PROFILE=full|quick] [SEED=0] [NAME=custom]; the file's contract is in docs/your-data.md" >&2; exit 2; }
 	@exec $(PY) -m clvlib.pipeline.run --data $(call q,$(DATA)) --out $(call q,$(OUT)) --profile $(PROFILE) --seed $(SEED) \
-	  --name $(call q,$(NAME)) --method $(METHOD) --no-progress $(FILTERED)
+	  --name $(call q,$(NAME)) $(RUN_METHOD) --no-progress $(FILTERED)
 
 check: $(STAMP) ## {your data} load and check an input as make run would, without training: make check DATA=... [PROFILE=full|quick REGION=...|file]
 	@test -n $(call q,$(DATA)) || { echo "usage: make check DATA=<canonical netCDF file, raw ERA5 download (file, ZIP or folder) or GEMB output> [REGION=...|file]" >&2; exit 2; }
