@@ -228,7 +228,7 @@ def test_terminating_make_stops_the_run_and_its_kernel(canonical_file, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no staging folder, no OUT
 
 
-def test_a_second_run_into_the_same_out_is_refused_naming_the_first(tmp_path):
+def test_a_second_run_into_the_same_out_is_refused_naming_the_first(canonical_file, tmp_path):
     out = tmp_path / "out"
     holder = subprocess.Popen(
         [
@@ -249,7 +249,7 @@ def test_a_second_run_into_the_same_out_is_refused_naming_the_first(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(InputDataError, match=rf"another `make run` \(pid {holder.pid}\) is writing"):
-            run_own_data(tmp_path / "missing.nc", out)
+            run_own_data(canonical_file, out, profile="quick")
     finally:
         holder.kill()
         holder.wait()

@@ -54,7 +54,7 @@ from clvlib.errors import InputDataError, NoSpaceError, RunTerminated
 from clvlib.files import atomic_write
 from clvlib.method.scores import read_scores
 from clvlib.pipeline import stages as stage_table
-from clvlib.pipeline.inputcheck import check_input
+from clvlib.pipeline.inputcheck import InputCheck, check_input
 from clvlib.pipeline.notebooks import NotebookKernel, failure_message, run_notebook
 from clvlib.pipeline.signals import stop_children_on_signal
 
@@ -277,14 +277,18 @@ def run_own_data(
         raise ValueError(f"unknown method {method!r}: expected one of {CONFIGURATIONS}")
     data, out = Path(data).resolve(), Path(out).resolve()
     check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check = check_input(data, profile, dataset)  # every check of notebook 01 (make check), before any training
+    out.parent.mkdir(parents=True, exist_ok=True)  # only for an input that passed: a refused one writes nothing
     with out_lock(out):
-        return _run_locked(data, out, profile, seed, dataset, progress, method)
+        return _run_locked(data, out, check, profile, seed, dataset, progress, method)
 
 
 @contextmanager
 def out_lock(out: Path) -> Iterator[None]:
-    """Hold ``out``'s lock for a whole run: a second run into the same folder is refused at once, naming the first.
+    """Hold ``out``'s lock for a whole run: a second run into the same folder is refused, naming the first.
+
+    :func:`run_own_data` takes it once the input has passed its checks (seconds for most inputs), so a
+    refused input never creates anything beside ``out``.
 
     The lock is ``.<name>.lock`` beside ``out`` (``filelock``: released by the operating system when
     the process ends, however it ends), and ``.<name>.lock.pid`` holds the pid of the run that has it;
@@ -314,9 +318,10 @@ def out_lock(out: Path) -> Iterator[None]:
         held.release()
 
 
-def _run_locked(data: Path, out: Path, profile: str, seed: int, dataset: str, progress: bool, method: str) -> Path:
-    """:func:`run_own_data` once ``out`` is locked: check, run the stages in a staging folder, publish."""
-    check = check_input(data, profile, dataset)  # every check of notebook 01 (make check), before any training
+def _run_locked(
+    data: Path, out: Path, check: InputCheck, profile: str, seed: int, dataset: str, progress: bool, method: str
+) -> Path:
+    """:func:`run_own_data` once the input passed its checks and ``out`` is locked: run the stages, publish."""
     source, checked, c = check.source, check.data, check.config
     print(
         f"{source.description} ({source.layout}): {len(checked.variables)} variables, step {checked.step}, "
