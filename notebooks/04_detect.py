@@ -141,6 +141,27 @@ print(
 )
 
 # %%
+scope = np.isin(time.month, config.months)
+fig = detector_plots.plot_timeline(
+    time,
+    *(flagged[c].to_numpy() for c in ("score", "threshold", "anomaly")),
+    scope,
+    events,
+    reference.truth,
+    features.test_year,
+)
+registry.figure(
+    fig,
+    f"timeline_{dataset}",
+    f"The whole record {time.year.min()}-{time.year.max()} ({dataset}): {detector} score of every melt-season step, "
+    f"its threshold (alpha {alpha}), the {int(flagged['anomaly'].sum())} anomalous steps and the {len(events)} "
+    "detected events"
+    + (" above the injected events" if reference.truth is not None else "")
+    + f"; {int((scope & flagged['threshold'].isna().to_numpy()).sum())} melt-season steps without a decision (grey);"
+    f" {features.test_year} (held out) in green.",
+)
+
+# %%
 last_train = int(time[is_train].year.max())
 years = tuple(sorted({last_train - 1, last_train, features.test_year}))
 fig = detector_plots.plot_scores(

@@ -150,22 +150,6 @@ registry.figure(
 )
 
 # %% [markdown]
-# ## The events, strongest first
-# One row per detected event: its dates, peak and size, its top three forcing drivers and its top
-# response, ranked apart (the surface's temperature, fluxes, albedo and melt respond to the weather:
-# `clvlib.variables.variable_role`).
-
-# %%
-event_rows = attribution.event_table(events, ranking)
-registry.table(
-    event_rows.round(4),
-    f"event_summary_{dataset}",
-    f"Detected events of CLV ({method}) strongest first ({dataset}, {baseline} baseline): dates, peak score, steps, "
-    "the top three forcing drivers and the top response of each, ranked apart.",
-)
-event_rows.head(10)
-
-# %% [markdown]
 # ## An example event
 # The detected event with the highest peak score: its score, and the score when each of its top
 # three drivers is replaced by its baseline over the event and the windows around it.
@@ -320,3 +304,39 @@ registry.table(
     "feature with a bootstrap 95 % interval, share of steps ranked first.",
 )
 overall_recommended.head(8)
+
+# %% [markdown]
+# ## The events, strongest first
+# One row per detected event, by the recommended attribution: its dates, peak and size, its top three
+# forcing drivers and its top response, ranked apart (the surface's temperature, fluxes, albedo and
+# melt respond to the weather: `clvlib.variables.variable_role`). The paper's occlusion ranking of
+# the same events is `tab_event_drivers` above.
+
+# %%
+recommended_ranking = attribution_compare.method_event_ranking(rec, recommended)
+registry.table(
+    recommended_ranking.round(8),
+    f"event_drivers_recommended_{dataset}",
+    f"Per detected event and feature, the recommended attribution ({recommended}, {dataset}) averaged over the "
+    "event's steps, ranked within each event.",
+    formats=("csv",),
+)
+event_rows = attribution.event_table(events, recommended_ranking)
+registry.table(
+    event_rows.round(4),
+    f"event_summary_{dataset}",
+    f"Detected events of CLV ({method}) strongest first ({dataset}): dates, peak score, steps, the top three "
+    f"forcing drivers and the top response of each by the recommended attribution ({recommended}), ranked apart.",
+)
+event_rows.head(10)
+
+# %%
+n_bars = min(6, len(event_rows))
+fig = attribution_plots.plot_event_bars(event_rows, recommended_ranking, n_events=n_bars)
+registry.figure(
+    fig,
+    f"event_bars_{dataset}",
+    f"The {n_bars} strongest detected events ({dataset}) and the variables the recommended attribution "
+    f"({recommended}) ranks highest in each, its value averaged over the event's steps: forcing in blue, responses "
+    "in grey.",
+)

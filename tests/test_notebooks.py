@@ -21,6 +21,7 @@ from clvlib.publish.claims import verify
 from clvlib.publish.registry import check_manifest
 from clvlib.publish.report import build_report
 from clvlib.synthetic.rawdata import write_synthetic
+from clvlib.testing.browser import check_report, chromium_path
 
 pytestmark = pytest.mark.slow
 
@@ -192,7 +193,8 @@ def test_07_compare_quick(project_root):
     assert (project_root / "paper" / "claims.md").read_text().count("| **") == 10
     # the report shows every artefact with its caption and links the rendered notebooks
     shutil.copy(ROOT / "paper" / "claims.yaml", project_root / "paper" / "claims.yaml")
-    report = build_report(project_root / "paper", project_root / "build").read_text()
+    report_file = build_report(project_root / "paper", project_root / "build", code=ROOT / "notebooks")
+    report = report_file.read_text()
     manifest = json.loads((project_root / "paper" / "manifest.json").read_text())["artefacts"]
     for key, entry in manifest.items():
         assert key in report and entry["caption"].split(" (")[0][:40] in report.replace("&#x27;", "'"), key
@@ -203,6 +205,10 @@ def test_07_compare_quick(project_root):
     assert report.count("<img ") == sum(e["kind"] == "figure" for e in manifest.values())
     assert (project_root / "paper" / "notebooks" / "05_attribute_era5.html").stat().st_size > 50_000
     assert "notebooks/07_compare.html" in report
+    assert "Figure 1." in report and "Table 1." in report and "id='toc'" in report  # numbered, with contents
+    if chromium_path():  # as a reader opens it (tests/test_browser.py says when Chromium is missing)
+        shot = ROOT / "build" / "screenshots" / "report-paper-quick.png"
+        assert check_report(report_file, shot, chromium_path()) == []
     assert (
         report.count("<td class='holds'>")
         + report.count("<td class='fails'>")

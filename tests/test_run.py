@@ -13,6 +13,7 @@ from conftest import ROOT
 from clvlib.method.evaluation import melt_season
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
 from clvlib.pipeline.run import importance_table
+from clvlib.testing.browser import check_report, chromium_path
 
 
 def _canonical(climate, path, years=("2006-01-01", "2021-12-31")) -> None:
@@ -77,8 +78,13 @@ def test_make_run_on_a_canonical_file_writes_the_documented_outputs(climate, tmp
     assert "mine.nc" in report and "fig_scores_mine" in report and "The paper's claims" not in report
     # the summary comes first and its counts are the output files' own
     n_events, n_steps = len(pd.read_csv(out / "events.csv")), int(pd.read_csv(out / "scores.csv")["anomaly"].sum())
-    assert report.index("id='summary'") < report.index("fig_scores_mine")
+    assert report.index("id='summary'") < report.index("id='fig_scores_mine'")
     assert f"It flags {n_steps} anomalous steps in {n_events} events" in report
+    assert "fig_timeline_mine" in report and "fig_event_bars_mine" in report  # the figures a reader looks for first
+    assert "Strongest events (drivers by the recommended attribution)" in report
+    if chromium_path():  # as a reader opens it (tests/test_browser.py says when Chromium is missing)
+        shot = ROOT / "build" / "screenshots" / "report-run-quick.png"
+        assert check_report(out / "paper" / "report.html", shot, chromium_path()) == []
     assert (out / "report.html").exists()
     # the validation sections that need the synthetic truth were skipped, not run on someone else's truth
     assert not (out / "paper" / "tables" / "tab_detection_truth_mine.csv").exists()

@@ -51,6 +51,7 @@ __all__ = [
     "peak_steps",
     "compare_attributions",
     "method_ranking",
+    "method_event_ranking",
     "attribution_truth",
 ]
 
@@ -232,6 +233,20 @@ def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_
     return overall_ranking(ranked, n_boot=n_boot, random_state=random_state)
 
 
+def method_event_ranking(table: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Per event ranking of one method's tidy table (:func:`clvlib.method.attribution.event_ranking`),
+    by |delta| for ``occlusion |delta|``, as the ground-truth check ranks it.
+
+    Examples
+    --------
+    >>> t = tidy(np.array([[-2.0, 1.0]]), pd.DatetimeIndex(["2000-06-01"]), np.array([1]), ("a", "b"))
+    >>> by_size, by_sign = method_event_ranking(t, "occlusion |delta|"), method_event_ranking(t, "x")
+    >>> by_size["feature"].tolist(), by_sign["feature"].tolist()
+    (['a', 'b'], ['b', 'a'])
+    """
+    return event_ranking(table, by="abs" if method == "occlusion |delta|" else "delta")
+
+
 def attribution_truth(
     tables: dict[str, pd.DataFrame],
     events: pd.DataFrame,
@@ -255,8 +270,7 @@ def attribution_truth(
         return truth
     rows = []
     for method, table in tables.items():
-        by = "abs" if method == "occlusion |delta|" else "delta"
-        check = candidate_driver_check(event_ranking(table, by=by), events, truth, names, dataset, k=k)
+        check = candidate_driver_check(method_event_ranking(table, method), events, truth, names, dataset, k=k)
         rows.append(candidate_driver_accuracy(check, k=k).assign(method=method))
         if "kind" in truth and truth["kind"].nunique() > 1:  # the synoptic world: rows per kind of event too
             kind_of = truth.drop_duplicates("type").set_index("type")["kind"]

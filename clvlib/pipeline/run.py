@@ -408,6 +408,7 @@ def _run_stages(out: Path, data: Path, settings: dict, progress: bool) -> None:
         title=f"Melt anomalies and their attribution: {data.name}",
         claims=False,
         summary=run_summary(out, dataset, method),
+        code=NOTEBOOKS,
     )
     index = out / "report.html"
     atomic_write(

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from clvlib.publish.plots import EVENT_COLOUR
+from clvlib.variables import catalogue, variable_role
 
-__all__ = ["plot_drivers", "plot_event_example", "plot_event_heatmap", "plot_importance", "plot_shap_beeswarm"]
+__all__ = [
+    "ROLE_COLOURS",
+    "plot_drivers",
+    "plot_event_bars",
+    "plot_event_example",
+    "plot_event_heatmap",
+    "plot_importance",
+    "plot_shap_beeswarm",
+]
+
+#: Bar colour of a variable by its role (:func:`clvlib.variables.variable_role`).
+ROLE_COLOURS = {"forcing": "C0", "response": "0.6", "own": "C4"}
 
 
 def plot_drivers(overall: pd.DataFrame, title: str) -> plt.Figure:
@@ -23,6 +37,62 @@ def plot_drivers(overall: pd.DataFrame, title: str) -> plt.Figure:
     ax.axvline(0, color="black", lw=0.6)
     ax.set(xlabel="mean score drop when replaced by the baseline (95 % CI)", title=title)
     sns.despine(fig)
+    return fig
+
+
+def plot_event_bars(events: pd.DataFrame, ranking: pd.DataFrame, n_events: int = 6, k: int = 6) -> plt.Figure:
+    """Driver bars of the strongest events: each event's top ``k`` variables by its attribution.
+
+    ``events`` has one row per event, strongest first (:func:`clvlib.method.attribution.event_table`);
+    ``ranking`` is a per-event ranking (:func:`clvlib.method.attribution.event_ranking`: ``delta``,
+    ``abs_delta`` when ranked by size, ``rank``). Forcing variables and responses are coloured apart
+    (:data:`ROLE_COLOURS`); the codes on the axes are spelled out with their long names under the panels.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"event_id": [2, 1], "start": pd.to_datetime(["2001-07-01", "2001-06-01"]),
+    ...                        "end": pd.to_datetime(["2001-07-10", "2001-06-05"]), "peak_score": [5.0, 3.0]})
+    >>> ranking = pd.DataFrame({"event_id": [1, 1, 2, 2], "feature": ["smlt", "t2m", "tcc", "skt"],
+    ...                         "delta": [2.0, 1.0, 4.0, 3.0], "rank": [1, 2, 1, 2]})
+    >>> fig = plot_event_bars(events, ranking)
+    >>> [ax.get_title().split(":")[0] for ax in fig.axes if ax.get_visible()]
+    ['event 2', 'event 1']
+    >>> "t2m: 2 metre temperature" in fig.texts[0].get_text()
+    True
+    """
+    shown = events.head(n_events)
+    columns = 3 if len(shown) > 2 else max(1, len(shown))
+    rows = max(1, -(-len(shown) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, (0.16 * k + 0.75) * rows + 0.9), squeeze=False)
+    value = "abs_delta" if "abs_delta" in ranking else "delta"
+    used: dict[str, str] = {}
+    for ax, ev in zip(axes.ravel(), shown.itertuples(), strict=False):
+        top = ranking[ranking["event_id"] == ev.event_id].nsmallest(k, "rank")
+        y = np.arange(len(top))
+        roles = [variable_role(f) for f in top["feature"]]
+        used.update(zip(top["feature"], roles, strict=True))
+        ax.barh(y, top[value], color=[ROLE_COLOURS[r] for r in roles])
+        ax.set_yticks(y, top["feature"], fontsize=7)
+        ax.invert_yaxis()
+        ax.axvline(0, color="black", lw=0.6)
+        ax.tick_params(axis="x", labelsize=6.5)
+        ax.set_title(
+            f"event {ev.event_id}: {pd.Timestamp(ev.start):%Y-%m-%d}"
+            + (f" to {pd.Timestamp(ev.end):%m-%d}" if ev.end != ev.start else "")
+            + f"\npeak score {ev.peak_score:.3g}",
+            fontsize=7.5,
+        )
+    for ax in axes.ravel()[len(shown) :]:
+        ax.set_visible(False)
+    present = [r for r in ROLE_COLOURS if r in used.values()]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=ROLE_COLOURS[r]) for r in present]
+    fig.legend(handles, present, frameon=False, ncol=len(present), fontsize=7, loc="upper center")
+    known = catalogue()
+    names = "; ".join(f"{f}: {known[f].long_name}" if f in known else f for f in sorted(used))
+    fig.text(0.01, 0.005, textwrap.fill(names, 150), fontsize=6, va="bottom", color="0.3")
+    sns.despine(fig)
+    n_lines = len(textwrap.wrap(names, 150))
+    fig.tight_layout(rect=(0, 0.03 * n_lines + 0.01, 1, 0.95))
     return fig
 
 

@@ -11,7 +11,15 @@ from sklearn.metrics import precision_recall_curve
 from clvlib.availability import NotAvailable
 from clvlib.publish.plots import EVENT_COLOUR
 
-__all__ = ["plot_correlation", "plot_losses", "plot_pr_curves", "plot_scores", "plot_silhouette", "plot_trend"]
+__all__ = [
+    "plot_correlation",
+    "plot_losses",
+    "plot_pr_curves",
+    "plot_scores",
+    "plot_silhouette",
+    "plot_timeline",
+    "plot_trend",
+]
 
 
 def plot_correlation(corr: pd.DataFrame, labels: np.ndarray) -> plt.Figure:
@@ -91,6 +99,72 @@ def plot_scores(
     axes[0, 0].set_title("Anomaly score per 5-day step (melt season), reference events shaded")
     sns.despine(fig)
     fig.tight_layout()
+    return fig
+
+
+def _event_strip(ax: plt.Axes, row: float, events: pd.DataFrame, colour: str) -> None:
+    """One horizontal bar per event (``start`` to ``end`` plus a step) at height ``row`` of the strip."""
+    for ev in events.itertuples():
+        ax.plot([ev.start, ev.end + pd.Timedelta("4D")], [row, row], color=colour, lw=6, solid_capstyle="butt")
+
+
+def plot_timeline(
+    time: pd.DatetimeIndex,
+    score: np.ndarray,
+    threshold: np.ndarray,
+    flags: np.ndarray,
+    scope: np.ndarray,
+    detected: pd.DataFrame,
+    reference: pd.DataFrame | None = None,
+    test_year: int | None = None,
+) -> plt.Figure:
+    """The whole record on one timeline: score and threshold of the in-scope steps, flagged steps, events.
+
+    Out-of-scope steps (winter) are left blank; in-scope steps without a threshold (no decision) are
+    shaded grey, never drawn as calm. Below the score, one strip shows the detected events and, when
+    given, another the reference events (injected or observed); the held-out year is marked.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2000-01-01", periods=400, freq="5D")
+    >>> s = np.random.default_rng(0).exponential(size=400)
+    >>> thr = np.where(np.arange(400) < 40, np.nan, 2.5)
+    >>> ev = pd.DataFrame({"start": [t[100]], "end": [t[101]]})
+    >>> fig = plot_timeline(t, s, thr, s > thr, t.month.isin(range(5, 10)), ev, ev, test_year=2005)
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['anomaly score', '']
+    """
+    time = pd.DatetimeIndex(time)
+    scope = np.asarray(scope, dtype=bool)
+    threshold = np.asarray(threshold, dtype=float)
+    shown = np.where(scope, np.asarray(score, dtype=float), np.nan)
+    fig, (ax, bx) = plt.subplots(
+        2, 1, figsize=(7.2, 3.0), sharex=True, gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08}
+    )
+    undecided = scope & ~np.isfinite(threshold)
+    for i, at in enumerate(time[undecided]):
+        ax.axvspan(at, at + pd.Timedelta("5D"), color="0.8", lw=0, label="no decision" if i == 0 else None)
+    if test_year is not None:
+        for axis in (ax, bx):
+            axis.axvspan(pd.Timestamp(f"{test_year}-01-01"), pd.Timestamp(f"{test_year}-12-31"), color="C2", alpha=0.12)
+    ax.plot(time, shown, lw=0.5, color="black", label="score (in scope)")
+    ax.plot(time, np.where(scope, threshold, np.nan), lw=0.7, color="C0", label="threshold")
+    flags = np.asarray(flags, dtype=bool) & scope
+    ax.scatter(time[flags], shown[flags], s=5, color=EVENT_COLOUR, zorder=3, label="anomalous step")
+    ax.set_ylabel("anomaly score")
+    ax.legend(frameon=False, ncol=4, loc="upper left", fontsize=7)
+    title = "The whole record: score, threshold and events"
+    ax.set_title(title + (f" ({test_year} held out, green)" if test_year is not None else ""), fontsize=9)
+    _event_strip(bx, 1.0, detected, EVENT_COLOUR)
+    rows = ["detected"]
+    if reference is not None:
+        _event_strip(bx, 0.0, reference, "0.3")
+        rows = ["reference", "detected"]
+    bx.set_yticks(range(len(rows)) if reference is not None else [1.0], rows, fontsize=7)
+    bx.set_ylim(-0.6, 1.6)
+    bx.tick_params(axis="y", length=0)
+    sns.despine(fig)
+    sns.despine(ax=bx, left=True)
     return fig
 
 

@@ -32,24 +32,34 @@ __all__ = [
     "claims_html",
     "column_format",
     "main",
+    "numbered",
     "render_notebooks",
 ]
 
 MAX_ROWS = 40
 STYLE = (
     "\n"
-    "body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }\n"
-    "h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }\n"
+    "body { font-family: system-ui, sans-serif; margin: 0; color: #222; display: grid;"
+    " grid-template-columns: 15em minmax(0, 1fr); }\n"
+    "main { max-width: 1100px; padding: 0 1.5em 3em; min-width: 0; }\n"
+    "#toc { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow-y: auto; font-size: .78em;"
+    " padding: 1em .8em; background: #f7f7f7; border-right: 1px solid #ddd; box-sizing: border-box; }\n"
+    "#toc a { display: block; color: #245; text-decoration: none; padding: 1px 0; overflow-wrap: anywhere; }\n"
+    "#toc a.section { font-weight: bold; margin-top: .6em; } #toc a:hover { text-decoration: underline; }\n"
+    "h1 { font-size: 1.5em; margin-top: .8em; }\n"
+    "h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }\n"
     "figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }\n"
     "figcaption, .caption { font-size: .92em; margin: .4em 0; }\n"
-    ".prov { font-size: .78em; color: #666; font-family: ui-monospace, monospace; }\n"
-    "table { border-collapse: collapse; font-size: .8em; margin: .5em 0; }\n"
+    ".prov { font-size: .78em; color: #666; font-family: ui-monospace, monospace; overflow-wrap: anywhere; }\n"
+    ".scroll { overflow-x: auto; max-width: 100%; }\n"
+    "table { border-collapse: collapse; font-size: .8em; margin: .5em 0; max-width: 100%; }\n"
+    "td.text { overflow-wrap: anywhere; }\n"
     "th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; } "
     "th { background: #f3f3f3; text-align: left; }\n"
     "td:first-child, th:first-child, td.text { text-align: left; }\n"
     ".holds { color: #1a7f37; font-weight: bold; } .fails { color: #b3261e; font-weight: bold; } "
     ".untestable { color: #8a6d00; }\n"
-    "nav a { margin-right: 1em; }\n"
+    "@media (max-width: 900px) { body { display: block; } #toc { position: static; max-height: none; } }\n"
 )
 
 
@@ -81,12 +91,34 @@ def render_notebooks(notebooks: Path, out: Path) -> list[Path]:
     return [out / f"{p.stem}.html" for p in sources]
 
 
-def _provenance(entry: dict) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in entry["parameters"].items())
+def _provenance(entry: dict, notebook_html: str | None, code: str | None) -> str:
+    """One line: the artefact's id, the executed notebook and its source (links), parameters, commit, outputs."""
+    nb = html.escape(entry["notebook"])
+    links = f"<a href='{html.escape(notebook_html)}'>executed notebook {nb}</a>" if notebook_html else f"notebook {nb}"
+    if code:
+        links += f" · <a href='{html.escape(code)}'>source {nb}.py</a>"
+    params = html.escape(", ".join(f"{k}={v}" for k, v in entry["parameters"].items()))
+    outputs = html.escape(", ".join(f"{Path(p).name} sha256 {h[:12]}" for p, h in entry["outputs"].items()))
     return (
-        f"{html.escape(entry['id'])} · notebook {entry['notebook']} · {params} · commit {entry['git_commit'][:12]}"
-        f" · outputs: " + ", ".join(f"{Path(p).name} sha256 {h[:12]}" for p, h in entry["outputs"].items())
+        f"{html.escape(entry['id'])} · {links} · {params} · commit {html.escape(entry['git_commit'][:12])} · {outputs}"
     )
+
+
+def numbered(entries: list[dict]) -> dict[str, str]:
+    """Label of each artefact in the order given: ``Figure 1``, ``Table 1``, ``Figure 2``, ...
+
+    Examples
+    --------
+    >>> numbered([{"id": "fig_a", "kind": "figure"}, {"id": "tab_b", "kind": "table"},
+    ...           {"id": "fig_c", "kind": "figure"}])
+    {'fig_a': 'Figure 1', 'tab_b': 'Table 1', 'fig_c': 'Figure 2'}
+    """
+    counts = {"figure": 0, "table": 0}
+    out = {}
+    for entry in entries:
+        counts[entry["kind"]] += 1
+        out[entry["id"]] = f"{entry['kind'].capitalize()} {counts[entry['kind']]}"
+    return out
 
 
 def column_format(values: pd.Series) -> str:
@@ -114,7 +146,8 @@ def _table_html(path: Path) -> str:
         c: pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns
     }
     formats = {c: column_format(table[c].astype(float)) for c in table.columns if numeric[c]}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    # a long header breaks after its underscores, so that many columns still fit the text column
+    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in table.columns)
     rows = []
     for row in shown.itertuples(index=False):
         cells = []
@@ -122,7 +155,7 @@ def _table_html(path: Path) -> str:
             text = "" if pd.isna(value) else formats[column].format(value) if numeric[column] else str(value)
             cells.append(f"<td class='{'num' if numeric[column] else 'text'}'>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    body = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    body = f"<div class='scroll'><table><tr>{head}</tr>{''.join(rows)}</table></div>"
     more = (
         f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows; "
         f"<a href='tables/{path.name}'>all rows (CSV)</a>.</p>"
@@ -195,8 +228,13 @@ def build_report(
     title: str = "Arctic melt anomalies: the reproducible companion (arXiv 2502.07741)",
     claims: bool = True,
     summary: list[str] | None = None,
+    code: Path | None = None,
 ) -> Path:
     """Write ``paper/report.html`` from the manifest, the claims and the executed notebooks.
+
+    The page has a table of contents that stays in view, the summary first, then (with ``claims``)
+    the paper's claims, then every figure and table numbered in order, each with its caption and a
+    provenance line linking to the executed notebook and its source.
 
     Parameters
     ----------
@@ -211,6 +249,8 @@ def build_report(
     summary : list of str, optional
         Sentences shown first, under the title: :func:`clvlib.publish.summary.run_summary` for a user's run;
         by default, with ``claims``, :func:`clvlib.publish.summary.paper_summary` of the build.
+    code : Path, optional
+        Folder of the notebook sources (``notebooks/*.py``), linked relative to ``paper``; none by default.
 
     Returns
     -------
@@ -221,19 +261,29 @@ def build_report(
     manifest = read_manifest(paper)["artefacts"]
     if summary is None and claims:
         summary = paper_summary(paper)
-    rendered = render_notebooks(notebooks, paper / "notebooks")
+    rendered = {p.stem: p for p in render_notebooks(notebooks, paper / "notebooks")}
     by_notebook: dict[str, list[dict]] = {}
     for entry in manifest.values():
         by_notebook.setdefault(entry["notebook"], []).append(entry)
+    for entries in by_notebook.values():
+        entries.sort(key=lambda e: (e["kind"] != "figure", e["id"]))
+    ordered = [entry for nb in sorted(by_notebook) for entry in by_notebook[nb]]
+    labels = numbered(ordered)
+    toc = ["<nav id='toc'><a class='section' href='#top'>Summary</a>"]
+    if claims:
+        toc.append("<a class='section' href='#claims'>The paper's claims</a>")
+    for nb in sorted(by_notebook):
+        toc.append(f"<a class='section' href='#{nb}'>{nb}</a>")
+        toc += [f"<a href='#{e['id']}'>{labels[e['id']]}: {html.escape(e['id'])}</a>" for e in by_notebook[nb]]
+    toc.append("<a class='section' href='#executed'>Executed notebooks</a></nav>")
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Arctic melt anomalies: report</title>"
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Arctic melt anomalies: report</title><style>{STYLE}</style></head><body>",
+        "".join(toc),
+        "<main>",
+        f"<h1 id='top'>{html.escape(title)}</h1>",
         summary_html(summary) if summary else "",
-        "<nav>"
-        + "".join(f"<a href='#{nb}'>{nb}</a>" for nb in sorted(by_notebook))
-        + ("<a href='#claims'>claims</a>" if claims else "")
-        + "</nav>",
         *(
             [
                 "<h2 id='claims'>The paper's claims</h2>",
@@ -242,20 +292,19 @@ def build_report(
             if claims
             else []
         ),
-        "<h2>Executed notebooks</h2><ul>"
-        + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered)
-        + "</ul>",
     ]
     for nb in sorted(by_notebook):
         parts.append(f"<h2 id='{nb}'>{nb}</h2>")
-        for entry in sorted(by_notebook[nb], key=lambda e: (e["kind"] != "figure", e["id"])):
-            prov = f"<div class='prov'>{html.escape(_provenance(entry))}</div>"
-            caption = f"<b>{html.escape(entry['id'])}.</b> {html.escape(entry['caption'])}"
+        notebook_html = f"notebooks/{rendered[nb].name}" if nb in rendered else None
+        source = Path(os.path.relpath(Path(code) / f"{nb}.py", paper)).as_posix() if code else None
+        for entry in by_notebook[nb]:
+            prov = f"<div class='prov'>{_provenance(entry, notebook_html, source)}</div>"
+            caption = f"<b>{labels[entry['id']]}.</b> {html.escape(entry['caption'])}"
             if entry["kind"] == "figure":
                 png = next(p for p in entry["outputs"] if p.endswith(".png"))
                 parts.append(
                     f"<figure id='{html.escape(entry['id'])}'><img src='figures/{Path(png).name}' "
-                    f"alt='{html.escape(entry['id'])}'>"
+                    f"alt='{labels[entry['id']]}: {html.escape(entry['id'])}'>"
                     f"<figcaption>{caption}</figcaption>{prov}</figure>"
                 )
             else:
@@ -264,7 +313,12 @@ def build_report(
                     f"<div class='caption' id='{html.escape(entry['id'])}'>{caption}</div>"
                     f"{_table_html(paper / 'tables' / Path(csv).name)}{prov}"
                 )
-    parts.append("</body></html>")
+    parts.append(
+        "<h2 id='executed'>Executed notebooks</h2><ul>"
+        + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered.values())
+        + "</ul>"
+    )
+    parts.append("</main></body></html>")
     return atomic_write(paper / "report.html", lambda p: p.write_text("\n".join(parts)))
 
 
@@ -273,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write paper/report.html.")
     parser.add_argument("--paper", type=Path, default=Path("paper"))
     parser.add_argument("--notebooks", type=Path, default=Path("build/notebooks"))
+    parser.add_argument("--code", type=Path, default=Path("notebooks"), help="folder of the notebook sources")
     args = parser.parse_args(argv)
-    print(f"wrote {build_report(args.paper, args.notebooks)}")
+    print(f"wrote {build_report(args.paper, args.notebooks, code=args.code)}")
 
 
 if __name__ == "__main__":

@@ -76,8 +76,10 @@ def run_summary(out: Path, dataset: str, method: str, n_events: int = 3) -> list
     >>> summary = run_summary(folder, "x", "paper")
     >>> summary[2]
     'It flags 2 anomalous steps in 1 events (0 extreme).'
-    >>> summary[3]
-    'Strongest events: 2001-01-31 to 2001-02-05 (peak score 7.00): forcing t2m, tcc; response skt.'
+    >>> for part in summary[3].split(": ", 1):
+    ...     print(part)
+    Strongest events (drivers by the paper's occlusion)
+    2001-01-31 to 2001-02-05 (peak score 7.00): forcing t2m, tcc; response skt.
     """
     out = Path(out)
     tables = out / "paper" / "tables"
@@ -94,7 +96,8 @@ def run_summary(out: Path, dataset: str, method: str, n_events: int = 3) -> list
         f"It flags {int(scores['anomaly'].sum())} anomalous steps in {len(events)} events "
         f"({int(events['extreme'].sum())} extreme).",
     ]
-    drivers_file = tables / f"tab_event_drivers_{dataset}.csv"
+    recommended = tables / f"tab_event_drivers_recommended_{dataset}.csv"
+    drivers_file = recommended if recommended.is_file() else tables / f"tab_event_drivers_{dataset}.csv"
     if len(events) and drivers_file.is_file():
         drivers = pd.read_csv(drivers_file)
         parts = []
@@ -103,7 +106,8 @@ def run_summary(out: Path, dataset: str, method: str, n_events: int = 3) -> list
             text = f"{ev.start:%Y-%m-%d} to {ev.end:%Y-%m-%d} (peak score {ev.peak_score:.2f}): forcing "
             text += ", ".join(forcing) or "none ranked"
             parts.append(text + (f"; response {response}" if response else ""))
-        sentences.append("Strongest events: " + "; ".join(parts) + ".")
+        by = "the recommended attribution" if drivers_file == recommended else "the paper's occlusion"
+        sentences.append(f"Strongest events (drivers by {by}): " + "; ".join(parts) + ".")
     trend_file = tables / f"tab_trend_{dataset}.csv"
     if trend_file.is_file():
         trend = pd.read_csv(trend_file).set_index("series").loc["anomalous steps"]
