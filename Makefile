@@ -182,7 +182,7 @@ verify: $(STAMP) ## {build} evaluate the paper's claims against the built tables
 paper/claims.md: $(NOTEBOOKS) paper/claims.yaml clvlib/publish/claims.py build/method.txt
 	$(VERIFY)
 
-paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/publish/report.py
+paper/report.html: paper/claims.md $(NOTEBOOKS) clvlib/publish/report.py clvlib/publish/summary.py
 	$(PY) -m clvlib.publish.report --paper paper --notebooks $(NB)
 
 notebooks: $(NOTEBOOKS)

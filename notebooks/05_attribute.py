@@ -118,10 +118,11 @@ table.head(10)
 overall = attribution.overall_ranking(table, random_state=seed)
 drivers_caption = (
     f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature (the feature replaced by "
-    f"{replaced_by}) with a bootstrap 95 % interval, share of steps ranked first."
+    f"{replaced_by}) with a bootstrap 95 % interval, share of steps ranked first; forcing variables and the "
+    "surface's responses (role) told apart."
 )
 registry.table(
-    overall.round(6),
+    attribution.with_roles(overall).round(6),
     f"drivers_{dataset}",
     drivers_caption,
 )
@@ -242,7 +243,7 @@ compared = attribution_compare.compare_attributions(
 shapley = compared["Shapley (features)"]
 overall_shapley = attribution.overall_ranking(shapley, random_state=seed)
 registry.table(
-    overall_shapley.round(6),
+    attribution.with_roles(overall_shapley).round(6),
     f"drivers_shapley_{dataset}",
     f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}, "
     f"{baseline} baseline), the variant next to the {occlusion}.",
@@ -298,7 +299,7 @@ display(choice)
 rec = compared[recommended]
 overall_recommended = attribution_compare.method_ranking(rec, recommended, random_state=seed)
 registry.table(
-    overall_recommended.round(6),
+    attribution.with_roles(overall_recommended).round(6),
     f"drivers_recommended_{dataset}",
     f"Drivers of the detected anomalies by the recommended attribution, {recommended} ({dataset}): mean score per "
     "feature with a bootstrap 95 % interval, share of steps ranked first.",

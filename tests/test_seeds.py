@@ -11,22 +11,18 @@ import pytest
 import yaml
 
 import clvlib.pipeline.seeds as seeds
-from clvlib.pipeline.seeds import (
-    SeedLayout,
-    attribution_summary,
-    build_base,
-    build_method,
-    claims_summary,
-    detection_summary,
-    is_complete,
-    run_params,
-    runs_table,
-    support_text,
-    write_marker,
-)
+from clvlib.pipeline.seeds import SeedLayout, build_base, build_method, is_complete, run_params, write_marker
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, evaluate, seeds_support, verify
 from clvlib.publish.registry import Registry, check_manifest
 from clvlib.publish.report import claims_html
+from clvlib.publish.seeds_tables import (
+    attribution_summary,
+    claims_summary,
+    detection_summary,
+    runs_table,
+    save_tables,
+    support_text,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS, BUILDS, DATASETS = (0, 1, 2), ("paper", "best"), ("era5", "gemb")
@@ -277,7 +273,7 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
             "verdict": [HOLDS] * 3 + [FAILS] * 2 + [HOLDS] * 4 + [FAILS],
         }
     )
-    seeds.save_tables(
+    save_tables(
         paper,
         {"seeds_claims": claims_summary(verdicts)},
         {"profile": "quick", "seeds": "0,1,2,3,4", "methods": "paper,best"},

@@ -43,7 +43,7 @@ import torch
 from scipy.stats import kendalltau
 
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
-from clvlib.variables import variable_role
+from clvlib.variables import catalogue, variable_role
 
 __all__ = [
     "attribute",
@@ -70,6 +70,7 @@ __all__ = [
     "tidy",
     "top_k_stability",
     "variant_scores",
+    "with_roles",
 ]
 
 BASELINES: tuple[str, ...] = ("median", "zero", "climatology")
@@ -602,3 +603,22 @@ def held_out_consistency(
     agree = ranking_agreement(train_rank.set_index("feature")["rank"], test_rank.set_index("feature")["rank"])
     tops = {"train_top3": ";".join(train_rank["feature"][:3]), "test_top3": ";".join(test_rank["feature"][:3])}
     return pd.DataFrame([{**row, **agree, **tops}]).round(4)
+
+
+def with_roles(table: pd.DataFrame, column: str = "feature") -> pd.DataFrame:
+    """``table`` with each variable's role (forcing, response, own) and long name beside its code.
+
+    A ranking that mixes the weather with the surface's response to it is read correctly only when the
+    two are told apart (:func:`clvlib.variables.variable_role`); the columns go right after ``column``.
+
+    Examples
+    --------
+    >>> with_roles(pd.DataFrame({"feature": ["smlt", "t2m", "nao"], "rank": [1, 2, 3]})).values.tolist()
+    [['smlt', 'response', 'Snowmelt', 1], ['t2m', 'forcing', '2 metre temperature', 2], ['nao', 'own', '', 3]]
+    """
+    known = catalogue()
+    at = list(table.columns).index(column) + 1
+    out = table.copy()
+    out.insert(at, "role", out[column].map(variable_role))
+    out.insert(at + 1, "long_name", out[column].map(lambda f: known[f].long_name if f in known else ""))
+    return out

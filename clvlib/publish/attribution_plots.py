@@ -27,11 +27,17 @@ ROLE_COLOURS = {"forcing": "C0", "response": "0.6", "own": "C4"}
 
 
 def plot_drivers(overall: pd.DataFrame, title: str) -> plt.Figure:
-    """Mean counterfactual delta per feature with its bootstrap confidence interval, ranked."""
+    """Mean counterfactual delta per feature with its bootstrap confidence interval, ranked; forcing and
+    responses coloured apart (:data:`ROLE_COLOURS`)."""
     fig, ax = plt.subplots(figsize=(4.6, 0.22 * len(overall) + 1.0))
     y = np.arange(len(overall))
     err = np.vstack([overall["mean_delta"] - overall["ci_low"], overall["ci_high"] - overall["mean_delta"]])
-    ax.barh(y, overall["mean_delta"], xerr=err, color="C0", error_kw={"lw": 0.8, "capsize": 2})
+    roles = [variable_role(f) for f in overall["feature"]]
+    ax.barh(
+        y, overall["mean_delta"], xerr=err, color=[ROLE_COLOURS[r] for r in roles], error_kw={"lw": 0.8, "capsize": 2}
+    )
+    present = [r for r in ROLE_COLOURS if r in roles]
+    ax.legend([plt.Rectangle((0, 0), 1, 1, color=ROLE_COLOURS[r]) for r in present], present, frameon=False, fontsize=7)
     ax.set_yticks(y, overall["feature"])
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.6)
