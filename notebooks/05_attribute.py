@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from clvlib.method import attribution, attribution_compare, attribution_truth, selected
+from clvlib.method import attribution, attribution_compare, attribution_truth, rankings, selected
 from clvlib.method import scores as score_files
 from clvlib.method.model import ClusterLSTMVAE
 from clvlib.pipeline import stage_inputs, stages
@@ -100,7 +100,7 @@ bases = {
     for kind in attribution.BASELINES
 }
 deltas = {kind: attribution.attribute(clv, za, steps, base) for kind, base in bases.items()}
-tables = {kind: attribution.tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
+tables = {kind: rankings.tidy(d, time[steps], event_of_step, names) for kind, d in deltas.items()}
 table = tables[baseline]
 registry.table(
     table.assign(delta=table["delta"].round(8)),
@@ -115,14 +115,14 @@ table.head(10)
 # ## Ranked drivers
 
 # %%
-overall = attribution.overall_ranking(table, random_state=seed)
+overall = rankings.overall_ranking(table, random_state=seed)
 drivers_caption = (
     f"Drivers of the detected anomalies ({dataset}): mean counterfactual delta per feature (the feature replaced by "
     f"{replaced_by}) with a bootstrap 95 % interval, share of steps ranked first; forcing variables and the "
     "surface's responses (role) told apart."
 )
 registry.table(
-    attribution.with_roles(overall).round(6),
+    rankings.with_roles(overall).round(6),
     f"drivers_{dataset}",
     drivers_caption,
 )
@@ -135,7 +135,7 @@ registry.figure(
 overall
 
 # %%
-ranking = attribution.event_ranking(table)
+ranking = rankings.event_ranking(table)
 registry.table(
     ranking.assign(delta=ranking["delta"].round(8)),
     f"event_drivers_{dataset}",
@@ -182,7 +182,7 @@ display(
 # the median baseline and each alternative; overall, the agreement of the data-set rankings.
 
 # %%
-stability, per_event = attribution.baseline_stability(tables, baseline, k=3, random_state=seed)
+stability, per_event = rankings.baseline_stability(tables, baseline, k=3, random_state=seed)
 stability = stability.round(4)
 registry.table(
     stability,
@@ -205,7 +205,7 @@ stability
 # the training years, compared.
 
 # %%
-consistency = attribution.held_out_consistency(table, test_year, len(names), random_state=seed)
+consistency = rankings.held_out_consistency(table, test_year, len(names), random_state=seed)
 registry.table(
     consistency,
     f"test_year_consistency_{dataset}",
@@ -241,9 +241,9 @@ compared = attribution_compare.compare_attributions(
     single=deltas[baseline],
 )
 shapley = compared["Shapley (features)"]
-overall_shapley = attribution.overall_ranking(shapley, random_state=seed)
+overall_shapley = rankings.overall_ranking(shapley, random_state=seed)
 registry.table(
-    attribution.with_roles(overall_shapley).round(6),
+    rankings.with_roles(overall_shapley).round(6),
     f"drivers_shapley_{dataset}",
     f"Drivers of the detected anomalies by permutation-sampled Shapley values of the score drop ({dataset}, "
     f"{baseline} baseline), the variant next to the {occlusion}.",
@@ -275,7 +275,7 @@ registry.table(
     "highest-ranked candidate driver is a true driver (top-1), with a true driver among the top 3 candidates, and "
     "whose ranking puts a response variable above every true driver; per event type and method.",
 )
-check = attribution_truth.driver_check(attribution.event_ranking(table), events, truth, dataset=dataset)
+check = attribution_truth.driver_check(rankings.event_ranking(table), events, truth, dataset=dataset)
 registry.table(
     check,
     f"attribution_truth_events_{dataset}",
@@ -299,7 +299,7 @@ display(choice)
 rec = compared[recommended]
 overall_recommended = attribution_compare.method_ranking(rec, recommended, random_state=seed)
 registry.table(
-    attribution.with_roles(overall_recommended).round(6),
+    rankings.with_roles(overall_recommended).round(6),
     f"drivers_recommended_{dataset}",
     f"Drivers of the detected anomalies by the recommended attribution, {recommended} ({dataset}): mean score per "
     "feature with a bootstrap 95 % interval, share of steps ranked first.",
@@ -322,7 +322,7 @@ registry.table(
     "event's steps, ranked within each event.",
     formats=("csv",),
 )
-event_rows = attribution.event_table(events, recommended_ranking)
+event_rows = rankings.event_table(events, recommended_ranking)
 registry.table(
     event_rows.round(4),
     f"event_summary_{dataset}",

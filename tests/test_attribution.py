@@ -12,10 +12,6 @@ from clvlib.method.attribution import (
     attribute_groups,
     baseline_values,
     event_counterfactuals,
-    event_ranking,
-    overall_ranking,
-    tidy,
-    top_k_stability,
 )
 from clvlib.method.attribution_alternatives import (
     attribute_hierarchical,
@@ -27,6 +23,7 @@ from clvlib.method.attribution_alternatives import (
 from clvlib.method.attribution_truth import candidate_driver_accuracy, candidate_driver_check, candidate_drivers
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.method.rankings import event_ranking, overall_ranking, tidy, top_k_stability
 from clvlib.testing.attribution_reference import attribute_counterfactual_looped, attribute_looped
 
 N = 73 * 8
@@ -192,7 +189,7 @@ def test_driver_check_renames_drivers_for_gemb_and_counts_accuracy():
 
 
 def test_baseline_stability_summarises_identical_and_different_baselines():
-    from clvlib.method.attribution import baseline_stability
+    from clvlib.method.rankings import baseline_stability
 
     time = pd.date_range("2000-06-01", periods=4, freq="5D")
     deltas = np.array([[3.0, 1.0, 0.0], [2.0, 1.0, 0.5], [0.1, 0.2, 5.0], [0.0, 1.0, 2.0]])

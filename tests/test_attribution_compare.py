@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import five_day_time, two_cluster_series
 
-from clvlib.method.attribution import attribute, baseline_values, tidy
+from clvlib.method.attribution import attribute, baseline_values
 from clvlib.method.attribution_compare import (
     ATTRIBUTIONS,
     PAPER_ATTRIBUTION,
@@ -17,6 +17,7 @@ from clvlib.method.attribution_compare import (
     compare_attributions,
 )
 from clvlib.method.model import ClusterLSTMVAE, CLVConfig
+from clvlib.method.rankings import tidy
 
 N = 73 * 6
 NAMES = ("t2m", "d2m", "strd", "u10", "skt")  # two clusters; u10 is a candidate driver, skt a response

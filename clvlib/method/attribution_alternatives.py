@@ -25,11 +25,11 @@ from clvlib.method.attribution import (
     coalition_masks,
     covering_starts,
     partition,
-    rank_key,
     row_scores,
     variant_scores,
 )
 from clvlib.method.model import ClusterLSTMVAE, sliding_windows
+from clvlib.method.rankings import rank_key
 
 __all__ = [
     "attribute_hierarchical",

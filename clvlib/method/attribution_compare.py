@@ -1,8 +1,8 @@
 """The paper's attribution next to its alternatives, on the same anomalies, scored against the known drivers.
 
 Every method explains the same anomalous steps of the same model and ranks the features per step
-(:func:`clvlib.method.attribution.tidy`); events are ranked by the mean over their steps
-(:func:`clvlib.method.attribution.event_ranking`). The methods (:data:`ATTRIBUTIONS`):
+(:func:`clvlib.method.rankings.tidy`); events are ranked by the mean over their steps
+(:func:`clvlib.method.rankings.event_ranking`). The methods (:data:`ATTRIBUTIONS`):
 
 * ``occlusion (paper)``: single-feature occlusion with the yearly-median baseline, ranked by the
   signed delta (the paper's method); with another baseline it is labelled by that baseline
@@ -34,11 +34,12 @@ import numpy as np
 import pandas as pd
 
 from clvlib.availability import NotAvailable
-from clvlib.method.attribution import attribute, coalition_masks, event_ranking, occlusion_scores, overall_ranking, tidy
+from clvlib.method.attribution import attribute, coalition_masks, occlusion_scores
 from clvlib.method.attribution_alternatives import attribute_shapley, hierarchical_scores, shapley_from_coalitions
 from clvlib.method.attribution_truth import candidate_driver_accuracy, candidate_driver_check
 from clvlib.method.counterfactual import CounterfactualConfig, attribute_counterfactual
 from clvlib.method.model import ClusterLSTMVAE
+from clvlib.method.rankings import event_ranking, overall_ranking, tidy
 
 __all__ = [
     "overall_accuracy",
@@ -157,7 +158,7 @@ def compare_attributions(
     Returns
     -------
     dict of str to pandas.DataFrame
-        Method name -> :func:`clvlib.method.attribution.tidy` table (the counterfactual's covers the event peaks only).
+        Method name -> :func:`clvlib.method.rankings.tidy` table (the counterfactual's covers the event peaks only).
     """
     steps, event_of_step = np.asarray(steps, dtype=int), np.asarray(event_of_step)
     stamp = pd.DatetimeIndex(time)[steps]
@@ -219,7 +220,7 @@ def occlusion_label(baseline: str) -> str:
 def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
     """Data-set ranking of one method's tidy table, by |delta| for ``occlusion |delta|``.
 
-    The ranking is that of :func:`clvlib.method.attribution.overall_ranking`.
+    The ranking is that of :func:`clvlib.method.rankings.overall_ranking`.
 
     Examples
     --------
@@ -234,7 +235,7 @@ def method_ranking(table: pd.DataFrame, method: str, n_boot: int = 1000, random_
 
 
 def method_event_ranking(table: pd.DataFrame, method: str) -> pd.DataFrame:
-    """Per event ranking of one method's tidy table (:func:`clvlib.method.attribution.event_ranking`),
+    """Per event ranking of one method's tidy table (:func:`clvlib.method.rankings.event_ranking`),
     by |delta| for ``occlusion |delta|``, as the ground-truth check ranks it.
 
     Examples

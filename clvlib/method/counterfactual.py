@@ -299,7 +299,7 @@ def attribute_counterfactual(
     Returns
     -------
     Counterfactual
-        ``change`` ranks the features (e.g. with :func:`clvlib.method.attribution.tidy`); ``reached``
+        ``change`` ranks the features (e.g. with :func:`clvlib.method.rankings.tidy`); ``reached``
         says where the threshold was met.
     """
     steps, target = check_steps(values, steps, target, model.config.window)

@@ -202,7 +202,7 @@ def agreement_table(
         Task -> feature that is not a candidate for that task (the melt variable of the melt
         task); it is dropped from the CLV ranking, which is then reranked.
     """
-    from clvlib.method.attribution import ranking_agreement
+    from clvlib.method.rankings import ranking_agreement
 
     rows = []
     for (task, model, method), group in importance.groupby(["task", "model", "method"], sort=False):

@@ -49,8 +49,8 @@ def plot_drivers(overall: pd.DataFrame, title: str) -> plt.Figure:
 def plot_event_bars(events: pd.DataFrame, ranking: pd.DataFrame, n_events: int = 6, k: int = 6) -> plt.Figure:
     """Driver bars of the strongest events: each event's top ``k`` variables by its attribution.
 
-    ``events`` has one row per event, strongest first (:func:`clvlib.method.attribution.event_table`);
-    ``ranking`` is a per-event ranking (:func:`clvlib.method.attribution.event_ranking`: ``delta``,
+    ``events`` has one row per event, strongest first (:func:`clvlib.method.rankings.event_table`);
+    ``ranking`` is a per-event ranking (:func:`clvlib.method.rankings.event_ranking`: ``delta``,
     ``abs_delta`` when ranked by size, ``rank``). Forcing variables and responses are coloured apart
     (:data:`ROLE_COLOURS`); the codes on the axes are spelled out with their long names under the panels.
 
