@@ -110,6 +110,18 @@ def test_editing_the_claim_rules_reruns_no_notebook(tree):
     assert "clvlib.publish.claims" in out and not re.search(r"stem=", out)
 
 
+def test_make_seeds_after_make_paper_reruns_no_notebook_only_the_claims_and_the_report(tree):
+    import pandas as pd
+
+    from clvlib.publish.seeds_tables import claims_summary, save_tables
+
+    time.sleep(1.1)  # the tables make seeds writes are newer than the build, as after a real run
+    verdicts = pd.DataFrame({"seed": [0, 4], "method": "paper", "id": 7, "claim": "c", "verdict": "holds"})
+    save_tables(tree / "paper", {"seeds_claims": claims_summary(verdicts)}, {"profile": "full", "seeds": "0,4"}, [])
+    out = _make(tree, "-n", "paper").stdout
+    assert _rebuilt(tree) == set() and "clvlib.publish.claims" in out and "clvlib.publish.report" in out
+
+
 def test_real_files_under_data_raw_rerun_their_chain(tree):
     era5 = tree / "data" / "raw" / "era5"
     era5.mkdir(parents=True)

@@ -287,6 +287,15 @@ def test_claims_md_and_report_show_support_over_seeds_only_when_the_table_exists
     html = claims_html(paper / "claims.md")
     assert "<th>over seeds</th>" in html and "paper: holds for 3 of 5 seeds; best: 4 of 5</td>" in html
     assert "Over seeds:" in html
+    assert "Over seeds: for how many of seeds 0, 1, 2, 3, 4 (quick profile" in after
+    # a support over seeds of another profile than the verdicts' is not shown beside them; a sentence says why
+    save_tables(
+        paper, {"seeds_claims": claims_summary(verdicts)}, {"profile": "full", "seeds": "0,4", "methods": "paper"}, []
+    )
+    verify(paper, claims_file, "quick", 0, method="best")
+    other = (paper / "claims.md").read_text()
+    assert "over seeds |" not in other and "holds for 3 of 5" not in other
+    assert "The last `make seeds` ran in the full profile (seeds 0, 4), these verdicts in the quick" in other
 
 
 # --------------------------------------------------------------------------- resuming

@@ -42,6 +42,8 @@ __all__ = [
     "METHODS",
     "RULES",
     "SEEDS_CLAIMS",
+    "seeds_origin",
+    "support_note",
     "UNTESTABLE",
     "Verdict",
     "all_at_least",
@@ -313,12 +315,61 @@ def read_seeds_support(paper: Path) -> dict[int, str] | None:
     return seeds_support(pd.read_csv(path)) if path.exists() else None
 
 
+def seeds_origin(paper: Path) -> dict[str, str] | None:
+    """Profile, seeds and worlds of the ``make seeds`` run behind ``tab_seeds_claims`` (its manifest entry).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> seeds_origin(Path(tempfile.mkdtemp())) is None
+    True
+    """
+    entry = read_manifest(paper)["artefacts"].get(SEEDS_CLAIMS.removesuffix(".csv"))
+    if entry is None:
+        return None
+    parameters = entry["parameters"]
+    return {k: str(parameters.get(k, "")) for k in ("profile", "seeds", "worlds")}
+
+
+def support_note(origin: dict[str, str] | None, profile: str) -> str:
+    """The sentence under ``claims.md`` that says where the support over seeds comes from (or why it is not shown).
+
+    Examples
+    --------
+    >>> note = support_note({"profile": "quick", "seeds": "0,4", "worlds": "default"}, "full")
+    >>> note.startswith("Over seeds: not shown.") and "quick profile (seeds 0, 4), these verdicts in the full" in note
+    True
+    >>> print(support_note({"profile": "full", "seeds": "0,4,6", "worlds": "default,synoptic"}, "full")[:85])
+    Over seeds: for how many of seeds 0, 4, 6 (full profile, default and synoptic worlds)
+    """
+    if origin is None:
+        return ""
+    seeds = origin["seeds"].replace(",", ", ")
+    worlds = " and ".join(w for w in origin["worlds"].split(",") if w) or "default"
+    if origin["profile"] != profile:
+        return (
+            f"Over seeds: not shown. The last `make seeds` ran in the {origin['profile']} profile (seeds {seeds}), "
+            f"these verdicts in the {profile} profile; its support is in `paper/tables/tab_seeds_claims.csv`."
+        )
+    return (
+        f"Over seeds: for how many of seeds {seeds} ({origin['profile']} profile, {worlds} world"
+        f"{'s' if ' and ' in worlds else ''}) of `make seeds` the claim holds, per CLV configuration "
+        "(`paper/tables/tab_seeds_claims.csv`)."
+    )
+
+
 def write_markdown(
-    result: pd.DataFrame, path: Path, profile: str, seed: int, support: dict[int, str] | None = None
+    result: pd.DataFrame,
+    path: Path,
+    profile: str,
+    seed: int,
+    support: dict[int, str] | None = None,
+    note: str = "",
 ) -> Path:
     """Write ``claims.md``: one row per claim with its rule's measured value and verdict.
 
-    With ``support`` (:func:`seeds_support`), a last column gives each claim's support over seeds.
+    With ``support`` (:func:`seeds_support`), a last column gives each claim's support over seeds; ``note``
+    (:func:`support_note`) says where it comes from, or why it is not shown.
     """
     lines = [
         "# The paper's claims, evaluated",
@@ -336,12 +387,8 @@ def write_markdown(
             for r in result.itertuples()
         ]
     lines += ["", f"Data: {result['data'].iloc[0]}.", ""]
-    if support is not None:
-        lines += [
-            "Over seeds: for how many seeds of `make seeds` the claim holds, per CLV configuration "
-            "(`paper/tables/tab_seeds_claims.csv`).",
-            "",
-        ]
+    if note:
+        lines += [note, ""]
     path.write_text("\n".join(lines))
     return path
 
@@ -366,7 +413,10 @@ def verify(
     names = {n for c in claims for n in _tables_of(c, ("era5", "gemb"))}
     tables = load_tables(paper, names, profile, seed)
     result = evaluate(claims, tables, synthetic, method=method)
-    write_markdown(result, Path(paper) / "claims.md", profile, seed, support=read_seeds_support(paper))
+    origin = seeds_origin(paper)
+    # a support over seeds of another profile than these verdicts' is named, not shown beside them
+    support = read_seeds_support(paper) if origin is None or origin["profile"] == profile else None
+    write_markdown(result, Path(paper) / "claims.md", profile, seed, support, support_note(origin, profile))
     if strict and (result["verdict"] == FAILS).any():
         failed = result.loc[result["verdict"] == FAILS, "id"].tolist()
         raise SystemExit(f"claims that do not hold (--strict): {failed}")
