@@ -228,7 +228,7 @@ lab: $(STAMP) ## {development} open JupyterLab; the .py notebooks open as notebo
 # Several seeds (docs/seeds.md): per seed, notebooks 01-03 once (build/seeds/seed-<s>/base) and 04-07
 # for each of the paper and best configurations in its own root (build/seeds/seed-<s>/<method>), then the
 # claims; a rerun skips what is complete. Mean and spread over seeds go to paper/tables/tab_seeds_*.
-seeds: $(STAMP) ## {build} several seeds, both worlds, paper and best: mean and spread in tab_seeds_* [SEEDS=0,4,6 (not tuning seeds) WORLDS=default,synoptic PROFILE=full|quick]
+seeds: $(STAMP) ## {build} seeds x worlds x (paper, best), JOBS chains side by side on dask: tab_seeds_* [SEEDS=0,4,6 (not tuning seeds) WORLDS=default,synoptic PROFILE=full|quick]
 	@exec $(PY) -m clvlib.pipeline.seeds --seeds $(call q,$(SEEDS)) --worlds $(call q,$(WORLDS)) --profile $(PROFILE) --out build/seeds --paper paper --jobs $(JOBS) $(FILTERED)
 
 # Once make seeds has run, claims.md and report.html show each claim's support over seeds (make paper redoes them).

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 import clvlib.pipeline.seeds as seeds
-from clvlib.pipeline.seeds import SeedLayout, build_base, build_method, is_complete, run_params, write_marker
+from clvlib.pipeline import roots
+from clvlib.pipeline.roots import is_complete, run_params, write_marker
+from clvlib.pipeline.seeds import SeedLayout, build_base, build_method
 from clvlib.publish.claims import FAILS, HOLDS, UNTESTABLE, evaluate, seeds_support, verify
 from clvlib.publish.registry import Registry, check_manifest
 from clvlib.publish.report import claims_html
@@ -316,7 +318,7 @@ def _fake_root(root: Path, seed: int, method: str) -> None:
     (root / "data" / "raw" / "big.nc").write_bytes(b"raw data is not hashed")
     pd.DataFrame(
         {"id": [7], "claim": ["c"], "measured": ["m"], "verdict": [HOLDS if method == "best" else FAILS]}
-    ).to_csv(root / seeds.CLAIMS, index=False)
+    ).to_csv(root / roots.CLAIMS, index=False)
 
 
 def test_completeness_check_on_a_fake_folder(tmp_path):
@@ -324,7 +326,7 @@ def test_completeness_check_on_a_fake_folder(tmp_path):
     _fake_root(root, 0, "paper")
     assert not is_complete(root, params)  # no marker: not finished
     write_marker(root, params, {"04_detect_era5": 12.0})
-    marker = json.loads((root / seeds.MARKER).read_text())
+    marker = json.loads((root / roots.MARKER).read_text())
     assert {
         "paper/tables/tab_detection_truth_era5.csv",
         "notebooks/07_compare.ipynb",
@@ -344,7 +346,7 @@ def test_completeness_check_on_a_fake_folder(tmp_path):
     assert is_complete(root, params)
     (root / "claims.csv").write_text("changed\n")
     assert not is_complete(root, params)
-    (root / seeds.MARKER).write_text("{truncated")
+    (root / roots.MARKER).write_text("{truncated")
     assert not is_complete(root, params)
 
 
@@ -375,7 +377,7 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
     for name, params in (("base", run_params("quick", 0)), ("paper", run_params("quick", 0, "paper"))):
         folder = layout.base if name == "base" else layout.method("paper")
         _fake_root(folder, 0, "paper")
-        (folder / seeds.PARAMS).write_text(json.dumps(params, sort_keys=True))
+        (folder / roots.PARAMS).write_text(json.dumps(params, sort_keys=True))
         write_marker(folder, params, {})
     assert build_base(layout, "quick") is False
     build_method(layout, "paper", "quick", ROOT / "paper" / "claims.yaml")
@@ -383,7 +385,7 @@ def test_complete_roots_are_skipped_and_unfinished_ones_resume_after_the_last_ex
 
     # an unfinished best root that got as far as 05_attribute for era5: only what is missing runs
     best = layout.method("best")
-    prepare = seeds.prepare_root(best, run_params("quick", 0, "best"), fill=lambda r: seeds.copy_base(layout.base, r))
+    prepare = roots.prepare_root(best, run_params("quick", 0, "best"), fill=lambda r: roots.copy_base(layout.base, r))
     assert prepare and (best / "data" / "raw" / "big.nc").stat().st_nlink == 2  # raw data hard-linked, not copied
     for stage in ("04_detect", "05_attribute"):
         (best / "notebooks").mkdir(exist_ok=True)

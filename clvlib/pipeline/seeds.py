@@ -10,43 +10,33 @@ sets) and 07 run and the claims are evaluated (:func:`clvlib.publish.claims.veri
 method). Each root is a project root as the notebooks expect one (``data/``, ``paper/``), its
 executed notebooks are in ``<root>/notebooks/``.
 
-A root that finished writes ``complete.json`` (parameters, seconds per notebook, SHA-256 of its
-outputs); :func:`is_complete` checks it, so a rerun skips finished roots, and inside an unfinished
-root skips the notebooks already executed. A root built with other parameters (profile) is
-started again; when a seed's ``base`` is rebuilt, its method roots are too.
+Each (world, seed) is one chain, :func:`build_seed`: its base, then each method. With ``--jobs`` > 1
+the chains run side by side on a dask ``LocalCluster`` of that many workers, with ``--scheduler`` (or
+``DASK_SCHEDULER_ADDRESS``) on that cluster, whose workers must see the same filesystem
+(:mod:`clvlib.pipeline.cluster`); a line reports each finished chain, a failed chain's log is named and
+the others go on. A finished root writes ``complete.json`` and a rerun resumes only what is missing
+(:mod:`clvlib.pipeline.roots`); when a seed's ``base`` is rebuilt, its method roots are too.
 
-The aggregation (pure functions, tables in, tables out: :mod:`clvlib.publish.seeds_tables`) writes to the
-project's ``paper/tables`` through :class:`clvlib.publish.registry.Registry` (notebook ``seeds`` in
-``paper/manifest.json``):
-
-* ``tab_seeds_runs``: one row per seed, build (the ``method`` the build reports), data set and row
-  of ``tab_detection_truth_<dataset>`` (detection method and threshold rule), raw metrics, and
-  ``in_summary`` (1 for the row that enters ``tab_seeds_detection``);
-* ``tab_seeds_detection``: per detection method, threshold rule and data set, mean and standard
-  deviation over seeds (``ddof=1``) of precision, recall, F1, event recall and precision, PR-AUC;
-* ``tab_seeds_attribution``: per build, attribution method and data set (event type ``all``),
-  mean and standard deviation of the accuracy columns of ``tab_attribution_truth_<dataset>``;
-* ``tab_seeds_claims``: per claim and method, for how many seeds it holds.
+The aggregation (pure functions, tables in, tables out: :mod:`clvlib.publish.seeds_tables`) writes
+``tab_seeds_runs``, ``tab_seeds_detection``, ``tab_seeds_attribution``, ``tab_seeds_kinds`` and
+``tab_seeds_claims`` to the project's ``paper/tables`` (notebook ``seeds`` in ``paper/manifest.json``).
 
 Command line::
 
     python -m clvlib.pipeline.seeds --seeds 0,4,6 --profile full --out build/seeds --paper paper [--jobs 2]
-        [--worlds default,synoptic]
+        [--worlds default,synoptic] [--scheduler tcp://host:8786]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -54,13 +44,14 @@ from papermill.exceptions import PapermillExecutionError
 
 from clvlib.config import PROFILES, TUNING_SEEDS
 from clvlib.errors import InputDataError, RunTerminated, SeedRunError, StaleTableError
-from clvlib.files import atomic_write, sha256
+from clvlib.files import atomic_write
 from clvlib.pipeline import stages as stage_table
+from clvlib.pipeline.cluster import chain_threads, run_tasks, thread_environment
 from clvlib.pipeline.notebooks import NotebookKernel, failure_message, run_notebook
+from clvlib.pipeline.roots import CLAIMS, copy_base, is_complete, prepare_root, run_params, write_marker
 from clvlib.pipeline.signals import stop_children_on_signal
 from clvlib.publish.claims import HOLDS, verify
 from clvlib.publish.claims import METHODS as CLV_METHODS
-from clvlib.publish.registry import git_commit
 from clvlib.publish.seeds_tables import (
     attribution_by_kind,
     claims_summary,
@@ -77,7 +68,6 @@ __all__ = [
     "BASE_STAGES",
     "COMPARE",
     "DATASETS",
-    "HASHED",
     "METHODS",
     "METHOD_STAGES",
     "NOTEBOOKS",
@@ -85,16 +75,12 @@ __all__ = [
     "aggregate",
     "build_base",
     "build_method",
+    "build_seed",
     "collect",
-    "copy_base",
-    "is_complete",
     "main",
     "parse_seeds",
-    "prepare_root",
-    "run_params",
     "run_seeds",
     "world_out",
-    "write_marker",
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -105,9 +91,6 @@ METHODS: tuple[str, ...] = ("paper", "best")
 BASE_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and not s.takes_method)
 METHOD_STAGES: tuple[str, ...] = tuple(s.name for s in stage_table.STAGES if s.per_dataset and s.takes_method)
 COMPARE: str = next(s.name for s in stage_table.STAGES if not s.per_dataset)
-MARKER, PARAMS, CLAIMS = "complete.json", "params.json", "claims.csv"
-#: Folders of a root whose files :func:`write_marker` hashes (``data/raw`` has its own manifest).
-HASHED: tuple[str, ...] = ("data/processed", "data/models", "paper", "notebooks")
 
 
 def world_out(out: Path, world: str) -> Path:
@@ -172,113 +155,6 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
-def run_params(profile: str, seed: int, method: str | None = None) -> dict:
-    """The parameters that make a root (``method`` None for the base root of notebooks 01-03)."""
-    return {"profile": profile, "seed": seed, "method": method}
-
-
-def _outputs(root: Path) -> dict[str, str]:
-    files = {}
-    for folder in HASHED:
-        for path in sorted((Path(root) / folder).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                files[str(path.relative_to(root))] = sha256(path)
-    if (Path(root) / CLAIMS).exists():
-        files[CLAIMS] = sha256(Path(root) / CLAIMS)
-    return files
-
-
-def write_marker(root: Path, params: dict, seconds: Mapping[str, float]) -> Path:
-    """Record that ``root`` finished: ``complete.json`` with ``params``, seconds per notebook and output hashes."""
-    marker = {
-        **params,
-        "seconds": {k: round(v, 1) for k, v in seconds.items()},
-        "git_commit": git_commit(Path(__file__).resolve().parents[2]),
-        "outputs": _outputs(root),
-    }
-    return atomic_write(
-        Path(root) / MARKER, lambda p: p.write_text(json.dumps(marker, indent=1, sort_keys=True) + "\n")
-    )
-
-
-def is_complete(root: Path, params: dict) -> bool:
-    """Whether ``root`` finished with ``params``: its ``complete.json`` matches and every output it lists is unchanged.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp())
-    >>> _ = atomic_write(root / "paper" / "tables" / "tab_a.csv", lambda p: p.write_text("x\\n1\\n"))
-    >>> params = run_params("quick", 0, "paper")
-    >>> is_complete(root, params)
-    False
-    >>> _ = write_marker(root, params, {"04_detect_era5": 1.0})
-    >>> is_complete(root, params), is_complete(root, run_params("full", 0, "paper"))
-    (True, False)
-    >>> _ = (root / "paper" / "tables" / "tab_a.csv").write_text("x\\n2\\n")
-    >>> is_complete(root, params)
-    False
-    """
-    path = Path(root) / MARKER
-    if not path.exists():
-        return False
-    try:
-        marker = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return False
-    if any(marker.get(k) != v for k, v in params.items()) or not marker.get("outputs"):
-        return False
-    for rel, digest in marker["outputs"].items():
-        file = Path(root) / rel
-        if not file.is_file() or sha256(file) != digest:
-            return False
-    return True
-
-
-def prepare_root(root: Path, params: dict, fill: Callable[[Path], None] | None = None) -> bool:
-    """Make ``root`` a folder for ``params``: a root left by other parameters (or half filled) is emptied first.
-
-    ``fill(root)`` puts the starting files in place (the base's copy); ``params.json`` is written
-    after it, so an interrupted copy is started again.
-
-    Returns True when the root was (re)started empty, False when an unfinished run with the same
-    parameters is resumed.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp()) / "r"
-    >>> prepare_root(root, {"seed": 0}), prepare_root(root, {"seed": 0}), prepare_root(root, {"seed": 1})
-    (True, False, True)
-    """
-    root = Path(root)
-    recorded = root / PARAMS
-    if recorded.exists() and json.loads(recorded.read_text()) == params:
-        return False
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    if fill is not None:
-        fill(root)
-    atomic_write(recorded, lambda p: p.write_text(json.dumps(params, sort_keys=True) + "\n"))
-    return True
-
-
-def copy_base(base: Path, root: Path) -> None:
-    """Copy the base root's ``data/`` and ``paper/`` into a method root (``data/raw`` hard-linked: never modified)."""
-
-    def link_or_copy(src: str, dst: str) -> None:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
-    shutil.copytree(base / "data" / "raw", root / "data" / "raw", copy_function=link_or_copy, dirs_exist_ok=True)
-    for folder in ("data/processed", "data/models", "paper"):
-        if (base / folder).exists():
-            shutil.copytree(base / folder, root / folder, dirs_exist_ok=True)
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -320,21 +196,16 @@ def _run_chain(
     return {"seconds": seconds, "ran": rerun, "error": None}
 
 
-def _run_datasets(stages: tuple[str, ...], params: dict, root: Path, label: str, jobs: int) -> dict:
-    """:func:`_run_chain` for each data set, side by side in ``jobs`` processes; raises on a failure."""
-    args = [(stages, d, params, str(root), label) for d in DATASETS]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_run_chain, *zip(*args, strict=True)))
-    else:
-        results = [_run_chain(*a) for a in args]
+def _run_datasets(stages: tuple[str, ...], params: dict, root: Path, label: str) -> dict:
+    """:func:`_run_chain` for each data set, one after the other; raises on a failure."""
+    results = [_run_chain(stages, d, params, str(root), label) for d in DATASETS]
     errors = [r["error"] for r in results if r["error"]]
     if errors:
         raise SeedRunError("\n".join(errors))
     return {"seconds": {k: v for r in results for k, v in r["seconds"].items()}, "ran": any(r["ran"] for r in results)}
 
 
-def build_base(layout: SeedLayout, profile: str, jobs: int = 1, world: str = "default") -> bool:
+def build_base(layout: SeedLayout, profile: str, world: str = "default") -> bool:
     """Write the seed's synthetic data of ``world`` and run notebooks 01-03 for both data sets in ``layout.base``.
 
     The method roots of the seed are removed first (they were built on another base). Returns True
@@ -355,12 +226,12 @@ def build_base(layout: SeedLayout, profile: str, jobs: int = 1, world: str = "de
     except InputDataError:
         print(f"== {label}: writing the synthetic data ({world} world)", flush=True)
         write_synthetic(raw, seed=layout.seed, config=SyntheticConfig(world=world))
-    result = _run_datasets(BASE_STAGES, {"profile": profile, "seed": layout.seed}, layout.base, label, jobs)
+    result = _run_datasets(BASE_STAGES, {"profile": profile, "seed": layout.seed}, layout.base, label)
     write_marker(layout.base, params, result["seconds"])
     return True
 
 
-def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Path, jobs: int = 1) -> None:
+def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Path) -> None:
     """Run notebooks 04-06 (both data sets) and 07 for ``method`` in its own root, then evaluate the claims."""
     root, params = layout.method(method), run_params(profile, layout.seed, method)
     label = f"seed {layout.seed} {method}"
@@ -369,7 +240,7 @@ def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Pat
         return
     prepare_root(root, params, fill=lambda r: copy_base(layout.base, r))
     nb_params = {"profile": profile, "seed": layout.seed, "method": method}
-    result = _run_datasets(METHOD_STAGES, nb_params, root, label, jobs)
+    result = _run_datasets(METHOD_STAGES, nb_params, root, label)
     last = _run_chain((COMPARE,), None, nb_params, str(root), label, rerun=result["ran"])
     if last["error"]:
         raise SeedRunError(last["error"])
@@ -382,6 +253,40 @@ def build_method(layout: SeedLayout, method: str, profile: str, claims_file: Pat
     write_marker(root, params, seconds)
     held = int((claims["verdict"] == HOLDS).sum())
     print(f"{label}: done in {sum(seconds.values()) / 60:.1f} min; {held} of {len(claims)} claims hold", flush=True)
+
+
+def build_seed(
+    world: str,
+    seed: int,
+    profile: str,
+    out: str,
+    methods: tuple[str, ...],
+    claims_file: str,
+    threads: Mapping[str, str | None],
+    to_log: bool = False,
+) -> str | None:
+    """One task of ``make seeds``: the seed's base, then each method, in ``world``; returns an error message or None.
+
+    ``threads`` are the thread settings of the process that started ``make seeds``
+    (:func:`clvlib.pipeline.cluster.thread_environment`). With ``to_log`` (on a dask worker) everything the
+    chain prints goes to ``<world out>/seed-<seed>/log.txt``, which a failure message names.
+    """
+    layout = SeedLayout(world_out(Path(out), world), seed)
+    log_file = layout.folder / "log.txt"
+    thread_environment(threads)
+    with ExitStack() as stack:
+        if to_log:
+            layout.folder.mkdir(parents=True, exist_ok=True)
+            stream = stack.enter_context(open(log_file, "a", buffering=1))
+            stack.enter_context(redirect_stdout(stream))
+            stack.enter_context(redirect_stderr(stream))
+        try:
+            build_base(layout, profile, world)
+            for method in methods:
+                build_method(layout, method, profile, Path(claims_file))
+        except SeedRunError as err:
+            return f"{world} world, seed {seed}: {err}" + (f"\n(its log: {log_file})" if to_log else "")
+    return None
 
 
 # --------------------------------------------------------------------------- collecting and saving
@@ -470,6 +375,7 @@ def run_seeds(
     jobs: int = 1,
     log: Callable[[str], None] = print,
     worlds: tuple[str, ...] = WORLDS,
+    address: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build every (world, seed, method) that is not complete, then aggregate into ``paper/tables/tab_seeds_*``.
 
@@ -486,9 +392,13 @@ def run_seeds(
     methods : tuple of str
         CLV configurations to build (notebooks 04-07's ``method``).
     jobs : int
-        Data sets run side by side in this many processes.
+        (world, seed) chains run side by side on a dask ``LocalCluster`` of this many workers (1: one after
+        the other, here).
     worlds : tuple of str
         Synthetic worlds (:data:`clvlib.synthetic.events.WORLDS`); every seed runs in each.
+    address : str, optional
+        A dask scheduler (``DASK_SCHEDULER_ADDRESS``): the chains run on its cluster, which must see ``out``
+        and ``paper`` (a shared filesystem); ``jobs`` is then not used.
 
     Returns
     -------
@@ -502,12 +412,17 @@ def run_seeds(
         raise ValueError(f"unknown methods {sorted(unknown)}: expected some of {CLV_METHODS}")
     out, paper = Path(out).resolve(), Path(paper).resolve()
     start = time.perf_counter()
-    for world in worlds:
-        for seed in seeds:
-            layout = SeedLayout(world_out(out, world), seed)
-            build_base(layout, profile, jobs, world)
-            for method in methods:
-                build_method(layout, method, profile, paper / "claims.yaml", jobs)
+    distributed = jobs > 1 or bool(address)
+    threads = chain_threads(jobs, address)
+    tasks = {
+        f"{world} world, seed {seed}": (world, seed, profile, str(out), methods, str(paper / "claims.yaml"), threads)
+        + (distributed,)
+        for world in worlds
+        for seed in seeds
+    }
+    errors = [e for e in run_tasks(build_seed, tasks, jobs, address, log).values() if e]
+    if errors:
+        raise SeedRunError("\n".join(errors) + "\nThe other chains are complete; a rerun resumes the failed ones.")
     tables = aggregate(out, paper, seeds, methods, profile, worlds)
     log(
         f"make seeds: {len(worlds)} worlds x {len(seeds)} seeds x {len(methods)} methods in "
@@ -532,7 +447,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/seeds"), help="folder of the per-seed runs")
     parser.add_argument("--paper", type=Path, default=Path("paper"), help="the project's paper/ folder")
     parser.add_argument("--methods", default=",".join(METHODS), help="CLV configurations (default paper,best)")
-    parser.add_argument("--jobs", type=int, default=1, help="data sets run side by side (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="(world, seed) chains side by side on a dask LocalCluster (default 1)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+        help="address of a dask scheduler to run the chains on (default: $DASK_SCHEDULER_ADDRESS)",
+    )
     parser.add_argument("--worlds", default=",".join(WORLDS), help="synthetic worlds (default default,synoptic)")
     args = parser.parse_args(argv)
     try:
@@ -559,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                 tuple(m for m in args.methods.split(",") if m),
                 args.jobs,
                 worlds=worlds,
+                address=args.scheduler,
             )
     except SeedRunError as err:
         print(f"make seeds: {err}", file=sys.stderr)
