@@ -109,6 +109,8 @@ def event_table(events: pd.DataFrame, ranking: pd.DataFrame, k: int = 3) -> pd.D
     ...                         "delta": [2.0, 1.0, 4.0, 3.0], "rank": [1, 2, 1, 2]})
     >>> event_table(events, ranking, k=2)[["event_id", "forcing_1", "forcing_2", "top_response"]].values.tolist()
     [[2, 'tcc', '', 'skt'], [1, 't2m', '', 'smlt']]
+    >>> event_table(events.iloc[:0], ranking).columns[-2:].tolist()
+    ['forcing_3', 'top_response']
     """
     rows = []
     for ev in events.itertuples(index=False):
@@ -119,7 +121,9 @@ def event_table(events: pd.DataFrame, ranking: pd.DataFrame, k: int = 3) -> pd.D
         row.update({f"forcing_{i + 1}": (forcing[i] if i < len(forcing) else "") for i in range(k)})
         row["top_response"] = responses[0] if responses else ""
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("peak_score", ascending=False, kind="stable").reset_index(drop=True)
+    columns = [*events.columns, *(f"forcing_{i + 1}" for i in range(k)), "top_response"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("peak_score", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def overall_ranking(

@@ -65,6 +65,8 @@ def plot_event_bars(events: pd.DataFrame, ranking: pd.DataFrame, n_events: int =
     ['event 2', 'event 1']
     >>> "t2m: 2 metre temperature" in fig.texts[0].get_text()
     True
+    >>> plot_event_bars(events.iloc[:0], ranking).axes[0].texts[0].get_text()
+    'no detected event'
     """
     shown = events.head(n_events)
     columns = 3 if len(shown) > 2 else max(1, len(shown))
@@ -92,7 +94,12 @@ def plot_event_bars(events: pd.DataFrame, ranking: pd.DataFrame, n_events: int =
         ax.set_visible(False)
     present = [r for r in ROLE_COLOURS if r in used.values()]
     handles = [plt.Rectangle((0, 0), 1, 1, color=ROLE_COLOURS[r]) for r in present]
-    fig.legend(handles, present, frameon=False, ncol=len(present), fontsize=7, loc="upper center")
+    if present:
+        fig.legend(handles, present, frameon=False, ncol=len(present), fontsize=7, loc="upper center")
+    else:
+        axes[0, 0].set_visible(True)
+        axes[0, 0].axis("off")
+        axes[0, 0].text(0.5, 0.5, "no detected event", ha="center", va="center")
     known = catalogue()
     names = "; ".join(f"{f}: {known[f].long_name}" if f in known else f for f in sorted(used))
     fig.text(0.01, 0.005, textwrap.fill(names, 150), fontsize=6, va="bottom", color="0.3")
