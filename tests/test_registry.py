@@ -95,3 +95,21 @@ def test_a_run_summary_ranks_forcing_and_responses_apart_and_counts_from_the_fil
     assert "Mahalanobis 1.00" in sentences[-1]
     assert "<code>best</code>" in summary_html(sentences)
     assert [variable_role(v) for v in ("tcc", "sshf", "FAC", "x")] == ["forcing", "response", "response", "own"]
+
+
+def test_the_report_numbers_its_artefacts_lists_them_in_view_and_shows_a_table_once(tmp_path):
+    from clvlib.publish.report import build_report
+
+    reg = _registry(tmp_path)
+    reg.table(pd.DataFrame({"x": [1, 2]}), "first_era5", "The first.")
+    reg.table(pd.DataFrame({"x": [1, 2]}), "second_era5", "The same rows again.")
+    reg.table(pd.DataFrame({"x": [3]}), "third_era5", "Other rows.")
+    fig, ax = plt.subplots()
+    reg.figure(fig, "plot_era5", "A figure.")
+    plt.close(fig)
+    (tmp_path / "build").mkdir()
+    report = build_report(tmp_path / "paper", tmp_path / "build", claims=False, summary=["One sentence."]).read_text()
+    assert "<b>Figure 1.</b> A figure." in report and "<b>Table 3.</b> Other rows." in report
+    assert "<a href='#tab_third_era5'>Table 3: tab_third_era5</a>" in report.split("<main>")[0]  # contents
+    assert report.count("<table>") == 2 and "The same rows as <a href='#tab_first_era5'>Table 1</a>." in report
+    assert report.index("id='summary'") < report.index("id='fig_plot_era5'")

@@ -293,6 +293,7 @@ def build_report(
             else []
         ),
     ]
+    shown: dict = {}  # table content (its hash) -> the first artefact that shows it
     for nb in sorted(by_notebook):
         parts.append(f"<h2 id='{nb}'>{nb}</h2>")
         notebook_html = f"notebooks/{rendered[nb].name}" if nb in rendered else None
@@ -308,11 +309,15 @@ def build_report(
                     f"<figcaption>{caption}</figcaption>{prov}</figure>"
                 )
             else:
-                csv = next(p for p in entry["outputs"] if p.endswith(".csv"))
-                parts.append(
-                    f"<div class='caption' id='{html.escape(entry['id'])}'>{caption}</div>"
-                    f"{_table_html(paper / 'tables' / Path(csv).name)}{prov}"
+                csv = paper / "tables" / Path(next(p for p in entry["outputs"] if p.endswith(".csv"))).name
+                digest = entry["outputs"].get(f"paper/tables/{csv.name}") or csv.read_bytes()
+                same = shown.setdefault(digest, entry["id"])  # a table is shown once
+                body = (
+                    _table_html(csv)
+                    if same == entry["id"]
+                    else f"<p class='caption'>The same rows as <a href='#{same}'>{labels[same]}</a>.</p>"
                 )
+                parts.append(f"<div class='caption' id='{html.escape(entry['id'])}'>{caption}</div>{body}{prov}")
     parts.append(
         "<h2 id='executed'>Executed notebooks</h2><ul>"
         + "".join(f"<li><a href='notebooks/{p.name}'>{p.stem}</a></li>" for p in rendered.values())
