@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import zipfile
 
@@ -157,7 +158,13 @@ def test_local_scheduler_does_not_import_distributed(monkeypatch):
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     with dask_scheduler() as client:
         assert client is None
-    assert "distributed" not in sys.modules
+    # in a fresh interpreter: another test of this process may have imported distributed (make seeds' cluster)
+    code = (
+        "import sys\nfrom clvlib.io.scheduler import dask_scheduler\n"
+        "with dask_scheduler() as client:\n    assert client is None\nprint('distributed' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stdout + done.stderr
 
 
 def test_scheduler_address_without_distributed_is_a_clear_error(monkeypatch):
