@@ -32,7 +32,6 @@ __all__ = [
     "catalogue",
     "dataset_variables",
     "driver_name",
-    "long_label",
     "melt_variable",
     "variable_role",
 ]
@@ -233,15 +232,3 @@ def variable_role(name: str) -> str:
     if name in RESPONSES:
         return "response"
     return "forcing" if name in catalogue() else "own"
-
-
-def long_label(name: str) -> str:
-    """The short code with its long name, ``"t2m (2 metre temperature)"``; the code alone when unknown.
-
-    Examples
-    --------
-    >>> long_label("strd"), long_label("nao_index")
-    ('strd (Surface long-wave (thermal) radiation downwards)', 'nao_index')
-    """
-    known = catalogue().get(name)
-    return f"{name} ({known.long_name})" if known else name
