@@ -403,7 +403,8 @@ def run_seeds(
     Returns
     -------
     dict of str to pandas.DataFrame
-        The four tables, keyed ``seeds_runs``, ``seeds_detection``, ``seeds_attribution``, ``seeds_claims``.
+        The five tables, keyed ``seeds_runs``, ``seeds_detection``, ``seeds_attribution``, ``seeds_claims``,
+        ``seeds_kinds``.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
