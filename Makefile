@@ -11,7 +11,7 @@ PYTHON ?= python3
 # `make` alone means `make help`: it reads and writes nothing.
 GOALS := $(or $(MAKECMDGOALS),help)
 # Goals that never build the paper: they skip the paper's parameters, its rules and its integrity check.
-NO_PAPER_GOALS := run check select bench test lint lab help env lock data seeds clean
+NO_PAPER_GOALS := run check select search bench test lint lab help env lock data seeds clean
 PROFILE ?= full
 SEED ?= 0
 # The CLV configuration whose detections notebooks 04-07 report (all three are trained and compared).
@@ -30,11 +30,12 @@ WORLD ?= default
 WORLDS ?= default,synoptic
 SEEDS ?= 0,4,6
 SELECT_SEEDS ?= 1,2,3
+TRIALS ?= 24
 
 # Values given on the command line are data, never make or shell text: each is taken literally
 # (a '$$(shell ...)' in DATA stays those characters) and reaches a recipe only single-quoted by
 # $$(call q,...), so a path holding quotes, backticks or '$$(...)' runs nothing (tests/test_make_safety.py).
-USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS YEARS REGION SITE GEMB_OUTPUT WORLD WORLDS
+USER_VARIABLES := DATA OUT NAME METHOD PROFILE SEED SEEDS SELECT_SEEDS TRIALS YEARS REGION SITE GEMB_OUTPUT WORLD WORLDS
 $(foreach v,$(USER_VARIABLES),$(eval override $(v) := $$(value $(v))))
 q = '$(subst ','\'',$(1))'
 ifeq ($(filter-out full quick,$(PROFILE)),)
@@ -117,7 +118,7 @@ $(shell test -d $(NB) && $(PYTHON) clvlib/pipeline/integrity.py --root . --noteb
 endif
 endif
 
-.PHONY: help env lock synthetic data paper notebooks verify run check select bench test lint lab seeds clean
+.PHONY: help env lock synthetic data paper notebooks verify run check select search bench test lint lab seeds clean
 
 help: ## {development} show this help
 	@echo "Arctic melt anomaly attribution companion (arXiv 2502.07741)"
@@ -201,6 +202,9 @@ check: $(STAMP) ## {your data} load and check an input as make run would, withou
 # (paper/selection) and CLVConfig.best() must match them (tests/test_selection.py).
 select: $(STAMP) ## {development} re-run the selection of best on the tuning seeds of both worlds (about 1 h) [SELECT_SEEDS=1,2,3]
 	$(PY) -m clvlib.pipeline.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
+
+search: $(STAMP) ## {development} Optuna search of the CLV settings on the tuning seeds' 1991-2021 record; resumes (about 1 h) [TRIALS=24]
+	$(PY) -m clvlib.pipeline.search --trials $(call q,$(TRIALS)) --seeds $(call q,$(SELECT_SEEDS))
 
 bench: $(STAMP) ## {checks} time and memory against references and targets; bench/results.json (about 1 h) [FAST=1: a few]
 	$(PY) -m bench.run $(if $(FAST),--fast)

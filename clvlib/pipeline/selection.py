@@ -112,12 +112,14 @@ def evaluate_candidates(
     max_epochs: int,
     progress: bool = True,
     cache: Path | None = None,
+    baselines: bool = True,
 ) -> pd.DataFrame:
     """PR-AUC and detection metrics of every candidate and baseline on one data set.
 
     Only training-year melt-season steps count (the held-out year is never looked at). With
     ``cache``, each fitted model is saved to (or, when present, loaded from) ``cache/<candidate>``
-    so that a later attribution comparison can reuse it.
+    so that a later attribution comparison can reuse it; ``baselines=False`` leaves the textbook
+    baselines out (the search scores them once, not per trial).
 
     Returns
     -------
@@ -159,7 +161,7 @@ def evaluate_candidates(
         extra[cand.name] = {"kind": "candidate", **info}
         if progress:
             print(f"  {cand.name}: {extra[cand.name]}", flush=True)
-    for name, s in baseline_scores(za, is_train, random_state=seed).items():
+    for name, s in (baseline_scores(za, is_train, random_state=seed) if baselines else {}).items():
         scores[name] = s
         extra[name] = {"kind": "baseline"}
     table = comparison_table(scores, time, n_days, truth, DetectConfig(), period=is_train & melt_season(time))
