@@ -203,7 +203,7 @@ check: $(STAMP) ## {your data} load and check an input as make run would, withou
 select: $(STAMP) ## {development} re-run the selection of best on the tuning seeds of both worlds (about 1 h) [SELECT_SEEDS=1,2,3]
 	$(PY) -m clvlib.pipeline.selection --seeds $(call q,$(SELECT_SEEDS)) --profile full
 
-search: $(STAMP) ## {development} Optuna search of the CLV settings on the tuning seeds' 1991-2021 record; resumes (about 1 h) [TRIALS=24]
+search: $(STAMP) ## {development} Optuna search of the CLV settings on the tuning seeds (short record; about 1 h) [TRIALS=24]
 	$(PY) -m clvlib.pipeline.search --trials $(call q,$(TRIALS)) --seeds $(call q,$(SELECT_SEEDS))
 
 bench: $(STAMP) ## {checks} time and memory against references and targets; bench/results.json (about 1 h) [FAST=1: a few]

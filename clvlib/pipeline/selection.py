@@ -54,6 +54,7 @@ from clvlib.variables import dataset_variables
 
 __all__ = [
     "Candidate",
+    "MELT_MONTHS",
     "CANDIDATES",
     "evaluate_candidates",
     "summarise",
