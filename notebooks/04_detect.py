@@ -182,7 +182,10 @@ registry.table(
     event_table,
     f"events_{dataset}",
     f"Detected events of {detector} ({dataset}, alpha {alpha}): start, end, peak, intensity (peak over threshold), "
-    "extreme flag" + (" and the injected events they overlap." if reference.truth is not None else "."),
+    "extreme flag"
+    + (" and the injected events they overlap." if reference.truth is not None else ".")
+    + " The report shows the strongest first.",
+    show=("-peak_score",),
 )
 event_table.tail(10)
 

@@ -106,8 +106,9 @@ registry.table(
     table.assign(delta=table["delta"].round(8)),
     f"attribution_{dataset}",
     f"Counterfactual attribution of every anomalous step ({dataset}): delta = score(original) - score(feature at "
-    f"{replaced_by}), rank per step.",
+    f"{replaced_by}), rank per step; the report shows each step's first-ranked feature first, largest delta first.",
     formats=("csv",),
+    show=("rank", "-delta"),
 )
 table.head(10)
 
@@ -140,8 +141,9 @@ registry.table(
     ranking.assign(delta=ranking["delta"].round(8)),
     f"event_drivers_{dataset}",
     f"Mean counterfactual delta per detected event and feature ({baseline} baseline), ranked within each event "
-    f"({dataset}).",
+    f"({dataset}); the report shows each event's first-ranked feature first, largest delta first.",
     formats=("csv",),
+    show=("rank", "-delta"),
 )
 fig = attribution_plots.plot_event_heatmap(ranking)
 registry.figure(
@@ -194,8 +196,10 @@ registry.table(
 registry.table(
     per_event.round(4),
     f"baseline_stability_events_{dataset}",
-    f"Per-event stability of the attributions between baselines ({dataset}).",
+    f"Per-event stability of the attributions between baselines ({dataset}); the least stable events first in the "
+    "report (lowest Kendall tau).",
     formats=("csv",),
+    show=("kendall_tau",),
 )
 stability
 
@@ -273,14 +277,18 @@ registry.table(
     f"attribution_truth_{dataset}",
     f"Ground truth of the attributions ({dataset}, {baseline} baseline): share of detected injected events whose "
     "highest-ranked candidate driver is a true driver (top-1), with a true driver among the top 3 candidates, and "
-    "whose ranking puts a response variable above every true driver; per event type and method.",
+    "whose ranking puts a response variable above every true driver; per event type and method, the most accurate "
+    "method of each type first.",
+    show=("type", "-top1_accuracy"),
 )
 check = attribution_truth.driver_check(rankings.event_ranking(table), events, truth, dataset=dataset)
 registry.table(
     check,
     f"attribution_truth_events_{dataset}",
-    f"Per detected injected event: true drivers, top-1 and top-3 features of the {occlusion} ({dataset}).",
+    f"Per detected injected event: true drivers, top-1 and top-3 features of the {occlusion} ({dataset}); the "
+    "events whose top-1 is not a true driver first.",
     formats=("csv",),
+    show=("top1_is_driver",),
 )
 attribution_compare.overall_accuracy(accuracy)
 

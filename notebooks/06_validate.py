@@ -94,8 +94,10 @@ importance = pd.concat([importance_a, importance_b], ignore_index=True)
 registry.table(
     importance.assign(importance=importance["importance"].round(8)),
     f"importance_{dataset}",
-    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.",
+    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked; the "
+    "report shows every model's first-ranked features first.",
     formats=("csv",),
+    show=("rank",),
 )
 skill
 

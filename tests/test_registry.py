@@ -113,3 +113,29 @@ def test_the_report_numbers_its_artefacts_lists_them_in_view_and_shows_a_table_o
     assert "<a href='#tab_third_era5'>Table 3: tab_third_era5</a>" in report.split("<main>")[0]  # contents
     assert report.count("<table>") == 2 and "The same rows as <a href='#tab_first_era5'>Table 1</a>." in report
     assert report.index("id='summary'") < report.index("id='fig_plot_era5'")
+
+
+def test_a_long_table_is_shown_in_the_order_its_notebook_asked_with_units_and_plain_years(tmp_path):
+    from clvlib.publish.report import MAX_ROWS, build_report
+
+    reg = _registry(tmp_path)
+    n = MAX_ROWS + 10
+    events = pd.DataFrame(
+        {"event_id": range(1, n + 1), "first_year": 2001, "peak_score": [i % 7 + i / 1000 for i in range(n)]}
+    )
+    reg.table(events, "events_era5", "Events.", show=("-peak_score",))
+    reg.table(pd.DataFrame({"n_flagged_steps": [1200, 3], "clipped_pct": [0.5, 1.5]}), "counts_era5", "Counts.")
+    (tmp_path / "build").mkdir()
+    report = build_report(tmp_path / "paper", tmp_path / "build", claims=False, summary=["One."]).read_text()
+    start = report.index("id='tab_events_era5'")
+    events_html = report[start : report.index("class='prov'", start)]
+    strongest = events.sort_values("peak_score", ascending=False)["event_id"].head(MAX_ROWS)
+    weakest = events.sort_values("peak_score")["event_id"].iloc[0]
+    shown = [int(row.split("<td class='num'>")[1].split("<")[0]) for row in events_html.split("<tr>")[2:]]
+    assert shown == strongest.tolist() and weakest not in shown
+    assert f"First {MAX_ROWS} of {n} rows by peak_score (largest first)" in events_html
+    assert ">2001<" in events_html and "2,001" not in events_html  # years without a thousands separator
+    assert "n_<wbr>flagged_<wbr>steps<br><span class='unit'>5-day steps</span>" in report
+    assert "<span class='unit'>%</span>" in report and ">1,200<" in report  # counts keep their separator
+    assert read_manifest(tmp_path / "paper")["artefacts"]["tab_events_era5"]["show"] == ["-peak_score"]
+    assert "show" not in read_manifest(tmp_path / "paper")["artefacts"]["tab_counts_era5"]

@@ -140,19 +140,22 @@ class Registry:
         caption: str,
         float_format: str = "%.4g",
         formats: tuple[str, ...] = ("csv", "md", "tex"),
+        show: tuple[str, ...] = (),
     ) -> list[Path]:
         """Save ``table`` as ``tab_<id>`` in ``formats`` and record it.
 
+        ``show`` is the order in which the report shows a long table's rows (columns, ``-`` for largest
+        first; :func:`clvlib.publish.report.display_rows`); the files keep the table's own order.
         A :class:`~clvlib.availability.NotAvailable` result is printed and nothing is saved.
         """
         if isinstance(table, NotAvailable):
             print(f"tab_{artefact_id}: {table!r}")
             return []
         paths = save_table(table, artefact_id, self.paper / "tables", float_format=float_format, formats=formats)
-        self._record(f"tab_{artefact_id}", "table", caption, paths)
+        self._record(f"tab_{artefact_id}", "table", caption, paths, show)
         return paths
 
-    def _record(self, key: str, kind: str, caption: str, paths: list[Path]) -> None:
+    def _record(self, key: str, kind: str, caption: str, paths: list[Path], show: tuple[str, ...] = ()) -> None:
         if not caption.strip():
             raise ValueError(f"{key} needs a caption")
         entry = {
@@ -168,7 +171,7 @@ class Registry:
             "outputs": {self._relative(p): sha256(p) for p in paths},
             "git_commit": self._commit,
             "packages": self._versions,
-        }
+        } | ({"show": list(show)} if show else {})
         manifest_path = self.paper / "manifest.json"
         with _locked(self.paper / ".manifest.lock"):
             manifest = read_manifest(self.paper)

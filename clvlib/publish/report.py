@@ -31,6 +31,8 @@ __all__ = [
     "claim_tables",
     "claims_html",
     "column_format",
+    "column_unit",
+    "display_rows",
     "main",
     "numbered",
     "render_notebooks",
@@ -53,7 +55,7 @@ STYLE = (
     ".prov { font-size: .78em; color: #666; font-family: ui-monospace, monospace; overflow-wrap: anywhere; }\n"
     ".scroll { overflow-x: auto; max-width: 100%; }\n"
     "table { border-collapse: collapse; font-size: .8em; margin: .5em 0; max-width: 100%; }\n"
-    "td.text { overflow-wrap: anywhere; }\n"
+    "td.text { overflow-wrap: anywhere; } .unit { font-weight: normal; color: #666; }\n"
     "th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; } "
     "th { background: #f3f3f3; text-align: left; }\n"
     "td:first-child, th:first-child, td.text { text-align: left; }\n"
@@ -121,46 +123,105 @@ def numbered(entries: list[dict]) -> dict[str, str]:
     return out
 
 
-def column_format(values: pd.Series) -> str:
+#: Units of table columns, by exact name or by suffix (``_pct``); a column not here is a count, a
+#: share, a score or a metric without units, or has its units in a ``units`` column of its own.
+COLUMN_UNITS: dict[str, str] = {
+    "z": "sd",
+    "seconds": "s",
+    "_seconds": "s",
+    "_pct": "%",
+    "_steps": "5-day steps",
+    "n_steps": "5-day steps",
+    "_per_decade": "per decade",
+    "n_days": "days",
+}
+#: Integer columns shown without a thousands separator (years and identifiers).
+_PLAIN_INTEGERS = ("year", "decade", "_id", "seed", "trial")
+
+
+def column_unit(name: str) -> str:
+    """Units of a table column named ``name``, or ``""`` (see :data:`COLUMN_UNITS`).
+
+    Examples
+    --------
+    >>> column_unit("clipped_pct"), column_unit("n_flagged_steps"), column_unit("pr_auc")
+    ('%', '5-day steps', '')
+    """
+    if name in COLUMN_UNITS:
+        return COLUMN_UNITS[name]
+    return next((unit for suffix, unit in COLUMN_UNITS.items() if suffix.startswith("_") and name.endswith(suffix)), "")
+
+
+def column_format(values: pd.Series, name: str = "") -> str:
     """One format for a whole numeric column: integers as such, else fixed decimals for 4 significant digits
-    of its largest value (never scientific notation, so a column reads as one scale).
+    of its largest value (never scientific notation, so a column reads as one scale). Years and
+    identifiers (by ``name``) get no thousands separator.
 
     Examples
     --------
     >>> column_format(pd.Series([1.0, 20.0])), column_format(pd.Series([0.0008557, 0.5])), column_format(
     ...     pd.Series([85000.5, 3.2]))
     ('{:,.0f}', '{:,.4f}', '{:,.0f}')
+    >>> column_format(pd.Series([1951, 2021]), "first_year").format(2021)
+    '2021'
     """
     finite = values[np.isfinite(values)]
     if finite.empty or (finite == finite.round()).all():
-        return "{:,.0f}"
+        return "{:.0f}" if any(key in name for key in _PLAIN_INTEGERS) else "{:,.0f}"
     largest = float(np.abs(finite).max())
     decimals = 0 if largest >= 1000 else min(6, max(0, 3 - int(np.floor(np.log10(largest))))) if largest else 4
     return f"{{:,.{decimals}f}}"
 
 
-def _table_html(path: Path) -> str:
+def display_rows(table: pd.DataFrame, order: tuple[str, ...] = ()) -> tuple[pd.DataFrame, str]:
+    """The rows of ``table`` in the order a reader wants them, and the words that say so.
+
+    ``order`` names columns to sort by, first to last; a leading ``-`` sorts that column largest
+    first. Columns missing from the table are ignored; the sort is stable, so ties keep the file's order.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"event_id": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "delta": [0.1, 0.05, 0.9, 0.2]})
+    >>> rows, words = display_rows(t, ("rank", "-delta"))
+    >>> rows["event_id"].tolist(), words
+    ([2, 1, 2, 1], 'by rank, then delta (largest first)')
+    """
+    keys = [(key.lstrip("-"), not key.startswith("-")) for key in order if key.lstrip("-") in table.columns]
+    if not keys:
+        return table, ""
+    rows = table.sort_values([k for k, _ in keys], ascending=[a for _, a in keys], kind="stable")
+    words = ", then ".join(k if ascending else f"{k} (largest first)" for k, ascending in keys)
+    return rows, f"by {words}"
+
+
+def _table_html(path: Path, order: tuple[str, ...] = ()) -> str:
     table = pd.read_csv(path)
-    shown = table.head(MAX_ROWS)
+    rows, words = display_rows(table, order)
+    shown = rows.head(MAX_ROWS)
     numeric = {
         c: pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns
     }
-    formats = {c: column_format(table[c].astype(float)) for c in table.columns if numeric[c]}
-    # a long header breaks after its underscores, so that many columns still fit the text column
-    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in table.columns)
-    rows = []
+    formats = {c: column_format(table[c].astype(float), str(c)) for c in table.columns if numeric[c]}
+    # a long header breaks after its underscores, so that many columns still fit the text column; units below
+    head = "".join(
+        f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}"
+        + (f"<br><span class='unit'>{html.escape(column_unit(str(c)))}</span>" if column_unit(str(c)) else "")
+        + "</th>"
+        for c in table.columns
+    )
+    body_rows = []
     for row in shown.itertuples(index=False):
         cells = []
         for column, value in zip(table.columns, row, strict=True):
             text = "" if pd.isna(value) else formats[column].format(value) if numeric[column] else str(value)
             cells.append(f"<td class='{'num' if numeric[column] else 'text'}'>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    body = f"<div class='scroll'><table><tr>{head}</tr>{''.join(rows)}</table></div>"
+        body_rows.append("<tr>" + "".join(cells) + "</tr>")
+    body = f"<div class='scroll'><table><tr>{head}</tr>{''.join(body_rows)}</table></div>"
     more = (
-        f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows; "
+        f"<p class='caption'>First {MAX_ROWS} of {len(table)} rows{' ' + words if words else ''}; "
         f"<a href='tables/{path.name}'>all rows (CSV)</a>.</p>"
         if len(table) > MAX_ROWS
-        else ""
+        else (f"<p class='caption'>Rows {words}.</p>" if words else "")
     )
     return body + more
 
@@ -313,7 +374,7 @@ def build_report(
                 digest = entry["outputs"].get(f"paper/tables/{csv.name}") or csv.read_bytes()
                 same = shown.setdefault(digest, entry["id"])  # a table is shown once
                 body = (
-                    _table_html(csv)
+                    _table_html(csv, tuple(entry.get("show", ())))
                     if same == entry["id"]
                     else f"<p class='caption'>The same rows as <a href='#{same}'>{labels[same]}</a>.</p>"
                 )
