@@ -45,3 +45,16 @@ def test_without_jobs_or_scheduler_the_tasks_run_here_one_after_the_other(tmp_pa
     assert result["x"] is None and "bad-y failed on purpose" in result["bad-y"]
     assert (tmp_path / "x").read_text() == str(os.getpid())
     assert [line.split(":")[0] for line in lines] == ["x", "bad-y"]
+
+
+def test_tasks_go_to_the_scheduler_at_an_address_as_on_a_remote_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    threads = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": None, "OPENBLAS_NUM_THREADS": None}
+    lines = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        tasks = {name: (str(tmp_path), name, threads) for name in ("p", "bad-q", "r")}
+        result = run_tasks(_task, tasks, jobs=1, address=cluster.scheduler_address, log=lines.append)
+    assert result["p"] is None and result["r"] is None and "bad-q failed on purpose" in result["bad-q"]
+    assert lines[0] == f"dask: scheduler {cluster.scheduler_address}, 2 workers"
+    assert {p.read_text() for p in tmp_path.iterdir()} != {str(os.getpid())}  # ran on the cluster's workers

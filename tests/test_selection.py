@@ -10,13 +10,13 @@ import pytest
 from clvlib.config import REPORTED_SEEDS, TUNING_SEEDS
 from clvlib.method.model import CLVConfig
 from clvlib.method.selected import read_selection
-from clvlib.pipeline.selection import CANDIDATES, chosen, main, tuning_sets
+from clvlib.pipeline.selection import candidate_configs, chosen, main, tuning_sets
 
 
 def test_best_is_the_candidate_the_committed_selection_chose():
     summary = read_selection()
     name = chosen(summary)
-    config = {c.name: c.config for c in CANDIDATES}[name]
+    config = candidate_configs(summary)[name]
     assert CLVConfig.best() == config
     recorded = ast.literal_eval(summary.loc[summary["chosen"], "config"].iloc[0])
     assert (

@@ -344,6 +344,7 @@ def confirm(
     worlds: Sequence[str],
     profile: str,
     folder: Path,
+    cache: Path | None = None,
 ) -> pd.DataFrame:
     """Score ``candidates`` on the selection's full record and add them to its tables in ``folder``.
 
@@ -351,7 +352,8 @@ def confirm(
     :func:`clvlib.pipeline.selection.evaluate_candidates` scores the hand-written ones; its rows
     replace any earlier rows of the same name in ``selection_runs.csv``, and ``selection.csv`` is
     summarised again (so a confirmed trial can become the chosen configuration, which
-    :meth:`clvlib.method.model.CLVConfig.best` must then name). Returns the new summary.
+    :meth:`clvlib.method.model.CLVConfig.best` must then name). With ``cache``, the fitted models are
+    kept where the selection's attribution stage finds them (``--attribution-only``). Returns the new summary.
     """
     prof = get_profile(profile)
     runs_path = folder / "selection_runs.csv"
@@ -364,7 +366,8 @@ def confirm(
         for seed, dataset, features, truth in tuning_sets(
             list(seeds), list(datasets), prof.first_year, f"confirming, {world} world", world
         ):
-            table = evaluate_candidates(features, truth, candidates, seed, prof.epochs, baselines=False)
+            where = None if cache is None else cache / world / f"seed-{seed}" / dataset
+            table = evaluate_candidates(features, truth, candidates, seed, prof.epochs, cache=where, baselines=False)
             rows.append(table.assign(world=world, seed=seed, dataset=dataset, profile=profile))
     runs = pd.concat(rows, ignore_index=True)
     runs.round(4).to_csv(runs_path, index=False)
@@ -393,6 +396,9 @@ def main(argv: list[str] | None = None) -> None:
         metavar="K",
         help="score the K best trials of OUT/search_trials.csv on the full record and add them to the selection",
     )
+    parser.add_argument(
+        "--cache", type=Path, default=Path("build/selection"), help="with --confirm: where the fitted models are kept"
+    )
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if set(seeds) & set(REPORTED_SEEDS):
@@ -401,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.confirm:
         candidates = top_candidates(pd.read_csv(args.out / "search_trials.csv"), args.confirm)
-        confirm(candidates, seeds, args.datasets.split(","), args.worlds.split(","), "full", args.out)
+        confirm(candidates, seeds, args.datasets.split(","), args.worlds.split(","), "full", args.out, args.cache)
         return
     first_year = get_profile(args.profile).first_year
     sets = search_sets(seeds, args.datasets.split(","), args.worlds.split(","), first_year)

@@ -27,6 +27,7 @@ reruns just that stage from the cached models, ``--skip-attribution`` skips it.
 from __future__ import annotations
 
 import argparse
+import ast
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -59,6 +60,7 @@ __all__ = [
     "evaluate_candidates",
     "summarise",
     "chosen",
+    "candidate_configs",
     "evaluate_attributions",
     "summarise_attributions",
     "tuning_sets",
@@ -203,15 +205,35 @@ def chosen(summary: pd.DataFrame) -> str:
     return str(summary.loc[summary["chosen"], "method"].iloc[0])
 
 
-def _cached_model(cache: Path, name: str, max_epochs: int, features) -> ClusterLSTMVAE:
-    """The fitted candidate ``name`` from the cache of :func:`evaluate_candidates`, under its own score."""
-    config = {c.name: c.config for c in CANDIDATES}[name]
+def candidate_configs(summary: pd.DataFrame) -> dict[str, CLVConfig]:
+    """Configuration of every candidate of a :func:`summarise` table with its ``config`` column (the search's too).
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"method": ["search #3", "Mahalanobis"], "kind": ["candidate", "baseline"],
+    ...                         "config": [str(asdict(CLVConfig(latent_dim=2))), None]})
+    >>> candidate_configs(summary)["search #3"].latent_dim
+    2
+    """
+    out = {c.name: c.config for c in CANDIDATES}
+    for row in summary[summary["kind"] == "candidate"].itertuples(index=False):
+        if row.method not in out:
+            values = ast.literal_eval(row.config)
+            out[row.method] = CLVConfig(**{**values, "train_months": tuple(values["train_months"])})
+    return out
+
+
+def _cached_model(cache: Path, config: CLVConfig, max_epochs: int, features, names: list[str]) -> ClusterLSTMVAE:
+    """The fitted model of ``config`` from the cache of :func:`evaluate_candidates`, under its own score.
+
+    ``names`` are the candidates whose folders may hold the fit, in order: any candidate trained with
+    the same settings (the score does not change training) serves.
+    """
     config = replace(config, epochs=min(config.epochs, max_epochs))
-    key = replace(config, score="mse")
-    first = next(
-        c.name for c in CANDIDATES if replace(c.config, epochs=min(c.config.epochs, max_epochs), score="mse") == key
-    )
-    model = ClusterLSTMVAE.load(cache / _folder(first))
+    folder = next((cache / _folder(n) for n in names if (cache / _folder(n) / "history.csv").is_file()), None)
+    if folder is None:
+        raise FileNotFoundError(f"{cache}: no cached model of {names}; rerun the selection without --attribution-only")
+    model = ClusterLSTMVAE.load(folder)
     is_train = features["is_train"].values
     return model.with_score(
         config.score, features["za"].values[is_train], pd.DatetimeIndex(features["time"].values)[is_train]
@@ -362,12 +384,20 @@ def tuning_sets(
 
 def _select_attribution(args: argparse.Namespace, seeds: list[int], prof, best: str) -> None:
     """Second stage: compare the attribution methods on the chosen configuration's cached models; write the tables."""
+    configs = candidate_configs(pd.read_csv(args.out / "selection.csv"))
+    key = replace(configs[best], epochs=min(configs[best].epochs, prof.epochs), score="mse")
+    same_fit = [best] + [
+        name
+        for name, config in configs.items()
+        if name != best and replace(config, epochs=min(config.epochs, prof.epochs), score="mse") == key
+    ]
     attribution = []
     for world in args.worlds.split(","):
         for seed, dataset, features, truth in tuning_sets(
             seeds, args.datasets.split(","), prof.first_year, f"attribution, tuning seeds, {world} world", world
         ):
-            model = _cached_model(args.cache / world / f"seed-{seed}" / dataset, best, prof.epochs, features)
+            cache = args.cache / world / f"seed-{seed}" / dataset
+            model = _cached_model(cache, configs[best], prof.epochs, features, same_fit)
             table = evaluate_attributions(features, truth, model, dataset, seed)
             print(f"{world} world, seed {seed}, {dataset}:\n{table.to_string()}", flush=True)
             attribution.append(table.assign(world=world, seed=seed, dataset=dataset, configuration=best))
