@@ -129,7 +129,8 @@ registry.figure(
     f"preprocess_overview_{dataset}",
     "Seasonal cycle (median and 10-90 % range over the training years), full record with annual mean, and the "
     f"last three years of key variables of the {dataset} data set"
-    + ("; injected events shaded." if source.truth is not None else f" ({source.source.kind} data)."),
+    + ("; injected events shaded." if source.truth is not None else f" ({source.source.kind} data).")
+    + " What to see: a smooth seasonal cycle and no jump in the annual means (a change of source or units shows here).",
 )
 
 # %% [markdown]

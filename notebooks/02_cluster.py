@@ -82,7 +82,9 @@ fig = detector_plots.plot_correlation(clusterer.correlation_, clusterer.labels_)
 registry.figure(
     fig,
     f"correlation_{dataset}",
-    f"Pearson correlation of the {dataset} features over the training years, ordered by cluster; clusters outlined.",
+    f"Pearson correlation of the {dataset} features over the training years, ordered by cluster; clusters outlined. "
+    "What to see: blocks on the diagonal are the clusters the CLV encodes apart; strong correlation outside the "
+    "blocks is structure the clustering splits.",
 )
 
 # %% [markdown]
@@ -95,7 +97,7 @@ if len(clusterer.silhouette_):
     registry.figure(
         detector_plots.plot_silhouette(clusterer.silhouette_, clusterer.n_clusters_),
         f"silhouette_{dataset}",
-        silhouette_caption,
+        silhouette_caption + " What to see: a clear peak means well separated clusters; a flat curve, weak ones.",
     )
     registry.table(clusterer.silhouette_.round(4).reset_index(), f"silhouette_{dataset}", silhouette_caption)
 else:

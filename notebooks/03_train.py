@@ -123,7 +123,8 @@ registry.figure(
     fig,
     f"training_loss_{dataset}",
     "Training and validation loss per epoch of the original, paper and best configurations and their unclustered "
-    f"ablations ({dataset}); dotted: epoch kept.",
+    f"ablations ({dataset}); dotted: epoch kept. What to see: a validation loss that rises while the training loss "
+    "falls is overfitting (the model starts to reconstruct the anomalies too).",
 )
 
 # %%

@@ -158,7 +158,13 @@ registry.figure(
     "detected events"
     + (" above the injected events" if reference.truth is not None else "")
     + f"; {int((scope & flagged['threshold'].isna().to_numpy()).sum())} melt-season steps without a decision (grey);"
-    f" {features.test_year} (held out) in green.",
+    f" {features.test_year} (held out) in green. What to see: "
+    + (
+        "detected events over injected ones are hits, injected events with nothing above them are misses"
+        if reference.truth is not None
+        else "when the anomalies cluster in time, and whether the held-out year stands out"
+    )
+    + "; grey steps count neither as calm nor as anomalous.",
 )
 
 # %%
@@ -173,7 +179,8 @@ registry.figure(
     f"{detector} anomaly score, peaks-over-threshold threshold (alpha {alpha}, calibrated on the training years) "
     "and flagged steps in the "
     f"melt seasons of {', '.join(map(str, years))} ({dataset}; {features.test_year} held out)"
-    + ("; injected events shaded." if reference.truth is not None else "."),
+    + ("; injected events shaded." if reference.truth is not None else ".")
+    + " What to see: a step is flagged where its score crosses the threshold line.",
 )
 
 # %%
@@ -276,7 +283,8 @@ scoped = detection.scoped_labels(flagged, time, features.n_days, reference.truth
 registry.figure(
     detector_plots.plot_pr_curves(scoped, scores),
     f"precision_recall_{dataset}",
-    f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season).",
+    f"Precision-recall curves of the raw scores against the injected events ({dataset}, melt season). What to see: "
+    "a curve above another is the better detector at every threshold; its area is the PR-AUC of the detection table.",
 )
 
 # %% [markdown]
@@ -362,7 +370,8 @@ fig = detector_plots.plot_trend(
 registry.figure(
     fig,
     f"trend_{dataset}",
-    trend_caption,
+    trend_caption + " What to see: the slope of the line and its p-value; years without a decision are shaded grey "
+    "and left out of the line and the test.",
 )
 decades
 

@@ -131,7 +131,8 @@ fig = attribution_plots.plot_drivers(overall, f"Drivers of the detected anomalie
 registry.figure(
     fig,
     f"drivers_{dataset}",
-    drivers_caption,
+    drivers_caption + " What to see: the longest bars are the variables whose replacement lowers the score most; a "
+    "bar whose interval reaches zero names no driver.",
 )
 overall
 
@@ -149,7 +150,9 @@ fig = attribution_plots.plot_event_heatmap(ranking)
 registry.figure(
     fig,
     f"event_heatmap_{dataset}",
-    f"Attribution per detected event ({dataset}, {baseline} baseline): each event's deltas divided by its largest.",
+    f"Attribution per detected event ({dataset}, {baseline} baseline): each event's deltas divided by its largest. "
+    "What to see: a column red across many events is a variable that drives many of them (red: the score falls when "
+    "it is replaced; blue: it rises); one red cell in a row, an event with a single driver.",
 )
 
 # %% [markdown]
@@ -169,7 +172,8 @@ registry.figure(
     fig,
     f"event_example_{dataset}",
     "Score of the strongest detected event and the scores with each of its top three drivers replaced by "
-    f"{replaced_by} ({dataset}).",
+    f"{replaced_by} ({dataset}). What to see: the further a replaced line falls towards the threshold, the more "
+    "of the event that driver explains.",
 )
 display(
     Markdown(
@@ -347,5 +351,6 @@ registry.figure(
     f"event_bars_{dataset}",
     f"The {n_bars} strongest detected events ({dataset}) and the variables the recommended attribution "
     f"({recommended}) ranks highest in each, its value averaged over the event's steps: forcing in blue, responses "
-    "in grey.",
+    "in grey. What to see: a blue bar first means a forcing variable explains the event; a grey bar first, that "
+    "the surface's response dominates its score.",
 )

@@ -126,7 +126,8 @@ fig = attribution_plots.plot_importance(
 registry.figure(
     fig,
     f"importance_{dataset}",
-    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked.",
+    f"Feature importances of the surrogates ({dataset}): gain or impurity, permutation and mean |SHAP|, ranked. "
+    "What to see: where the surrogates' top variables are the CLV attribution's, the attribution is corroborated.",
 )
 
 # %% [markdown]
@@ -139,7 +140,8 @@ fig = attribution_plots.plot_shap_beeswarm(
 registry.figure(
     fig,
     f"shap_{dataset}",
-    f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}).",
+    f"SHAP values of the XGBoost surrogate for the CLV anomaly label on the held-out steps ({dataset}). What to "
+    "see: the variables at the top move the prediction most; points right of zero push a step towards anomalous.",
 )
 display(fig)
 plt.close(fig)

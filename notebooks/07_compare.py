@@ -71,7 +71,11 @@ rankings = compare.side_by_side(
 )
 registry.table(rankings.round(6), "driver_comparison", rankings_caption)
 fig = compare.plot_side_by_side(rankings)
-registry.figure(fig, "driver_comparison", rankings_caption)
+registry.figure(
+    fig,
+    "driver_comparison",
+    rankings_caption + " What to see: variables ranked high in both data sets are drivers the two sources agree on.",
+)
 rankings
 
 # %% [markdown]
