@@ -47,33 +47,23 @@ root = ".."  # project root (folder holding data/ and paper/)
 data = ""  # your own file or folder, as make run passes it; empty: real files under data/raw if present, else synthetic
 
 # %%
-from pathlib import Path
 
 from IPython.display import Markdown, display
 
 from clvlib.method import preprocess
-from clvlib.pipeline import raw_input, stages
-from clvlib.publish import outputs, plots
-from clvlib.publish.registry import Registry
+from clvlib.pipeline import raw_input, stage_inputs, stages
+from clvlib.publish import plots
 
-outputs.set_style()
 # the daily data of this data set: a user's file, real files under data/raw, else the embedded default
 source = raw_input.load_input(root, dataset, profile, seed, data)
 config = source.config
-registry = Registry(
-    Path(root).resolve(),
+registry = stage_inputs.open_stage(
     "01_preprocess",
-    dataset,
-    {
-        "dataset": dataset,
-        "profile": profile,
-        "seed": seed,
-        "data": data,
-        "source_kind": source.source.kind,
-        "source_layout": source.source.layout,
-        "region": source.region,
-    },
+    globals(),
     source.files,
+    source_kind=source.source.kind,
+    source_layout=source.source.layout,
+    region=source.region,
 )
 
 # %% [markdown]

@@ -34,22 +34,13 @@ n_clusters = None  # None: choose by silhouette
 method = "kmeans"  # "kmeans" (the paper) or "ward" (the original code's option)
 
 # %%
-from pathlib import Path
 
 from clvlib.method import clustering
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import detector_plots, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import detector_plots
 
-outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
-registry = Registry(
-    Path(root).resolve(),
-    "02_cluster",
-    dataset,
-    {"dataset": dataset, "profile": profile, "seed": seed, "n_clusters": n_clusters, "method": method},
-    [stages.path(stages.FEATURES, root, dataset)],
-)
+registry = stage_inputs.open_stage("02_cluster", globals(), [stages.path(stages.FEATURES, root, dataset)])
 train = features.za[features.is_train]
 # how the captions name the clustering
 linkage = {"kmeans": "k-means", "ward": "Ward's hierarchical clustering"}.get(method, method)

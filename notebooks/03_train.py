@@ -45,7 +45,6 @@ root = ".."  # project root
 
 # %%
 from dataclasses import asdict
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -54,19 +53,11 @@ from IPython.display import display
 from clvlib.config import get_profile
 from clvlib.method import clustering, diagnosis, selected, training
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import detector_plots, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import detector_plots
 
-outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
 clusters_file = stages.path("data/models/{ds}/clusters.json", root, dataset)
-registry = Registry(
-    Path(root).resolve(),
-    "03_train",
-    dataset,
-    {"dataset": dataset, "profile": profile, "seed": seed},
-    [stages.path(stages.FEATURES, root, dataset), clusters_file],
-)
+registry = stage_inputs.open_stage("03_train", globals(), [stages.path(stages.FEATURES, root, dataset), clusters_file])
 train, train_time = features.za[features.is_train], features.time[features.is_train]
 clusters = clustering.load_clusters(clusters_file, features.names)
 epochs = get_profile(profile).epochs

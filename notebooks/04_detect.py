@@ -73,7 +73,6 @@ method = "paper"  # configuration whose detections feed notebooks 05-07: "paper"
 
 # %%
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,30 +82,20 @@ from clvlib import availability
 from clvlib.method import baselines, detection, model, trend, validation
 from clvlib.method import scores as score_files
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import detector_plots, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import detector_plots
 
-outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
 reference = stage_inputs.load_reference(root, features, seed)
 # the threshold is calibrated on the training years' scores (the held-out year is thresholded causally after them)
 config = detection.DetectConfig(calibration_end=f"{features.time[features.is_train][-1]:%Y-%m-%d}")
 config = replace(config, pot=replace(config.pot, alpha=alpha))
 model_files = [stages.path(f"data/models/{{ds}}/{m}/clv.pt", root, dataset) for m in stages.MODELS]
-registry = Registry(
-    Path(root).resolve(),
+registry = stage_inputs.open_stage(
     "04_detect",
-    dataset,
-    {
-        "dataset": dataset,
-        "profile": profile,
-        "seed": seed,
-        "alpha": alpha,
-        "method": method,
-        "source_kind": features.source_kind,
-        "measures": reference.melt_record.layout if reference.melt_record else "",
-    },
+    globals(),
     [stages.path(stages.FEATURES, root, dataset), *model_files, *reference.files],
+    source_kind=features.source_kind,
+    measures=reference.melt_record.layout if reference.melt_record else "",
 )
 history = features.time[features.is_train]
 display(

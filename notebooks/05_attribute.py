@@ -46,7 +46,6 @@ n_permutations = 6  # random orders per step for the Shapley variant
 method = "paper"  # configuration whose detections are explained: "paper", "best" or "original" (as in notebook 04)
 
 # %%
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,26 +55,15 @@ from clvlib.method import attribution, attribution_compare, attribution_truth, r
 from clvlib.method import scores as score_files
 from clvlib.method.model import ClusterLSTMVAE
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import attribution_plots, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import attribution_plots
 
-outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
 reference = stage_inputs.load_reference(root, features, seed)
 processed = stages.path("data/processed/{ds}", root, dataset)
 clv_file = stages.path(f"data/models/{{ds}}/{method}/clv.pt", root, dataset)
-registry = Registry(
-    Path(root).resolve(),
+registry = stage_inputs.open_stage(
     "05_attribute",
-    dataset,
-    {
-        "dataset": dataset,
-        "profile": profile,
-        "seed": seed,
-        "baseline": baseline,
-        "n_permutations": n_permutations,
-        "method": method,
-    },
+    globals(),
     [processed / f for f in ("features.nc", "scores.nc", "events.csv")] + [clv_file, *reference.truth_files],
 )
 names, time, za, test_year = features.names, features.time, features.za, features.test_year

@@ -35,7 +35,6 @@ root = ".."  # project root
 method = "paper"  # configuration whose detections were explained (notebooks 04-05): "paper", "best" or "original"
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -45,19 +44,13 @@ from IPython.display import display
 from clvlib.method import scores as score_files
 from clvlib.method import surrogate
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import attribution_plots, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import attribution_plots
 
-outputs.set_style()
 features = stage_inputs.load_features(root, dataset)
 processed = stages.path("data/processed/{ds}", root, dataset)
 drivers_file = stages.path(f"paper/tables/tab_drivers_{dataset}.csv", root)  # notebook 05's ranking
-registry = Registry(
-    Path(root).resolve(),
-    "06_validate",
-    dataset,
-    {"dataset": dataset, "profile": profile, "seed": seed, "method": method},
-    [processed / "features.nc", processed / "scores.nc", drivers_file],
+registry = stage_inputs.open_stage(
+    "06_validate", globals(), [processed / "features.nc", processed / "scores.nc", drivers_file]
 )
 scores, events = score_files.read_scores(processed)
 drivers = pd.read_csv(drivers_file)

@@ -38,23 +38,20 @@ from IPython.display import display
 
 from clvlib.method import model
 from clvlib.pipeline import stage_inputs, stages
-from clvlib.publish import compare, outputs
-from clvlib.publish.registry import Registry
+from clvlib.publish import compare
 
-outputs.set_style()
 tables = Path(root).resolve() / "paper" / "tables"
 kinds = {d: stage_inputs.load_features(root, d).source_kind for d in stages.DATASETS}
-registry = Registry(
-    Path(root).resolve(),
+registry = stage_inputs.open_stage(
     "07_compare",
-    None,
-    {"profile": profile, "seed": seed, "method": method, "source_kinds": kinds},
+    globals(),
     [
         tables / f"tab_{t}_{d}.csv"
         for t in ("drivers", "detection_measures", "trend", "extremes", "attribution_truth")
         for d in stages.DATASETS
         if kinds[d] == "synthetic" or (tables / f"tab_{t}_{d}.csv").exists()
     ],
+    source_kinds=kinds,
 )
 print("sources: " + ", ".join(f"{d} {k}" for d, k in kinds.items()))
 

@@ -139,3 +139,24 @@ def test_a_long_table_is_shown_in_the_order_its_notebook_asked_with_units_and_pl
     assert "<span class='unit'>%</span>" in report and ">1,200<" in report  # counts keep their separator
     assert read_manifest(tmp_path / "paper")["artefacts"]["tab_events_era5"]["show"] == ["-peak_score"]
     assert "show" not in read_manifest(tmp_path / "paper")["artefacts"]["tab_counts_era5"]
+
+
+def test_a_stage_records_its_parameters_from_the_stage_table_not_whatever_the_namespace_holds(tmp_path):
+    from clvlib.pipeline.stage_inputs import open_stage
+
+    namespace = {"dataset": "gemb", "profile": "quick", "seed": 2, "root": str(tmp_path), "alpha": 0.1}
+    namespace |= {"method": "best", "linkage": "k-means", "threshold": 3.5}  # values the notebook made itself
+    registry = open_stage("04_detect", namespace, [], source_kind="synthetic")
+    registry.table(pd.DataFrame({"x": [1]}), "one_gemb", "One row.")
+    entry = read_manifest(tmp_path / "paper")["artefacts"]["tab_one_gemb"]
+    assert entry["parameters"] == {
+        "dataset": "gemb",
+        "profile": "quick",
+        "seed": 2,
+        "alpha": 0.1,
+        "method": "best",
+        "source_kind": "synthetic",
+    }
+    assert entry["dataset"] == "gemb" and entry["notebook"] == "04_detect"
+    with pytest.raises(KeyError):
+        open_stage("04_detect", {"dataset": "gemb", "root": str(tmp_path)})  # a parameter missing

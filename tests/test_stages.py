@@ -29,6 +29,7 @@ def test_the_stage_parameters_match_the_notebooks_parameters_cells():
         names = _parameters(s.notebook)
         assert "method" in names or not s.takes_method, s.name  # (02's ``method`` is the clustering's)
         assert ("dataset" in names) == s.per_dataset, s.name
+        assert names == {*s.parameters, "root"}, s.name  # what the manifest records: every parameter but root
 
 
 def test_the_models_of_the_table_are_the_configurations_and_their_ablations():

@@ -10,13 +10,16 @@ once, :func:`load_reference` finds what the detections can be checked against, a
 :class:`Reference` answers with a :class:`~clvlib.availability.NotAvailable` result when a
 reference is absent, so the notebooks show the same cells on every kind of data.
 
-Paths come from the stage table (:mod:`clvlib.pipeline.stages`).
+Paths come from the stage table (:mod:`clvlib.pipeline.stages`). :func:`open_stage` gives the
+notebook its :class:`~clvlib.publish.registry.Registry`, the parameters read from its namespace.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,10 +28,45 @@ import xarray as xr
 from clvlib.availability import NotAvailable
 from clvlib.io.sources import Source, find_measures, load_measures_source, recorded_kind
 from clvlib.method.preprocess import read_features
-from clvlib.pipeline.stages import FEATURES, RAW, path
+from clvlib.pipeline.stages import FEATURES, RAW, path, stage
+from clvlib.publish import outputs
+from clvlib.publish.registry import Registry
 from clvlib.synthetic.rawdata import load_measures, load_truth
 
-__all__ = ["Features", "Reference", "load_features", "load_reference"]
+__all__ = ["Features", "Reference", "load_features", "load_reference", "notebook_parameters", "open_stage"]
+
+
+def notebook_parameters(namespace: Mapping[str, Any], notebook: str) -> dict[str, Any]:
+    """The values of ``notebook``'s parameters (:attr:`clvlib.pipeline.stages.Stage.parameters`) in ``namespace``.
+
+    Examples
+    --------
+    >>> notebook_parameters({"profile": "quick", "seed": 1, "root": "..", "method": "best", "x": 2}, "07_compare")
+    {'profile': 'quick', 'seed': 1, 'method': 'best'}
+    """
+    return {name: namespace[name] for name in stage(notebook).parameters}
+
+
+def open_stage(notebook: str, namespace: Mapping[str, Any], inputs: Sequence[Path] = (), **derived: Any) -> Registry:
+    """The registry of a notebook run, its figures in the house style.
+
+    Parameters
+    ----------
+    notebook : str
+        The stage's name (``"04_detect"``).
+    namespace : mapping
+        The notebook's ``globals()``: the values of its parameters (:func:`notebook_parameters`, named
+        by the stage table) and ``root``, the project root.
+    inputs : sequence of Path
+        The files the stage reads; their SHA-256 go into every manifest entry.
+    **derived
+        Settings the notebook found rather than was given (the kind of source, ...), recorded
+        beside the parameters.
+    """
+    outputs.set_style()
+    parameters = notebook_parameters(namespace, notebook) | derived
+    root = Path(namespace["root"]).resolve()
+    return Registry(root, notebook, parameters.get("dataset"), parameters, list(inputs))
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ class Stage:
         Whether the notebook has the ``method`` parameter (the configuration it reports).
     per_dataset : bool
         One notebook per data set (``<name>_<ds>``), or one comparing both.
+    settings : tuple of str
+        Its other parameters (beyond ``dataset``, ``profile``, ``seed``, ``root`` and ``method``);
+        see :attr:`parameters`.
     """
 
     name: str
@@ -89,6 +92,20 @@ class Stage:
     sources: tuple[str, ...] = ()
     takes_method: bool = False
     per_dataset: bool = True
+    settings: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The names in the notebook's parameters cell that its manifest entries record (all but ``root``).
+
+        Examples
+        --------
+        >>> stage("05_attribute").parameters
+        ('dataset', 'profile', 'seed', 'baseline', 'n_permutations', 'method')
+        """
+        common = ("dataset", "profile", "seed") if self.per_dataset else ("profile", "seed")
+        method = ("method",) if self.takes_method and "method" not in self.settings else ()
+        return common + self.settings + method
 
     @property
     def notebook(self) -> str:
@@ -101,8 +118,13 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("01_preprocess", reads=(RAW,), writes=(FEATURES,), sources=("{ds}",)),
-    Stage("02_cluster", after=("01_preprocess",), writes=("data/models/{ds}/clusters.json",)),
+    Stage("01_preprocess", reads=(RAW,), writes=(FEATURES,), sources=("{ds}",), settings=("data",)),
+    Stage(
+        "02_cluster",
+        after=("01_preprocess",),
+        writes=("data/models/{ds}/clusters.json",),
+        settings=("n_clusters", "method"),  # the clustering method, not a CLV configuration
+    ),
     Stage(
         "03_train",
         after=("02_cluster",),
@@ -116,12 +138,14 @@ STAGES: tuple[Stage, ...] = (
         writes=("data/processed/{ds}/scores.nc", "data/processed/{ds}/events.csv"),
         sources=("measures",),
         takes_method=True,
+        settings=("alpha",),
     ),
     Stage(
         "05_attribute",
         after=("04_detect",),
         reads=(RAW, "paper/selection/attribution_selection.csv"),
         takes_method=True,
+        settings=("baseline", "n_permutations"),
     ),
     Stage("06_validate", after=("05_attribute",), takes_method=True),
     Stage("07_compare", after=("06_validate",), takes_method=True, per_dataset=False),
