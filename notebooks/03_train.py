@@ -97,7 +97,8 @@ registry.table(
     selection.drop(columns="config"),
     f"selection_{dataset}",
     "Selection of the best configuration on tuning seeds (never reported): mean and standard deviation over seeds "
-    "and data sets of training-year melt-season metrics, candidates and baselines.",
+    "and data sets of training-year melt-season metrics, candidates and baselines. What to see: the chosen row "
+    "against the best baseline, per world too (a setting that wins one world and loses the other is not chosen).",
 )
 selection.drop(columns="config")
 
@@ -145,6 +146,7 @@ registry.table(
     passthrough.round(4),
     f"passthrough_{dataset}",
     f"Share of a +3 sd shift injected into one feature of a normal melt-season step ({len(probe)} steps of the "
-    f"training years) that each model's reconstruction reproduces, per feature and over all ({dataset}).",
+    f"training years) that each model's reconstruction reproduces, per feature and over all ({dataset}). What to "
+    "see: a share near 1 means the model copies an anomaly into its reconstruction and cannot score it.",
 )
 passthrough.round(3).tail(2)

@@ -57,6 +57,7 @@ __all__ = [
     "ENQUEUED",
     "SearchSet",
     "config_from_params",
+    "objective",
     "params_from_config",
     "search_sets",
     "run_search",
