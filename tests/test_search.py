@@ -12,6 +12,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from clvlib.method.model import CLVConfig
+from clvlib.method.selected import read_search
 from clvlib.pipeline.search import (
     ENQUEUED,
     SPACE,
@@ -168,3 +169,25 @@ def test_confirmed_trials_join_the_selection_tables_once(tmp_path):
 def test_confirming_without_a_selection_says_what_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="make select"):
         confirm((), [1], ["era5"], ["default"], "quick", tmp_path)
+
+
+def test_the_committed_search_tried_the_named_settings_first_and_shows_the_baselines():
+    trials = read_search()
+    done = trials[trials["kind"] == "trial"]
+    named = done[done["name"].isin(list(ENQUEUED))]
+    assert sorted(named["name"]) == sorted(ENQUEUED) and sorted(named["trial"]) == [0, 1, 2]
+    assert set(done["state"]) <= {"complete", "fail"} and len(done) >= 20
+    assert done["pr_auc"].max() >= named["pr_auc"].max()  # at least as good as every named setting
+    assert {"Mahalanobis", "PCA residual", "mean z^2 (trivial)"} <= set(
+        trials.loc[trials["kind"] == "baseline", "name"]
+    )
+    assert trials.loc[trials["kind"] == "trial", "pr_auc"].dropna().is_monotonic_decreasing  # best first
+
+
+def test_the_trials_table_keeps_the_exact_settings_so_a_confirmed_trial_is_the_trial(tmp_path):
+    study = run_search([], 5, f"sqlite:///{tmp_path / 's.db'}", seed=3, study_objective=cheap)
+    path = tmp_path / "trials.csv"
+    trials_table(study).to_csv(path, index=False)
+    (confirmed,) = top_candidates(pd.read_csv(path), 1)
+    trial = study.trials[int(confirmed.name.removeprefix("search #"))]
+    assert confirmed.config == config_from_params(trial.params)

@@ -285,7 +285,9 @@ def trials_table(study: optuna.Study, baselines: pd.DataFrame | None = None) -> 
     worlds = sorted(c for c in table.columns if c.startswith("pr_auc_"))
     order = first + worlds + ["event_recall", "event_precision", *SPACE, "seconds"]
     table = table.reindex(columns=[c for c in order if c in table.columns])
-    return table.reset_index(drop=True).convert_dtypes().round(4)
+    table = table.reset_index(drop=True).convert_dtypes()
+    metrics = [c for c in table.columns if c.startswith(("pr_auc", "event_")) or c == "seconds"]
+    return table.round({c: 4 for c in metrics})  # the settings stay exact: top_candidates reads them back
 
 
 def top_candidates(trials: pd.DataFrame, k: int) -> tuple[Candidate, ...]:

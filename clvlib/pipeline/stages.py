@@ -128,7 +128,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "03_train",
         after=("02_cluster",),
-        reads=("paper/selection/selection.csv",),
+        reads=("paper/selection/selection.csv", "paper/selection/search_trials.csv"),
         writes=tuple(f"data/models/{{ds}}/{m}/clv.pt" for m in MODELS),
     ),
     Stage(
