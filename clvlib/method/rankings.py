@@ -279,15 +279,21 @@ def with_roles(table: pd.DataFrame, column: str = "feature") -> pd.DataFrame:
 
     A ranking that mixes the weather with the surface's response to it is read correctly only when the
     two are told apart (:func:`clvlib.variables.variable_role`); the columns go right after ``column``.
+    With a ``rank`` column, ``rank_in_role`` ranks the forcing variables among themselves and the
+    responses among themselves (within each ``event_id`` when there is one).
 
     Examples
     --------
     >>> with_roles(pd.DataFrame({"feature": ["smlt", "t2m", "nao"], "rank": [1, 2, 3]})).values.tolist()
-    [['smlt', 'response', 'Snowmelt', 1], ['t2m', 'forcing', '2 metre temperature', 2], ['nao', 'own', '', 3]]
+    [['smlt', 'response', 'Snowmelt', 1, 1], ['t2m', 'forcing', '2 metre temperature', 2, 1], ['nao', 'own', '', 3, 1]]
     """
     known = catalogue()
     at = list(table.columns).index(column) + 1
     out = table.copy()
     out.insert(at, "role", out[column].map(variable_role))
     out.insert(at + 1, "long_name", out[column].map(lambda f: known[f].long_name if f in known else ""))
+    if "rank" in out:
+        groups = [c for c in ("event_id",) if c in out] + ["role"]
+        ranks = out.groupby(groups)["rank"].rank(method="min").astype(int)
+        out.insert(list(out.columns).index("rank") + 1, "rank_in_role", ranks)
     return out
