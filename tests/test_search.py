@@ -25,7 +25,7 @@ from clvlib.pipeline.search import (
     top_candidates,
     trials_table,
 )
-from clvlib.pipeline.selection import Candidate, chosen
+from clvlib.pipeline.selection import Candidate, candidate_configs, chosen
 
 
 def cheap(trial: optuna.Trial) -> float:
@@ -164,6 +164,10 @@ def test_confirmed_trials_join_the_selection_tables_once(tmp_path):
     assert chosen(summary) == "search #9"  # the planted paper row scores 0.01
     assert "'latent_dim': 2" in summary.set_index("method").loc["search #9", "config"]
     assert (tmp_path / "selection.csv").is_file()
+    later = Candidate("search #11", CLVConfig(score="gaussian", epochs=1))
+    summary = confirm((later,), [1], ["era5"], ["default"], "quick", tmp_path)  # a later confirmation
+    configs = candidate_configs(summary)  # keeps the settings of the trial confirmed before
+    assert configs["search #9"] == trial.config and configs["search #11"] == later.config
 
 
 def test_confirming_without_a_selection_says_what_to_run(tmp_path):

@@ -45,6 +45,7 @@ from clvlib.pipeline.selection import (
     CANDIDATES,
     MELT_MONTHS,
     Candidate,
+    candidate_configs,
     chosen,
     evaluate_candidates,
     summarise,
@@ -363,6 +364,12 @@ def confirm(
     if not runs_path.is_file():
         raise FileNotFoundError(f"{runs_path}: run the selection first (`make select`), then confirm the search")
     runs = pd.read_csv(runs_path)
+    summary_path = folder / "selection.csv"
+    known = (
+        candidate_configs(pd.read_csv(summary_path))
+        if summary_path.is_file()
+        else {c.name: c.config for c in CANDIDATES}
+    )
     names = [c.name for c in candidates]
     rows = [runs[~runs["method"].isin(names)]]
     for world in worlds:
@@ -375,7 +382,8 @@ def confirm(
     runs = pd.concat(rows, ignore_index=True)
     runs.round(4).to_csv(runs_path, index=False)
     summary = summarise(runs)
-    configs = {c.name: asdict(c.config) for c in (*CANDIDATES, *candidates)}
+    # every candidate keeps its settings: the hand-written ones, those confirmed before, these
+    configs = {name: asdict(config) for name, config in known.items()} | {c.name: asdict(c.config) for c in candidates}
     summary["config"] = summary["method"].map(lambda m: str(configs.get(m, "")))
     summary.to_csv(folder / "selection.csv", index=False)
     print(summary.drop(columns="config").to_string())

@@ -218,6 +218,8 @@ def candidate_configs(summary: pd.DataFrame) -> dict[str, CLVConfig]:
     out = {c.name: c.config for c in CANDIDATES}
     for row in summary[summary["kind"] == "candidate"].itertuples(index=False):
         if row.method not in out:
+            if not isinstance(row.config, str) or not row.config.startswith("{"):
+                raise ValueError(f"candidate {row.method!r} has no settings in the selection table's config column")
             values = ast.literal_eval(row.config)
             out[row.method] = CLVConfig(**{**values, "train_months": tuple(values["train_months"])})
     return out
