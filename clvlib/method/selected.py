@@ -16,37 +16,29 @@ __all__ = ["SELECTION", "read_selection", "read_attribution_selection", "read_se
 SELECTION = Path(__file__).resolve().parents[2] / "paper" / "selection"
 
 
+def _committed(folder: Path | None, name: str, what: str, rebuild: str) -> pd.DataFrame:
+    """The committed table ``name`` under ``folder`` (the checkout's by default), or how to rebuild it."""
+    path = Path(folder or SELECTION) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} is missing; rebuild it with {rebuild} or restore it from git")
+    return pd.read_csv(path)
+
+
 def read_selection(folder: Path | None = None) -> pd.DataFrame:
     """The committed selection summary (``selection.csv``), or an error saying how to rebuild it."""
-    path = Path(folder or SELECTION) / "selection.csv"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: the selection of the best configuration is missing; rebuild it with "
-            "`make select` (tens of minutes) or restore it from git"
-        )
-    return pd.read_csv(path)
+    return _committed(folder, "selection.csv", "the selection of the best configuration", "`make select` (an hour)")
 
 
 def read_attribution_selection(folder: Path | None = None) -> pd.DataFrame:
     """The committed attribution selection (``attribution_selection.csv``), or an error saying how to rebuild it."""
-    path = Path(folder or SELECTION) / "attribution_selection.csv"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: the selection of the recommended attribution is missing; rebuild it with "
-            "`make select` or restore it from git"
-        )
-    return pd.read_csv(path)
+    return _committed(
+        folder, "attribution_selection.csv", "the selection of the recommended attribution", "`make select`"
+    )
 
 
 def read_search(folder: Path | None = None) -> pd.DataFrame:
     """The committed trials of the Optuna search (``search_trials.csv``), or an error saying how to rebuild it."""
-    path = Path(folder or SELECTION) / "search_trials.csv"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: the trials of the search of the CLV settings are missing; rebuild them with "
-            "`make search` (about an hour) or restore them from git"
-        )
-    return pd.read_csv(path)
+    return _committed(folder, "search_trials.csv", "the table of the search's trials", "`make search` (an hour)")
 
 
 def search_summary(trials: pd.DataFrame) -> pd.DataFrame:
